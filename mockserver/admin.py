@@ -1,0 +1,173 @@
+"""The ``/__mock/`` control plane: health, reset, scenarios, keys, journal, clock, contract."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockserver import __version__
+from mockserver.clock import parse_instant
+from mockserver.errors import AdminError
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """JSON in, JSON out; a bad call is a 400 that says what was wrong, never a 500."""
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await handler(request)
+        except AdminError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
+        return result if isinstance(result, Response) else JSONResponse(result)
+    return endpoint
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise AdminError(f"body is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise AdminError("body must be a JSON object")
+    return document
+
+
+def _mock(request: Request) -> Any:
+    return request.app.state.mock
+
+
+@_admin
+async def health(request: Request) -> dict[str, Any]:
+    mock = _mock(request)
+    return {"status": "ok", "version": __version__, "seed": mock.settings.seed,
+            "clock": mock.clock.describe(),
+            "vendors": {name: [f"{r.method} {r.path}" for r in vendor.routes]
+                        for name, vendor in mock.vendors.items()}}
+
+
+@_admin
+async def reset(request: Request) -> dict[str, Any]:
+    _mock(request).reset()
+    return {"reset": True}
+
+
+@_admin
+async def scenarios(request: Request) -> dict[str, Any]:
+    mock = _mock(request)
+    catalogue = []
+    for vendor in mock.vendors.values():
+        for route in vendor.routes:
+            for row in vendor.describe_errors(route):
+                catalogue.append({"vendor": vendor.name, "route": route.name,
+                                  "kind": "error", **row})
+            for name in mock.scenario_names(vendor)[len(vendor.error_scenarios):]:
+                kind = "world" if name in ("not_found", "private") else "transport"
+                catalogue.append({"vendor": vendor.name, "route": route.name,
+                                  "kind": kind, "name": name})
+    return {"catalogue": catalogue, "armed": mock.scenarios.armed()}
+
+
+@_admin
+async def arm(request: Request) -> Response:
+    entry = _mock(request).scenarios.arm(await _json(request))
+    return JSONResponse(entry, status_code=201)
+
+
+@_admin
+async def disarm(request: Request) -> dict[str, Any]:
+    entry_id = request.query_params.get("id")
+    return {"disarmed": _mock(request).scenarios.disarm(entry_id)}
+
+
+@_admin
+async def requests(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    try:
+        limit = int(params.get("limit", "0")) or None
+    except ValueError:
+        raise AdminError("limit must be a whole number") from None
+    entries = _mock(request).journal.entries(dict(params), limit)
+    return {"count": len(entries), "requests": entries}
+
+
+@_admin
+async def get_key(request: Request) -> dict[str, Any]:
+    key = request.path_params["key"]
+    return {"key": key, **_mock(request).keys.peek(key)}
+
+
+@_admin
+async def put_key(request: Request) -> dict[str, Any]:
+    key = request.path_params["key"]
+    return {"key": key, **_mock(request).keys.update(key, await _json(request))}
+
+
+@_admin
+async def get_clock(request: Request) -> dict[str, Any]:
+    return _mock(request).clock.describe()
+
+
+@_admin
+async def set_clock(request: Request) -> dict[str, Any]:
+    """``{"freeze": true|false, "set": ISO-8601|unix, "advance": seconds}``, any combination."""
+    clock = _mock(request).clock
+    body = await _json(request)
+    unknown = set(body) - {"freeze", "set", "advance"}
+    if unknown:
+        raise AdminError(f"unknown fields {sorted(unknown)}; allowed: freeze, set, advance")
+    try:
+        if body.get("freeze") is True:
+            clock.freeze()
+        elif body.get("freeze") is False:
+            clock.unfreeze()
+        if "set" in body:
+            clock.set(parse_instant(str(body["set"])))
+        if "advance" in body:
+            if isinstance(body["advance"], bool) or not isinstance(body["advance"], int | float):
+                raise AdminError("advance must be a number of seconds")
+            clock.advance(float(body["advance"]))
+    except ValueError as exc:
+        raise AdminError(f"bad time: {exc}") from None
+    return clock.describe()
+
+
+@_admin
+async def schema_index(request: Request) -> dict[str, Any]:
+    return {"schemas": sorted(_mock(request).schemas.documents)}
+
+
+@_admin
+async def schema(request: Request) -> dict[str, Any]:
+    name = f"{request.path_params['vendor']}/{request.path_params['name']}".removesuffix(".json")
+    documents = _mock(request).schemas.documents
+    if name not in documents:
+        raise AdminError(f"no schema {name!r}; GET /__mock/schemas lists them", 404)
+    return documents[name]
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/scenarios", scenarios, methods=["GET"]),
+        Route("/scenarios", arm, methods=["POST"]),
+        Route("/scenarios", disarm, methods=["DELETE"]),
+        Route("/requests", requests, methods=["GET"]),
+        Route("/keys/{key}", get_key, methods=["GET"]),
+        Route("/keys/{key}", put_key, methods=["PUT"]),
+        Route("/clock", get_clock, methods=["GET"]),
+        Route("/clock", set_clock, methods=["POST"]),
+        Route("/schemas", schema_index, methods=["GET"]),
+        Route("/schemas/{vendor}/{name}", schema, methods=["GET"]),
+    ]

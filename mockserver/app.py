@@ -1,0 +1,119 @@
+"""create_app(settings): the only place vendors, admin and state are wired together."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Route
+
+from mockserver import admin
+from mockserver.clock import Clock
+from mockserver.contract import Enforcer, Schemas
+from mockserver.journal import Journal
+from mockserver.pipeline.call import Call
+from mockserver.pipeline.faults import TRANSPORT_FAULTS
+from mockserver.pipeline.keys import KeyRing
+from mockserver.pipeline.ratelimit import RateLimiter
+from mockserver.pipeline.run import Endpoint
+from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect, Scenarios
+from mockserver.settings import Settings
+from mockserver.store import open_store
+from mockserver.vendors.base import Vendor
+from mockserver.vendors.dumpling import Dumpling
+from mockserver.world import World
+from mockserver.world.fixtures import load_fixtures
+
+
+def all_vendors() -> list[Vendor]:
+    return [Dumpling()]
+
+
+class Mock:
+    """Everything the mock holds, on ``app.state.mock``; no module globals."""
+
+    def __init__(self, settings: Settings, schemas: Schemas | None = None) -> None:
+        self.settings = settings
+        self.started = time.time()
+        self.clock = Clock(settings.now)
+        self.fixtures = load_fixtures(settings.fixture_paths)
+        self.world = World(settings.seed, self.clock.now(), self.fixtures)
+        self.store = open_store(settings.store)
+        self.schemas = schemas or Schemas()
+        self.enforcer = Enforcer(self.schemas, settings.validate_responses)
+        self.vendors = {vendor.name: vendor for vendor in all_vendors()}
+        self.keys = KeyRing(self.store, default_balance=settings.credits,
+                            default_rate_limit=settings.rate_limit, strict=settings.strict,
+                            configured=self.fixtures.keys)
+        self.keys.configure(settings.keys)
+        self.limiter = RateLimiter()
+        self.scenarios = Scenarios(self.store, settings.seed, {
+            (vendor.name, route.name): self.scenario_names(vendor)
+            for vendor in self.vendors.values() for route in vendor.routes})
+        self.journal = Journal(self.store, settings.journal_size)
+        self._occurrences: OrderedDict[Hashable, int] = OrderedDict()
+        self._arm_configured()
+
+    @staticmethod
+    def scenario_names(vendor: Vendor) -> tuple[str, ...]:
+        return (*vendor.error_scenarios, *WORLD_SCENARIOS, *TRANSPORT_FAULTS)
+
+    def _arm_configured(self) -> None:
+        for entry in self.settings.scenarios:
+            self.scenarios.arm(entry)
+
+    def occurrence(self, fingerprint: Hashable) -> int:
+        """How many times this exact request was seen before (bounded memory)."""
+        seen = self._occurrences.pop(fingerprint, 0)
+        self._occurrences[fingerprint] = seen + 1
+        if len(self._occurrences) > 100_000:
+            self._occurrences.popitem(last=False)
+        return seen
+
+    def choose_effect(self, call: Call, header: str, key_state: dict[str, Any]
+                      ) -> Effect | None:
+        """The scenario in force: header, then armed, then key / account / video fixtures."""
+        vendor, route = call.route.vendor, call.route.name
+        header = header.strip()
+        if header:
+            return self.scenarios.from_header(vendor, route, header, 0)
+        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key)
+        if armed is not None:
+            return armed
+        valid = self.scenarios.valid_for(vendor, route)
+        candidates = [("key fixture", key_state.get("scenario"))]
+        if call.handle and self.world.well_formed(call.handle):
+            account = self.world.account(call.handle)
+            candidates.append(("account fixture", account.scenario))
+            if call.video_id and account.video_scenarios:
+                video = self.world.find_video(account, call.video_id)
+                candidates.append(("video fixture", video.scenario if video else None))
+        for source, wanted in candidates:
+            name = wanted.get(vendor) if isinstance(wanted, dict) else wanted
+            if name in valid:
+                return Effect(name=name, source=source)
+        return None
+
+    def reset(self) -> None:
+        """Back to the state at start: balances, journal, armed scenarios, stored records."""
+        self.store.clear()
+        self.limiter.clear()
+        self.enforcer.clear()
+        self.scenarios.reset()
+        self._occurrences.clear()
+        self.clock = Clock(self.settings.now)
+        self._arm_configured()
+
+
+def create_app(settings: Settings | None = None, schemas: Schemas | None = None) -> Starlette:
+    mock = Mock(settings or Settings(), schemas)
+    routes: list[BaseRoute] = [Mount("/__mock", routes=admin.routes())]
+    for vendor in mock.vendors.values():
+        for route in vendor.routes:
+            routes.append(Route(route.path, Endpoint(mock, vendor, route), methods=[route.method]))
+    app = Starlette(routes=routes)
+    app.state.mock = mock
+    return app

@@ -1,0 +1,149 @@
+"""The JSON Schemas in ``schemas/``: compiled once, enforced on requests and responses.
+
+Validation is both ways, but never twice for the same thing: a request is
+checked once per distinct (route, auth header, path, query, body), and a
+response once per distinct rendered body. Moving parts (a request id, the
+clock) are spliced into an already validated body as a "tail" of fixed type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator
+
+from mockserver.resources import data_dir
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str  # JSON path of the offending value, "$" for the root
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ContractViolation(Exception):
+    """The mock produced a body its own schema rejects: always a bug in the mock."""
+
+    def __init__(self, schema: str, violations: list[Violation]) -> None:
+        super().__init__(f"{schema}: " + "; ".join(map(str, violations)))
+        self.schema = schema
+        self.violations = violations
+
+
+def json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+class Schemas:
+    """Every schema file under a root, by name ``vendor/file`` (``dumpling/profile.200``)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or data_dir("schemas")
+        self.documents: dict[str, dict[str, Any]] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        for path in sorted(self.root.glob("*/*.json")):
+            name = f"{path.parent.name}/{path.stem}"
+            document = json.loads(path.read_text())
+            Draft202012Validator.check_schema(document)
+            self.documents[name] = document
+            self._validators[name] = Draft202012Validator(
+                document, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._validators
+
+    def violations(self, name: str, instance: Any) -> list[Violation]:
+        validator = self._validators[name]
+        found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        return [Violation(json_path(e.absolute_path), e.message) for e in found]
+
+
+class _Bounded(OrderedDict):
+    """An LRU map holding at most ``limit`` entries."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.limit:
+            self.popitem(last=False)
+
+    def recall(self, key: Hashable) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
+def splice(static: bytes, tail: Mapping[str, Any] | None) -> bytes:
+    """Append the keys of ``tail`` to a serialised JSON object."""
+    if not tail:
+        return static
+    extra = orjson.dumps(tail)
+    if static == b"{}":
+        return extra
+    return static[:-1] + b"," + extra[1:]
+
+
+class Enforcer:
+    """Both-ways schema enforcement with bounded memo tables."""
+
+    def __init__(self, schemas: Schemas, validate_responses: bool = True,
+                 cache_entries: int = 2048) -> None:
+        self.schemas = schemas
+        self.validate_responses = validate_responses
+        self._requests = _Bounded(cache_entries * 4)
+        self._bodies = _Bounded(cache_entries)
+        self._errors = _Bounded(cache_entries)
+
+    def request(self, schema: str, memo_key: Hashable, build: Callable[[], Any]
+                ) -> list[Violation]:
+        """Violations of the request ``build()`` describes; cached under ``memo_key``."""
+        known = self._requests.recall(memo_key)
+        if known is None:
+            known = tuple(self.schemas.violations(schema, build()))
+            self._requests.remember(memo_key, known)
+        return list(known)
+
+    def body(self, schema: str, memo_key: Hashable, build: Callable[[], dict[str, Any]],
+             tail: Mapping[str, Any] | None = None) -> bytes:
+        """The serialised body, validated the first time ``memo_key`` is seen."""
+        static = self._bodies.recall((schema, memo_key))
+        if static is None:
+            document = build()
+            if self.validate_responses:
+                self._check(schema, {**document, **(tail or {})})
+            static = orjson.dumps(document)
+            self._bodies.remember((schema, memo_key), static)
+        return splice(static, tail)
+
+    def error(self, schema: str, document: dict[str, Any]) -> bytes:
+        payload = orjson.dumps(document)
+        if self.validate_responses and self._errors.recall((schema, payload)) is None:
+            self._check(schema, document)
+            self._errors.remember((schema, payload), True)
+        return payload
+
+    def _check(self, schema: str, document: Any) -> None:
+        violations = self.schemas.violations(schema, document)
+        if violations:
+            raise ContractViolation(schema, violations)
+
+    def clear(self) -> None:
+        self._bodies.clear()
+        self._errors.clear()

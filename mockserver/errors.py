@@ -1,0 +1,30 @@
+"""One error type for every failure; each vendor maps its ``kind`` to its own wire format."""
+
+from __future__ import annotations
+
+
+class MockError(Exception):
+    """A failure a vendor would report.
+
+    ``kind`` names the situation in vendor-neutral words (``missing_param``,
+    ``not_found``, ``upstream_unavailable``...); ``detail`` fills the blanks of
+    the vendor's message (a handle, a URL, a validator's text).
+    """
+
+    def __init__(self, kind: str, detail: str = "", *, retry_after: int | None = None) -> None:
+        super().__init__(kind, detail)
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"MockError({self.kind!r}, {self.detail!r})"
+
+
+class AdminError(Exception):
+    """A bad call to the ``/__mock/`` admin surface: a 400 with a plain message."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status

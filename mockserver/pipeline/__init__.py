@@ -1,0 +1,1 @@
+"""Cross-cutting steps every vendor route goes through, one module each."""

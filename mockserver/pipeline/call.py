@@ -1,0 +1,77 @@
+"""One request's context as it walks the pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from mockserver.errors import MockError
+from mockserver.world import Account, Video
+from mockserver.world.ids import digest
+
+if TYPE_CHECKING:
+    from mockserver.app import Mock
+    from mockserver.pipeline.ratelimit import Quota
+    from mockserver.vendors.base import Route, Vendor
+
+
+class Call:
+    """What the pipeline knows of a request so far; renderers read it, steps fill it."""
+
+    def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
+                 ) -> None:
+        self.mock = mock
+        self.vendor = vendor
+        self.route = route
+        self.scope = scope
+        self.headers: dict[str, str] = {
+            k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        self.path_params: dict[str, str] = dict(scope.get("path_params", {}))
+        self.query_string: str = scope.get("query_string", b"").decode("latin-1")
+        self.body: bytes = b""
+        self.key: str | None = None
+        self.params: dict[str, Any] = {}
+        self.handle: str | None = None
+        self.video_id: str | None = None
+        self.override: str | None = None  # "not_found" / "private" from a scenario
+        self.quota: Quota | None = None
+        self.cost: int = route.cost
+        self.charged = 0
+        self.notes: list[str] = []
+        self.now = mock.clock.now()
+        self._request_id: str | None = None
+
+    @property
+    def request_id(self) -> str:
+        """A UUID that depends on the seed, the request and how often it was made before:
+        unique per request, yet the same for the same run of requests in any order."""
+        if self._request_id is None:
+            fingerprint = (self.scope["method"], self.scope["path"], self.query_string, self.body)
+            seen = self.mock.occurrence(fingerprint)
+            raw = digest(self.mock.settings.seed, *fingerprint, seen, size=16)
+            self._request_id = str(uuid.UUID(bytes=raw, version=4))
+        return self._request_id
+
+    def account(self) -> Account:
+        """The account named by the request, as a scenario may have altered it."""
+        if self.handle is None:
+            raise MockError("not_found")
+        account = self.mock.world.account(self.handle)
+        if self.override == "not_found":
+            return replace(account, exists=False)
+        if self.override == "private":
+            return replace(account, private=True)
+        return account
+
+    def video(self, account: Account) -> Video | None:
+        if self.video_id is None or not account.exists or self.override == "not_found":
+            return None
+        return self.mock.world.find_video(account, self.video_id)
+
+    def respond(self, memo_key: tuple[Any, ...], build: Callable[[], dict[str, Any]],
+                tail: Mapping[str, Any] | None = None) -> bytes:
+        """The validated body for ``memo_key``, rendered by ``build`` only the first time."""
+        key = (self.route.vendor, self.route.name, self.override, *memo_key)
+        return self.mock.enforcer.body(self.route.response_schema, key, build, tail)

@@ -1,0 +1,99 @@
+"""API keys: balance, status and rate limit per key, kept in the store.
+
+Out of the box any key of the vendor's form is welcome and starts with the
+default balance; strict mode accepts only keys from the config or fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mockserver.errors import AdminError, MockError
+from mockserver.store import Store
+
+TABLE = "keys"
+STATUSES = ("active", "inactive")
+
+
+def mask(key: str) -> str:
+    """Enough of a key to tell two apart in a journal, never enough to reuse it."""
+    if len(key) <= 8:
+        return key[:2] + "…"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+class KeyRing:
+    def __init__(self, store: Store, *, default_balance: int, default_rate_limit: int,
+                 strict: bool, configured: Mapping[str, Mapping[str, Any]]) -> None:
+        self._store = store
+        self.default_balance = default_balance
+        self.default_rate_limit = default_rate_limit
+        self.strict = strict
+        self._configured = dict(configured)
+
+    def _fresh(self, key: str) -> dict[str, Any]:
+        state = {"balance": self.default_balance, "status": "active",
+                 "rate_limit": self.default_rate_limit}
+        state.update(self._configured.get(key, {}))
+        return state
+
+    def state(self, key: str) -> dict[str, Any]:
+        """The key's state, created on first use (unless strict mode forbids unknown keys)."""
+        state = self._store.get(TABLE, key)
+        if state is None:
+            if self.strict and key not in self._configured:
+                raise MockError("unauthorized")
+            state = self._fresh(key)
+            self._store.put(TABLE, key, state)
+        return state
+
+    def require_active(self, key: str) -> dict[str, Any]:
+        state = self.state(key)
+        if state["status"] != "active":
+            raise MockError("unauthorized")
+        return state
+
+    def ensure_balance(self, key: str, cost: int) -> None:
+        if cost and self.state(key)["balance"] < cost:
+            raise MockError("insufficient_credits")
+
+    def charge(self, key: str, cost: int) -> int:
+        """Take ``cost`` credits; the balance never goes below zero."""
+        if not cost:
+            return 0
+        state = dict(self.state(key))
+        taken = min(cost, state["balance"])
+        state["balance"] -= taken
+        self._store.put(TABLE, key, state)
+        return taken
+
+    def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Admin: set balance, status or rate limit, checking each."""
+        unknown = set(changes) - {"balance", "status", "rate_limit"}
+        if unknown:
+            raise AdminError(f"unknown key fields: {sorted(unknown)}")
+        state = dict(self._store.get(TABLE, key) or self._fresh(key))
+        for field in ("balance", "rate_limit"):
+            if field in changes:
+                value = changes[field]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise AdminError(f"{field} must be a whole number >= 0")
+                state[field] = value
+        if "status" in changes:
+            if changes["status"] not in STATUSES:
+                raise AdminError(f"status must be one of {list(STATUSES)}")
+            state["status"] = changes["status"]
+        self._configured.setdefault(key, {})
+        self._store.put(TABLE, key, state)
+        return state
+
+    def peek(self, key: str) -> dict[str, Any]:
+        """Admin: the state without creating it."""
+        return dict(self._store.get(TABLE, key) or self._fresh(key))
+
+    def configure(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        for entry in entries:
+            entry = dict(entry)
+            key = entry.pop("key")
+            self._configured[key] = entry

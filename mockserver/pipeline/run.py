@@ -1,0 +1,174 @@
+"""The one ordered pipeline every vendor route walks.
+
+latency header -> auth -> key status -> request schema -> parse -> scenario ->
+rate limit -> credit check -> render (validated) -> charge -> send (with any
+transport fault) -> journal. Any MockError on the way is rendered by the vendor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from mockserver.contract import ContractViolation
+from mockserver.errors import MockError
+from mockserver.pipeline import faults
+from mockserver.pipeline.call import Call
+from mockserver.pipeline.keys import mask
+from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect
+
+if TYPE_CHECKING:
+    from mockserver.app import Mock
+    from mockserver.vendors.base import Route, Vendor
+
+log = logging.getLogger("mockserver")
+MAX_BODY = 1 << 20
+SCENARIO_HEADER = "x-mock-scenario"
+LATENCY_HEADER = "x-mock-latency-ms"
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class Endpoint:
+    """A vendor route as an ASGI app, so transport faults can act on the connection."""
+
+    def __init__(self, mock: Mock, vendor: Vendor, route: Route) -> None:
+        self.mock, self.vendor, self.route = mock, vendor, route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        call = Call(self.mock, self.vendor, self.route, scope)
+        call.body = await read_body(receive)
+        effect: Effect | None = None
+        status, payload, headers = 500, b"", []
+        content_type = b"application/json"
+        try:
+            effect = await self._prepare(call)
+            if effect is not None and effect.name in ("hang", "drop_connection"):
+                await self._withhold(effect, scope, receive, send)
+                self._journal(call, None, effect, started)
+                return
+            status, payload, headers = self._answer(call, effect)
+        except MockError as error:
+            status, payload, headers = self._error(call, error)
+        except ContractViolation as violation:
+            log.error("response broke its own schema: %s", violation)
+            status, headers = 500, [("x-mock-contract-violation", violation.schema)]
+            payload = orjson.dumps({"mockserver_error": "the mock's response broke its schema",
+                                    "schema": violation.schema,
+                                    "violations": [str(v) for v in violation.violations]})
+        headers = self.vendor.headers(call) + headers
+        if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
+            content_type, payload = faults.broken_body(effect.name, payload)
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", content_type), (b"content-length", str(len(payload)).encode()),
+            *((k.encode(), str(v).encode()) for k, v in headers)]})
+        await send({"type": "http.response.body", "body": payload})
+        self._journal(call, status, effect, started)
+
+    async def _prepare(self, call: Call) -> Effect | None:
+        """Everything before the answer: auth, request checks, the scenario in force."""
+        vendor, route, mock = self.vendor, self.route, self.mock
+        latency = _latency(call.headers.get(LATENCY_HEADER))
+        if latency:
+            await asyncio.sleep(latency / 1000)
+        call.key = vendor.authenticate(call)
+        key_state = mock.keys.require_active(call.key)
+        document = vendor.request_document(call)
+        memo = (route.vendor, route.name, tuple(sorted(document.get("headers", {}).items())),
+                tuple(sorted(call.path_params.items())), call.query_string, call.body)
+        violations = mock.enforcer.request(route.request_schema, memo, lambda: document)
+        if violations:
+            raise vendor.reject(call, violations)
+        vendor.parse(call, document)
+        effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
+        if effect is not None and effect.latency_ms:
+            await asyncio.sleep(effect.latency_ms / 1000)
+        return effect
+
+    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
+        mock, route = self.mock, self.route
+        if effect is not None and effect.status is not None:
+            return effect.status, orjson.dumps(effect.body), []
+        if effect is not None and effect.name in self.vendor.error_scenarios:
+            raise MockError(self.vendor.error_scenarios[effect.name], "Simulated by mockserver")
+        if effect is not None and effect.name in WORLD_SCENARIOS:
+            call.override = effect.name
+        if self.vendor.rate_limited:
+            limit = mock.keys.state(call.key)["rate_limit"]
+            call.quota = mock.limiter.hit(call.key, limit, call.now)
+        mock.keys.ensure_balance(call.key, call.cost)
+        payload = route.render(call)
+        call.charged = mock.keys.charge(call.key, call.cost)
+        return 200, payload, []
+
+    def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
+        status, document, headers = self.vendor.error(call, error)
+        if error.retry_after is not None:
+            headers = [*headers, ("retry-after", str(error.retry_after))]
+        return status, self.mock.enforcer.error(self.vendor.error_schema, document), headers
+
+    async def _withhold(self, effect: Effect, scope: Scope, receive: Receive, send: Send) -> None:
+        if effect.name == "hang":
+            await faults.wait_for_disconnect(receive, self.mock.settings.hang_seconds)
+            transport = scope.get("extensions", {}).get(faults.TRANSPORT_EXTENSION)
+            if transport is not None:
+                transport.close()
+            return
+        await faults.drop(scope, receive, send)
+
+    def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float
+                 ) -> None:
+        self.mock.journal.record({
+            "at": call.now, "vendor": self.route.vendor, "route": self.route.name,
+            "method": call.scope["method"], "path": call.scope["path"],
+            "query": call.query_string,
+            "headers": {k: _masked_header(k, v) for k, v in call.headers.items()},
+            "body": call.body[:4096].decode("utf-8", "replace"),
+            "key": mask(call.key) if call.key else None,
+            "status": status, "scenario": effect.name if effect else None,
+            "scenario_source": effect.source if effect else None,
+            "credits_charged": call.charged, "notes": call.notes,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        })
+
+
+SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+
+
+def _masked_header(name: str, value: str) -> str:
+    if name not in SECRET_HEADERS:
+        return value
+    scheme, _, secret = value.rpartition(" ")
+    return f"{scheme} {mask(secret)}" if scheme else mask(secret)
+
+
+def _latency(raw: str | None) -> int:
+    if not raw:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise MockError("mock_usage", "X-Mock-Latency-Ms must be a whole number of milliseconds"
+                        ) from None
+    if not 0 <= value <= 600_000:
+        raise MockError("mock_usage", "X-Mock-Latency-Ms must be between 0 and 600000")
+    return value

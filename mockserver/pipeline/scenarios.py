@@ -1,0 +1,158 @@
+"""Failure on demand: one mechanism, reached by header, by fixture, or armed at run time.
+
+A scenario is a catalogue name (a vendor error, ``not_found``/``private``, or a
+transport fault) or a custom status and body, optionally with latency. Armed
+entries match on vendor, route, handle and key, and live for ``times``
+requests or fire with a ``probability`` drawn from a generator seeded from
+the server's seed, so a flaky run replays exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.errors import AdminError, MockError
+from mockserver.pipeline.faults import TRANSPORT_FAULTS
+from mockserver.pipeline.keys import mask
+from mockserver.store import Store
+
+WORLD_SCENARIOS = ("not_found", "private")
+TABLE = "armed"
+MATCH_FIELDS = ("vendor", "route", "handle", "key")
+ARM_FIELDS = {"scenario", "status", "body", "latency_ms", "times", "probability", *MATCH_FIELDS}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a request gets instead of (or on top of) its normal answer."""
+
+    name: str | None = None  # a catalogue name, or None for a custom answer / pure latency
+    status: int | None = None
+    body: Any = None
+    latency_ms: int = 0
+    source: str = ""  # header, armed:<id>, key fixture, account fixture, video fixture
+
+
+class Scenarios:
+    def __init__(self, store: Store, seed: int,
+                 names_by_route: Mapping[tuple[str, str], Iterable[str]]) -> None:
+        self._store = store
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._names = {route: frozenset(names) for route, names in names_by_route.items()}
+        self._counter = 0
+
+    # catalogue ----------------------------------------------------------------
+
+    def valid_for(self, vendor: str, route: str) -> frozenset[str]:
+        return self._names.get((vendor, route), frozenset())
+
+    def known(self, name: str) -> bool:
+        return any(name in names for names in self._names.values())
+
+    # arming -------------------------------------------------------------------
+
+    def arm(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(request) - ARM_FIELDS
+        if unknown:
+            raise AdminError(f"unknown fields {sorted(unknown)}; allowed: {sorted(ARM_FIELDS)}")
+        entry: dict[str, Any] = {f: request.get(f) for f in MATCH_FIELDS}
+        for name in MATCH_FIELDS:
+            if entry[name] is not None and not isinstance(entry[name], str):
+                raise AdminError(f"{name} must be a string")
+        if entry["handle"]:
+            entry["handle"] = entry["handle"].lstrip("@").lower()
+        scenario, status = request.get("scenario"), request.get("status")
+        latency = request.get("latency_ms", 0)
+        if scenario is not None and status is not None:
+            raise AdminError("give either scenario or status + body, not both")
+        if scenario is not None:
+            if not isinstance(scenario, str) or not self.known(scenario):
+                raise AdminError(f"unknown scenario {scenario!r}; GET /__mock/scenarios lists them")
+            if entry["vendor"] and entry["route"] and scenario not in self.valid_for(
+                    entry["vendor"], entry["route"]):
+                raise AdminError(f"scenario {scenario!r} does not apply to "
+                                 f"{entry['vendor']} {entry['route']}")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int)
+                                   or not 100 <= status <= 599):
+            raise AdminError("status must be an HTTP status code")
+        if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 600_000:
+            raise AdminError("latency_ms must be a whole number of milliseconds, 0 to 600000")
+        if scenario is None and status is None and not latency:
+            raise AdminError("arm a scenario, a status + body, or a latency_ms")
+        times, probability = request.get("times"), request.get("probability")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int)
+                                  or times < 1):
+            raise AdminError("times must be a whole number >= 1")
+        if probability is not None and (isinstance(probability, bool)
+                                        or not isinstance(probability, int | float)
+                                        or not 0 <= probability <= 1):
+            raise AdminError("probability must be a number from 0 to 1")
+        self._counter += 1
+        entry.update(id=f"arm_{self._counter}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}",
+                     scenario=scenario, status=status, body=request.get("body"),
+                     latency_ms=latency, times=times, remaining=times,
+                     probability=probability, fired=0, order=self._counter)
+        self._store.put(TABLE, entry["id"], entry)
+        return entry
+
+    def armed(self) -> list[dict[str, Any]]:
+        return sorted((value for _, value in self._store.items(TABLE)), key=lambda e: e["order"])
+
+    def disarm(self, entry_id: str | None = None) -> int:
+        """Remove one armed entry, or all; returns how many went."""
+        gone = 0
+        for key, _ in self._store.items(TABLE):
+            if entry_id is None or key == entry_id:
+                self._store.delete(TABLE, key)
+                gone += 1
+        return gone
+
+    def reset(self) -> None:
+        self._rng = random.Random(self._seed)
+        self._counter = 0
+
+    # selection ----------------------------------------------------------------
+
+    def from_header(self, vendor: str, route: str, name: str, latency_ms: int) -> Effect:
+        if name and name not in self.valid_for(vendor, route):
+            raise MockError("mock_usage", f"Unknown X-Mock-Scenario {name!r} for {vendor} {route};"
+                            " GET /__mock/scenarios lists the catalogue.")
+        return Effect(name=name or None, latency_ms=latency_ms, source="header")
+
+    def from_armed(self, vendor: str, route: str, handle: str | None, key: str | None
+                   ) -> Effect | None:
+        for entry in self.armed():
+            if not self._matches(entry, vendor, route, handle, key):
+                continue
+            if entry["probability"] is not None and self._rng.random() >= entry["probability"]:
+                continue
+            entry = dict(entry, fired=entry["fired"] + 1)
+            if entry["remaining"] is not None:
+                entry["remaining"] -= 1
+            if entry["remaining"] == 0:
+                self._store.delete(TABLE, entry["id"])
+            else:
+                self._store.put(TABLE, entry["id"], entry)
+            return Effect(name=entry["scenario"], status=entry["status"], body=entry["body"],
+                          latency_ms=entry["latency_ms"], source=f"armed:{entry['id']}")
+        return None
+
+    def _matches(self, entry: Mapping[str, Any], vendor: str, route: str,
+                 handle: str | None, key: str | None) -> bool:
+        if entry["vendor"] not in (None, vendor) or entry["route"] not in (None, route):
+            return False
+        if entry["handle"] is not None and entry["handle"] != handle:
+            return False
+        if entry["key"] is not None and entry["key"] not in (key, mask(key or "")):
+            return False
+        scenario = entry["scenario"]
+        return scenario is None or scenario in self.valid_for(vendor, route)
+
+
+def is_transport_fault(name: str | None) -> bool:
+    return name in TRANSPORT_FAULTS

@@ -1,0 +1,73 @@
+"""Running the app under uvicorn: from the CLI, or in a thread for tests and the pytest plugin."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mockserver.pipeline.faults import TRANSPORT_EXTENSION
+
+
+class TransportExposingProtocol(HttpToolsProtocol):
+    """uvicorn's fastest HTTP protocol, also handing the app its socket transport so the
+    ``drop_connection`` scenario can close it with no response at all."""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[typeddict-unknown-key]
+
+
+def uvicorn_config(app: Starlette, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, http=TransportExposingProtocol, loop="auto",
+                          lifespan="off", **extra)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class ServerThread:
+    """A real uvicorn server on a loopback port, in a background thread."""
+
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn_config(app, self.host, self.port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="mockserver")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve())
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"mockserver did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

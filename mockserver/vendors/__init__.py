@@ -1,0 +1,1 @@
+"""One thin adapter per vendor: a route table, renderers and an error map."""

@@ -1,0 +1,103 @@
+"""What a vendor adapter provides; the pipeline does everything else."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from mockserver.contract import Violation
+from mockserver.errors import MockError
+from mockserver.pipeline.call import Call
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A row of a vendor's route table: a schema pair, a renderer and a price."""
+
+    vendor: str
+    name: str
+    method: str
+    path: str  # Starlette path syntax, e.g. /v1/tiktok/profiles/{handle}
+    cost: int
+    render: Callable[[Call], bytes]
+    summary: str
+
+    @property
+    def request_schema(self) -> str:
+        return f"{self.vendor}/{self.name}.request"
+
+    @property
+    def response_schema(self) -> str:
+        return f"{self.vendor}/{self.name}.200"
+
+
+class Vendor(ABC):
+    name: str
+    title: str
+    routes: tuple[Route, ...]
+    #: scenario name -> error kind, on every route of this vendor
+    error_scenarios: Mapping[str, str]
+    rate_limited: bool = True
+    request_headers: tuple[str, ...] = ()  # headers the request schema describes
+
+    @property
+    def error_schema(self) -> str:
+        return f"{self.name}/error"
+
+    @abstractmethod
+    def authenticate(self, call: Call) -> str:
+        """The caller's key, or raise the vendor's unauthorized error."""
+
+    def request_document(self, call: Call) -> dict[str, Any]:
+        """The request as its schema sees it: headers, path, query, body."""
+        document: dict[str, Any] = {
+            "headers": {h: call.headers[h] for h in self.request_headers if h in call.headers}}
+        if call.path_params:
+            document["path"] = call.path_params
+        return document
+
+    @abstractmethod
+    def parse(self, call: Call, document: Mapping[str, Any]) -> None:
+        """Fill ``call.params`` / ``handle`` / ``video_id`` from a schema-valid request."""
+
+    @abstractmethod
+    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+        """The vendor's answer to a request its schema rejects."""
+
+    @abstractmethod
+    def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
+        """Status, body and extra headers of an error, in the vendor's wire format."""
+
+    def headers(self, call: Call) -> Headers:
+        """Headers every answer of this vendor carries (success and error)."""
+        return []
+
+    def describe_errors(self, route: Route) -> list[dict[str, Any]]:
+        """The catalogue rows of this route: each scenario with its exact answer."""
+        rows = []
+        for name, kind in self.error_scenarios.items():
+            probe = _CatalogueCall(route)
+            status, body, _ = self.error(probe, MockError(kind, "[specific error message]"))  # type: ignore[arg-type]
+            rows.append({"name": name, "status": status, "body": body})
+        return rows
+
+
+class _CatalogueCall:
+    """Enough of a Call to render an error for the catalogue, with placeholders."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.handle = "[handle]"
+        self.params = {"url": "[url]", "handle": "[handle]"}
+        self.request_id = "00000000-0000-4000-8000-000000000000"
+        self.quota = None
+
+
+def json_body(document: Any) -> bytes:
+    return orjson.dumps(document)

@@ -1,0 +1,312 @@
+"""DumplingAI: three POST routes with Bearer keys, ``{"error": ...}`` bodies, rate headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockserver.clock import iso
+from mockserver.contract import Violation
+from mockserver.errors import MockError
+from mockserver.pipeline.call import Call
+from mockserver.vendors import common
+from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.world import Account, Video
+from mockserver.world.links import parse_video_url
+
+PAGE_SIZE = 30
+ERROR_SCENARIOS = {name: name for name in (
+    "service_rejected_input", "service_reported_issue", "unauthorized", "insufficient_credits",
+    "service_not_configured", "service_auth_failed", "internal_error", "upstream_unavailable",
+    "upstream_invalid_data", "upstream_fetch_error", "upstream_rate_limited")}
+# What each route fetches, in the words its messages use.
+_SERVICE = {"profile": "profile", "videos": "video", "video": "video"}
+_SUBJECT = {"profile": "TikTok profile", "videos": "TikTok profile videos",
+            "video": "TikTok video"}
+
+
+def _message(route: str, kind: str, call: Any, detail: str) -> tuple[int, str]:
+    service = _SERVICE[route]
+    param = "url" if route == "video" else "handle"
+    if kind == "not_found":
+        if route == "video":
+            return 404, f"TikTok video not found for URL: {call.params.get('url', '')}"
+        return 404, f"TikTok profile not found for handle: {call.handle or ''}"
+    if kind == "internal_error":
+        return 500, (f"An unexpected server error occurred while fetching the {_SUBJECT[route]}: "
+                     f"{detail or 'Unexpected error'}")
+    if kind == "service_rejected_input":
+        target = "the provided URL" if route == "video" else "the handle"
+        return 400, f"The {service} service could not process {target}."
+    if kind == "upstream_rate_limited":
+        return 503, ("Rate limit exceeded with the profile service. Please try again later."
+                     if route == "profile" else "Rate limit exceeded. Please try again later.")
+    if kind == "upstream_invalid_data":
+        shape = "structure" if route == "video" else "format"
+        return 502, f"Received invalid data {shape} from {service} service."
+    fixed = {
+        "bad_json": (400, "Invalid JSON in request body"),
+        "missing_param": (400, f"'{param}' parameter is required and must be a non-empty string."),
+        "invalid_url": (400, "Invalid TikTok video URL format."),
+        "service_reported_issue": (400, f"The {service} service reported an issue."),
+        "unauthorized": (401, "API key is invalid or missing."),
+        "insufficient_credits": (403, "Insufficient credits. Please top up your account."),
+        "service_not_configured": (500, "Service not configured. Please contact support."),
+        "service_auth_failed": (500, "Service authentication failed. Please contact support."),
+        "upstream_unavailable": (502, f"The {service} service is currently unavailable."),
+        "upstream_fetch_error": (502, f"Error fetching {service} data from the upstream service."),
+        "rate_limited": (429, "Rate limit exceeded. Please try again later."),
+        "mock_usage": (400, detail),
+    }
+    return fixed[kind]
+
+
+class Dumpling(Vendor):
+    name = "dumpling"
+    title = "DumplingAI"
+    error_scenarios = ERROR_SCENARIOS
+    request_headers = ("authorization", "content-type")
+
+    def __init__(self) -> None:
+        self.routes = (
+            Route(self.name, "profile", "POST", "/api/v1/get-tiktok-profile", 2, self.profile,
+                  "Fetch a TikTok user's public profile"),
+            Route(self.name, "videos", "POST", "/api/v1/get-tiktok-profile-videos", 1,
+                  self.videos, "List a TikTok user's videos, newest first, by cursor"),
+            Route(self.name, "video", "POST", "/api/v1/get-tiktok-video", 1, self.video,
+                  "Fetch one TikTok video by URL"),
+        )
+
+    # request side ---------------------------------------------------------------
+
+    def authenticate(self, call: Call) -> str:
+        scheme, _, token = call.headers.get("authorization", "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise MockError("unauthorized")
+        return token
+
+    def request_document(self, call: Call) -> dict[str, Any]:
+        document = super().request_document(call)
+        document["body"] = common.json_object(call.body)
+        return document
+
+    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+        param = "url" if call.route.name == "video" else "handle"
+        if any(v.path in ("$.body", f"$.body.{param}") for v in violations):
+            return MockError("missing_param")
+        if any(v.path.startswith("$.headers.authorization") for v in violations):
+            return MockError("unauthorized")
+        return MockError("service_rejected_input", violations[0].message)
+
+    def parse(self, call: Call, document: Mapping[str, Any]) -> None:
+        body = document["body"]
+        call.params = dict(body)
+        schema = call.mock.enforcer.schemas.documents[call.route.request_schema]
+        call.notes += common.undocumented_fields(
+            body, schema["properties"]["body"].get("properties", {}))
+        if call.route.name == "video":
+            self._parse_url(call, body["url"])
+            return
+        handle = body["handle"].strip().lower()
+        if handle.startswith("@") or not call.mock.world.well_formed(handle):
+            call.handle = handle
+            raise MockError("service_rejected_input")
+        call.handle = handle
+        if call.route.name == "videos":
+            cursor = str(body.get("maxCursor", "") or "0").strip()
+            if not cursor.isdigit() or len(cursor) > 19:
+                raise MockError("service_reported_issue", "bad maxCursor")
+            call.params["max_cursor"] = int(cursor)
+            call.params["trim"] = bool(body.get("trim", False))
+
+    def _parse_url(self, call: Call, url: str) -> None:
+        link = parse_video_url(url)
+        if link is None:
+            raise MockError("invalid_url")
+        resolved = call.mock.world.resolve(link)
+        if resolved is None:
+            raise MockError("not_found")
+        call.handle, call.video_id = resolved
+
+    # answers -------------------------------------------------------------------
+
+    def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
+        status, message = _message(call.route.name, error.kind, call, error.detail)
+        return status, {"error": message}, []
+
+    def headers(self, call: Call) -> Headers:
+        if call.quota is None or not call.quota.limit:
+            return []
+        return [("x-ratelimit-limit", str(call.quota.limit)),
+                ("x-ratelimit-remaining", str(call.quota.remaining))]
+
+    # renderers -----------------------------------------------------------------
+
+    def profile(self, call: Call) -> bytes:
+        account = call.account()
+        if not account.exists:
+            raise MockError("not_found")
+        anchor = call.mock.world.anchor
+        return call.respond((account.handle,), lambda: render_profile(account, anchor))
+
+    def videos(self, call: Call) -> bytes:
+        account = call.account()
+        if not account.exists:
+            raise MockError("not_found")
+        world = call.mock.world
+        cursor = call.params["max_cursor"]
+        start = 0 if cursor == 0 else world.index_before(account, cursor / 1000)
+        count = 0 if account.private else account.video_count
+        end = min(start + PAGE_SIZE, count)
+        trim = call.params["trim"]
+
+        def build() -> dict[str, Any]:
+            page = [world.video(account, i) for i in range(start, end)]
+            return {
+                "aweme_list": [aweme(v, account, world.anchor, trim) for v in page],
+                "max_cursor": str(page[-1].create_time * 1000) if page else "0",
+                "min_cursor": str(page[0].create_time * 1000) if page else "0",
+                "has_more": int(end < count),
+            }
+        return call.respond((account.handle, start, trim), build,
+                            tail={"extra": {"now": int(call.now * 1000)}})
+
+    def video(self, call: Call) -> bytes:
+        account = call.account()
+        found = call.video(account) if account.exists and not account.private else None
+        if found is None:
+            raise MockError("not_found")
+        anchor = call.mock.world.anchor
+        return call.respond((found.handle, found.id), lambda: render_video(found, account, anchor))
+
+
+def render_profile(account: Account, anchor: int) -> dict[str, Any]:
+    user: dict[str, Any] = {
+        "id": account.user_id, "shortId": account.short_id, "uniqueId": account.handle,
+        "nickname": account.nickname,
+        "avatarLarger": common.avatar(account, anchor, "large"),
+        "avatarMedium": common.avatar(account, anchor, "medium"),
+        "avatarThumb": common.avatar(account, anchor, "thumb"),
+        "signature": account.signature, "createTime": account.created,
+        "verified": account.verified, "secUid": account.sec_uid, "ftc": False, "relation": 0,
+        "openFavorite": account.open_favorite,
+    }
+    if account.bio_link:
+        user["bioLink"] = {"link": account.bio_link, "risk": 0}
+    user.update({
+        "commentSetting": account.comment_setting,
+        "commerceUserInfo": {"commerceUser": account.commerce_user},
+        "duetSetting": account.duet_setting, "stitchSetting": account.stitch_setting,
+        "privateAccount": account.private, "secret": account.private, "isADVirtual": False,
+        "roomId": "", "uniqueIdModifyTime": 0, "ttSeller": account.seller,
+        "region": account.region, "downloadSetting": account.download_setting,
+        "profileTab": {"showMusicTab": False, "showQuestionTab": False,
+                       "showPlayListTab": account.show_playlist_tab},
+        "followingVisibility": account.following_visibility, "recommendReason": "",
+        "nowInvitationCardUrl": "", "nickNameModifyTime": 0,
+        "isEmbedBanned": account.embed_banned, "canExpPlaylist": account.show_playlist_tab,
+        "profileEmbedPermission": account.embed_permission, "language": account.language,
+        "eventList": [], "suggestAccountBind": False, "isOrganization": int(account.organization),
+    })
+    return {
+        "user": user,
+        "stats": {
+            "followerCount": common.display_count(account.followers),
+            "followingCount": account.following,
+            "heart": common.display_count(account.hearts),
+            "heartCount": common.display_count(account.hearts),
+            "videoCount": account.video_count, "diggCount": account.diggs,
+            "friendCount": account.friends,
+        },
+        "itemList": [],
+    }
+
+
+def aweme(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, Any]:
+    """An item of ``aweme_list``: the page's trimmed fields, or TikTok's app-API shape."""
+    cover = common.cover(video, anchor)
+    statistics: dict[str, Any] = {
+        "comment_count": video.comments, "digg_count": video.likes,
+        "download_count": video.downloads, "play_count": video.views,
+        "share_count": video.shares,
+    }
+    item: dict[str, Any] = {
+        "aweme_id": video.id, "desc": video.caption, "create_time": video.create_time,
+        "statistics": statistics,
+        "video": {"duration": video.duration, "cover": {"url_list": [cover]}},
+        "author": {"unique_id": account.handle, "nickname": account.nickname},
+    }
+    if trim:
+        return item
+    statistics.update(collect_count=video.saves, forward_count=video.reposts, aweme_id=video.id)
+    item["video"].update({
+        "height": video.height, "width": video.width, "ratio": common.ratio(video),
+        "bit_rate": video.bitrate,
+        "cover": {"uri": video.media_key, "url_list": [cover]},
+        "origin_cover": {"uri": video.media_key,
+                         "url_list": [common.cover(video, anchor, origin=True)]},
+        "play_addr": {"uri": video.media_key,
+                      "url_list": [common.play_url(video, anchor, watermark=False)]},
+        "download_addr": {"uri": video.media_key,
+                          "url_list": [common.play_url(video, anchor, watermark=True)]},
+    })
+    item["author"].update({
+        "uid": account.user_id, "sec_uid": account.sec_uid, "signature": account.signature,
+        "verified": account.verified,
+        "avatar_thumb": {"uri": account.avatar_key,
+                         "url_list": [common.avatar(account, anchor, "thumb")]},
+    })
+    music = video.music
+    item.update({
+        "region": video.region, "share_url": video.web_url + "?is_from_webapp=1&sender_device=pc",
+        "is_top": int(video.pinned), "is_ads": video.is_ad,
+        "music": {"id": music.id, "id_str": music.id, "title": music.title,
+                  "author": music.author, "duration": music.duration, "original": music.original,
+                  "play_url": {"uri": music.play_url, "url_list": [music.play_url]},
+                  "cover_thumb": {"uri": music.id, "url_list": [music.cover_url]}},
+        "text_extra": [{"hashtag_name": e.hashtag.name, "hashtag_id": e.hashtag.id,
+                        "start": e.start, "end": e.end, "type": 1} for e in video.text_extra],
+        "cha_list": [{"cid": h.id, "cha_name": h.name, "desc": h.description}
+                     for h in video.hashtags],
+    })
+    return item
+
+
+def render_video(video: Video, account: Account, anchor: int) -> dict[str, Any]:
+    music = video.music
+    return {
+        "id": video.id, "desc": video.caption, "createTime": video.create_time,
+        "createTimeISO": iso(video.create_time),
+        "video": {
+            "id": video.id, "height": video.height, "width": video.width,
+            "duration": video.duration, "ratio": common.ratio(video),
+            "cover": common.cover(video, anchor),
+            "downloadAddr": common.play_url(video, anchor, watermark=True),
+            "playAddr": common.play_url(video, anchor, watermark=False),
+            "format": "mp4", "bitrate": video.bitrate,
+        },
+        "author": {
+            "id": account.user_id, "uniqueId": account.handle, "nickname": account.nickname,
+            "avatarThumb": common.avatar(account, anchor, "thumb"),
+            "signature": account.signature, "verified": account.verified,
+            "privateAccount": account.private,
+        },
+        "music": {"id": music.id, "title": music.title, "playUrl": music.play_url,
+                  "authorName": music.author, "original": music.original,
+                  "duration": music.duration},
+        "challenges": [{"id": h.id, "title": h.name, "desc": h.description,
+                        "coverThumb": h.cover_url} for h in video.hashtags],
+        "stats": {
+            "diggCount": common.display_count(video.likes),
+            "shareCount": common.display_count(video.shares),
+            "commentCount": common.display_count(video.comments),
+            "playCount": common.display_count(video.views),
+            "collectCount": common.display_count(video.saves),
+        },
+        "textExtra": [{"hashtagName": e.hashtag.name, "hashtagId": e.hashtag.id,
+                       "start": e.start, "end": e.end} for e in video.text_extra],
+        "duetEnabled": account.duet_setting == 0,
+        "stitchEnabled": account.stitch_setting == 0,
+        "shareEnabled": True,
+    }
