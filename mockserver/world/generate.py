@@ -157,10 +157,10 @@ def make_video(faker: Faker, seed: int, account: Account, index: int, create_tim
         if word not in names:
             names.append(word)
     caption = sentence
-    extras = []
+    spans = []
     for name in names:
         caption += " "
-        extras.append(TextExtra(hashtag(name), len(caption), len(caption) + 1 + len(name)))
+        spans.append((name, len(caption), len(caption) + 1 + len(name)))
         caption += "#" + name
     views = views_at_rank(account, rank)
     likes = int(views * rng.uniform(0.02, 0.15))
@@ -168,6 +168,13 @@ def make_video(faker: Faker, seed: int, account: Account, index: int, create_tim
     duration = (rng.randint(10, 60) if rng.random() < 0.75
                 else rng.randint(61, 180) if rng.random() < 0.7 else rng.randint(5, 9))
     width, height = rng.choice(((576, 1024), (720, 1280), (1080, 1920)))
+    bitrate = rng.randint(400_000, 2_500_000)
+    comments = int(likes * rng.uniform(0.005, 0.02))
+    saves = int(likes * rng.uniform(0.03, 0.15))
+    downloads = int(shares * rng.uniform(0.05, 0.3))
+    reposts = int(shares * rng.uniform(0, 0.1))
+    # Hashtags last: making one reseeds the shared Faker, so no draw of this video may follow.
+    extras = [TextExtra(hashtag(name), start, end) for name, start, end in spans]
     if track is None:
         track = Music(
             id=ids.snowflake(create_time - 7, seed, handle, index, "sound"),
@@ -179,10 +186,9 @@ def make_video(faker: Faker, seed: int, account: Account, index: int, create_tim
     return Video(
         handle=handle, index=index, id=video_id, create_time=create_time,
         caption=caption, text_extra=tuple(extras), duration=duration,
-        width=width, height=height, bitrate=rng.randint(400_000, 2_500_000),
-        views=views, likes=likes, comments=int(likes * rng.uniform(0.005, 0.02)),
-        shares=shares, saves=int(likes * rng.uniform(0.03, 0.15)),
-        downloads=int(shares * rng.uniform(0.05, 0.3)), reposts=int(shares * rng.uniform(0, 0.1)),
+        width=width, height=height, bitrate=bitrate,
+        views=views, likes=likes, comments=comments, shares=shares, saves=saves,
+        downloads=downloads, reposts=reposts,
         music=track, pinned=index in account.pinned, is_ad=index in account.ads,
         region=account.region, media_key=ids.hex_token(seed, handle, index, "media"),
         short_url=f"https://vm.tiktok.com/{ids.short_code('ZM', seed, handle, index)}/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -72,7 +73,8 @@ class Account:
     post_gap: int  # mean seconds between two posts
     pinned: tuple[int, ...]  # indices (0 = newest) of pinned videos, in pin order
     ads: tuple[int, ...]
-    scenario: str | None  # a fixture's failure for every request naming this account
+    # a fixture's failure for every request naming this account: one name, or one per vendor
+    scenario: str | Mapping[str, str] | None
     video_scenarios: tuple[tuple[int, str], ...]
     video_ids: tuple[tuple[int, str], ...]  # fixture-pinned ids, e.g. a vendor page's example
 

@@ -1,0 +1,55 @@
+"""Shared fixtures: an in-process client on a frozen clock, and a real uvicorn server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.server import ServerThread
+from mockserver.settings import Settings
+
+FROZEN = "2026-11-23T12:00:00Z"
+DUMPLING_KEY = "sk_test_key"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.load({"now": FROZEN}, env={})
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[ServerThread]:
+    """A real uvicorn on a free loopback port, shared by a module's tests (reset per test
+    where a test needs a clean slate)."""
+    server = ServerThread(create_app(Settings.load({"now": FROZEN}, env={})))
+    with server:
+        yield server
+
+
+def dumpling(client, route: str, body, key: str | None = DUMPLING_KEY, **headers):
+    """POST to a DumplingAI route the way its pages' curl examples do."""
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    headers.setdefault("Content-Type", "application/json")
+    if isinstance(body, dict | list):
+        return client.post(f"/api/v1/{route}", json=body, headers=headers)
+    return client.post(f"/api/v1/{route}", content=body, headers=headers)
+
+
+def assert_valid(app, schema: str, document) -> None:
+    violations = app.state.mock.schemas.violations(schema, document)
+    assert violations == [], violations

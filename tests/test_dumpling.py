@@ -1,0 +1,173 @@
+"""DumplingAI's three routes, as its pages document them."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from mockserver.vendors.common import display_count
+from tests.conftest import FROZEN, assert_valid, dumpling
+
+PROFILE, VIDEOS, VIDEO = "get-tiktok-profile", "get-tiktok-profile-videos", "get-tiktok-video"
+SCHEMA = {PROFILE: "dumpling/profile.200", VIDEOS: "dumpling/videos.200",
+          VIDEO: "dumpling/video.200"}
+
+
+def test_profile_matches_the_documented_example(client, app):
+    response = dumpling(client, PROFILE, {"handle": "stoolpresidente"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert_valid(app, SCHEMA[PROFILE], body)
+    user, stats = body["user"], body["stats"]
+    assert user["id"] == "6659752019493208069"
+    assert user["uniqueId"] == "stoolpresidente"
+    assert user["nickname"] == "Dave Portnoy"
+    assert user["signature"] == "El Presidente/Barstool Sports Founder."
+    assert user["createTime"] == 1550594547
+    assert user["secUid"].startswith("MS4wLjABAAAAINC_ElRR")
+    assert user["verified"] is True and user["privateAccount"] is False
+    assert user["region"] == "US" and user["language"] == "en"
+    assert user["bioLink"] == {"link": "https://www.barstoolsports.com/bios/Surviving-Barstool",
+                               "risk": 0}
+    assert stats == {"followerCount": 4100000, "followingCount": 74, "heart": 190400000,
+                     "heartCount": 190400000, "videoCount": 2017, "diggCount": 0,
+                     "friendCount": 52}
+    assert body["itemList"] == []
+    example_keys = {"id", "shortId", "uniqueId", "nickname", "avatarLarger", "avatarMedium",
+                    "avatarThumb", "signature", "createTime", "verified", "secUid", "ftc",
+                    "relation", "openFavorite", "bioLink", "commentSetting", "commerceUserInfo",
+                    "duetSetting", "stitchSetting", "privateAccount", "secret", "isADVirtual",
+                    "roomId", "uniqueIdModifyTime", "ttSeller", "region", "downloadSetting",
+                    "profileTab", "followingVisibility", "recommendReason",
+                    "nowInvitationCardUrl", "nickNameModifyTime", "isEmbedBanned",
+                    "canExpPlaylist", "profileEmbedPermission", "language", "eventList",
+                    "suggestAccountBind", "isOrganization"}
+    assert set(user) == example_keys
+    assert "tiktokcdn.com" in user["avatarLarger"] and "x-expires=" in user["avatarLarger"]
+
+
+def test_rate_limit_headers_on_every_authenticated_answer(client):
+    first = dumpling(client, PROFILE, {"handle": "stoolpresidente"})
+    second = dumpling(client, PROFILE, {"handle": "nobody.here"})
+    assert first.headers["x-ratelimit-limit"] == "600"
+    assert int(first.headers["x-ratelimit-remaining"]) == 599
+    assert int(second.headers["x-ratelimit-remaining"]) == 598
+
+
+def test_videos_page_shape_cursors_and_extra_now(client, app):
+    body = dumpling(client, VIDEOS, {"handle": "stoolpresidente"}).json()
+    assert_valid(app, SCHEMA[VIDEOS], body)
+    page = body["aweme_list"]
+    assert len(page) == 30 and body["has_more"] == 1
+    times = [item["create_time"] for item in page]
+    assert times == sorted(times, reverse=True)
+    assert body["min_cursor"] == str(times[0] * 1000)
+    assert body["max_cursor"] == str(times[-1] * 1000)
+    assert body["extra"] == {"now": 1795435200000}
+    item = page[0]
+    assert item["author"]["unique_id"] == "stoolpresidente"
+    assert item["statistics"]["digg_count"] <= item["statistics"]["play_count"]
+    for extra in item["text_extra"]:
+        assert item["desc"][extra["start"]:extra["end"]] == "#" + extra["hashtag_name"]
+
+
+def test_trim_returns_exactly_the_pages_fields(client):
+    page = dumpling(client, VIDEOS, {"handle": "stoolpresidente", "trim": True}).json()
+    item = page["aweme_list"][0]
+    assert set(item) == {"aweme_id", "desc", "create_time", "statistics", "video", "author"}
+    assert set(item["statistics"]) == {"comment_count", "digg_count", "download_count",
+                                       "play_count", "share_count"}
+    assert set(item["video"]) == {"duration", "cover"}
+    assert set(item["author"]) == {"unique_id", "nickname"}
+
+
+def walk(post, handle: str) -> tuple[list[dict], list[int]]:
+    items, flags, cursor = [], [], None
+    while True:
+        body = {"handle": handle, **({"maxCursor": cursor} if cursor else {})}
+        page = post(body)
+        items += page["aweme_list"]
+        flags.append(page["has_more"])
+        if not page["has_more"]:
+            return items, flags
+        cursor = page["max_cursor"]
+
+
+@pytest.mark.parametrize("handle", ["stoolpresidente", "tiny_account", "empty_account"])
+def test_cursor_walk_yields_every_video_once_newest_first(client, handle):
+    profile = dumpling(client, PROFILE, {"handle": handle}).json()
+    items, flags = walk(lambda b: dumpling(client, VIDEOS, b).json(), handle)
+    ids = [item["aweme_id"] for item in items]
+    assert len(ids) == len(set(ids)) == profile["stats"]["videoCount"]
+    times = [item["create_time"] for item in items]
+    assert times == sorted(times, reverse=True)
+    assert flags[-1] == 0 and all(flags[:-1])
+
+
+def test_a_page_of_120000_videos_costs_what_a_page_of_10_costs(app, client):
+    world = app.state.mock.world
+    for handle in ("tiny_account", "huge_account"):
+        dumpling(client, VIDEOS, {"handle": handle})  # warm the account
+    deep = dumpling(client, VIDEOS, {"handle": "huge_account"}).json()
+    cursor = str(world.create_time(world.account("huge_account"), 100_000) * 1000 + 1)
+    before = world._video.cache_info().misses
+    page = dumpling(client, VIDEOS, {"handle": "huge_account", "maxCursor": cursor}).json()
+    assert len(page["aweme_list"]) == 30 and deep["has_more"] == 1
+    assert world._video.cache_info().misses - before == 30  # only the page itself is generated
+
+
+def test_video_route_by_every_url_form(client, app):
+    listed = dumpling(client, VIDEOS, {"handle": "stoolpresidente"}).json()["aweme_list"][3]
+    video_id = listed["aweme_id"]
+    world = app.state.mock.world
+    video = world.find_video(world.account("stoolpresidente"), video_id)
+    urls = [f"https://www.tiktok.com/@stoolpresidente/video/{video_id}",
+            f"https://www.tiktok.com/@StoolPresidente/video/{video_id}?is_from_webapp=1",
+            f"https://m.tiktok.com/v/{video_id}.html", video.short_url]
+    for url in urls:
+        response = dumpling(client, VIDEO, {"url": url})
+        assert response.status_code == 200, (url, response.text)
+        body = response.json()
+        assert_valid(app, SCHEMA[VIDEO], body)
+        assert body["id"] == video_id
+        assert body["createTime"] == listed["create_time"]
+        exact = listed["statistics"]
+        assert body["stats"]["playCount"] == display_count(exact["play_count"])
+        assert body["stats"]["diggCount"] == display_count(exact["digg_count"])
+        assert body["author"]["uniqueId"] == "stoolpresidente"
+        for extra in body["textExtra"]:
+            assert body["desc"][extra["start"]:extra["end"]] == "#" + extra["hashtagName"]
+
+
+def test_a_share_link_never_issued_resolves_to_the_same_video_every_time(client):
+    first = dumpling(client, VIDEO, {"url": "https://vm.tiktok.com/ZMhKxyz/"})
+    again = dumpling(client, VIDEO, {"url": "https://vm.tiktok.com/ZMhKxyz/"})
+    assert first.status_code == 200 and first.json() == again.json()
+    assert dumpling(client, VIDEO, {"url": "https://vt.tiktok.com/ZSabc123/"}).status_code == 200
+
+
+def test_the_documented_curl_examples_answer_200_over_http(live):
+    base = live.url
+    headers = {"Authorization": "Bearer YOUR_API_KEY", "Content-Type": "application/json"}
+    for route, body in ((PROFILE, '{ "handle": "stoolpresidente" }'),
+                        (VIDEOS, '{ "handle": "stoolpresidente" }'),
+                        (VIDEO, '{ "url": "https://www.tiktok.com/@username/video/'
+                                '7321234567890123456" }')):
+        response = httpx.post(f"{base}/api/v1/{route}", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+
+
+def test_same_seed_same_bytes_in_any_order():
+    requests = [(PROFILE, {"handle": "alice"}), (VIDEOS, {"handle": "bob"}),
+                (PROFILE, {"handle": "stoolpresidente"}), (VIDEOS, {"handle": "alice"})]
+    from starlette.testclient import TestClient
+    answers = []
+    for order in (requests, list(reversed(requests))):
+        with TestClient(create_app(Settings.load({"now": FROZEN}, env={}))) as fresh:
+            answers.append({json.dumps(r): dumpling(fresh, r[0], r[1]).content for r in order})
+    assert answers[0] == answers[1]
