@@ -24,12 +24,14 @@ from mockserver.settings import Settings
 from mockserver.store import open_store
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.dumpling import Dumpling
+from mockserver.vendors.gateway import Gateway
+from mockserver.vendors.socialfetch import SocialFetch
 from mockserver.world import World
 from mockserver.world.fixtures import load_fixtures
 
 
 def all_vendors() -> list[Vendor]:
-    return [Dumpling()]
+    return [Dumpling(), SocialFetch(), Gateway()]
 
 
 class Mock:
@@ -114,6 +116,9 @@ def create_app(settings: Settings | None = None, schemas: Schemas | None = None)
     for vendor in mock.vendors.values():
         for route in vendor.routes:
             routes.append(Route(route.path, Endpoint(mock, vendor, route), methods=[route.method]))
+    for vendor in mock.vendors.values():  # catch-alls last, any method
+        if vendor.fallback is not None:
+            routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))
     app = Starlette(routes=routes)
     app.state.mock = mock
     return app

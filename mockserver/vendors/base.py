@@ -45,6 +45,8 @@ class Vendor(ABC):
     error_scenarios: Mapping[str, str]
     rate_limited: bool = True
     request_headers: tuple[str, ...] = ()  # headers the request schema describes
+    #: a catch-all row (any method) registered after every vendor's routes, or None
+    fallback: Route | None = None
 
     @property
     def error_schema(self) -> str:

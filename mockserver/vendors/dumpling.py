@@ -211,64 +211,27 @@ def render_profile(account: Account, anchor: int) -> dict[str, Any]:
     })
     return {
         "user": user,
-        "stats": {
-            "followerCount": common.display_count(account.followers),
-            "followingCount": account.following,
-            "heart": common.display_count(account.hearts),
-            "heartCount": common.display_count(account.hearts),
-            "videoCount": account.video_count, "diggCount": account.diggs,
-            "friendCount": account.friends,
-        },
+        "stats": common.web_user_stats(account),
         "itemList": [],
     }
 
 
 def aweme(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, Any]:
     """An item of ``aweme_list``: the page's trimmed fields, or TikTok's app-API shape."""
-    cover = common.cover(video, anchor)
-    statistics: dict[str, Any] = {
-        "comment_count": video.comments, "digg_count": video.likes,
-        "download_count": video.downloads, "play_count": video.views,
-        "share_count": video.shares,
-    }
     item: dict[str, Any] = {
         "aweme_id": video.id, "desc": video.caption, "create_time": video.create_time,
-        "statistics": statistics,
-        "video": {"duration": video.duration, "cover": {"url_list": [cover]}},
-        "author": {"unique_id": account.handle, "nickname": account.nickname},
+        "statistics": common.app_statistics(video, full=not trim),
+        "video": common.app_video(video, anchor, full=not trim),
+        "author": common.app_author(account, anchor, full=not trim),
     }
     if trim:
         return item
-    statistics.update(collect_count=video.saves, forward_count=video.reposts, aweme_id=video.id)
-    item["video"].update({
-        "height": video.height, "width": video.width, "ratio": common.ratio(video),
-        "bit_rate": video.bitrate,
-        "cover": {"uri": video.media_key, "url_list": [cover]},
-        "origin_cover": {"uri": video.media_key,
-                         "url_list": [common.cover(video, anchor, origin=True)]},
-        "play_addr": {"uri": video.media_key,
-                      "url_list": [common.play_url(video, anchor, watermark=False)]},
-        "download_addr": {"uri": video.media_key,
-                          "url_list": [common.play_url(video, anchor, watermark=True)]},
-    })
-    item["author"].update({
-        "uid": account.user_id, "sec_uid": account.sec_uid, "signature": account.signature,
-        "verified": account.verified,
-        "avatar_thumb": {"uri": account.avatar_key,
-                         "url_list": [common.avatar(account, anchor, "thumb")]},
-    })
-    music = video.music
     item.update({
         "region": video.region, "share_url": video.web_url + "?is_from_webapp=1&sender_device=pc",
         "is_top": int(video.pinned), "is_ads": video.is_ad,
-        "music": {"id": music.id, "id_str": music.id, "title": music.title,
-                  "author": music.author, "duration": music.duration, "original": music.original,
-                  "play_url": {"uri": music.play_url, "url_list": [music.play_url]},
-                  "cover_thumb": {"uri": music.id, "url_list": [music.cover_url]}},
-        "text_extra": [{"hashtag_name": e.hashtag.name, "hashtag_id": e.hashtag.id,
-                        "start": e.start, "end": e.end, "type": 1} for e in video.text_extra],
-        "cha_list": [{"cid": h.id, "cha_name": h.name, "desc": h.description}
-                     for h in video.hashtags],
+        "music": common.app_music(video),
+        "text_extra": common.app_text_extra(video),
+        "cha_list": common.app_challenges(video),
     })
     return item
 
@@ -297,13 +260,7 @@ def render_video(video: Video, account: Account, anchor: int) -> dict[str, Any]:
                   "duration": music.duration},
         "challenges": [{"id": h.id, "title": h.name, "desc": h.description,
                         "coverThumb": h.cover_url} for h in video.hashtags],
-        "stats": {
-            "diggCount": common.display_count(video.likes),
-            "shareCount": common.display_count(video.shares),
-            "commentCount": common.display_count(video.comments),
-            "playCount": common.display_count(video.views),
-            "collectCount": common.display_count(video.saves),
-        },
+        "stats": common.web_video_stats(video),
         "textExtra": [{"hashtagName": e.hashtag.name, "hashtagId": e.hashtag.id,
                        "start": e.start, "end": e.end} for e in video.text_extra],
         "duetEnabled": account.duet_setting == 0,

@@ -1,0 +1,179 @@
+"""The TikTok API on AWS API Gateway (stage ``dev/tiktok``): GET routes with ``x-api-key``,
+API Gateway's own ``{"message": ...}`` errors and ``x-amzn-*`` headers, and a "database" of
+user and video records stored on first fetch and returned unchanged after."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mockserver.clock import iso
+from mockserver.contract import Violation
+from mockserver.errors import MockError
+from mockserver.pipeline.call import Call
+from mockserver.vendors import common
+from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.world import Account, Video
+from mockserver.world.ids import digest
+
+KEY = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+USERS, VIDEOS = "gateway_users", "gateway_videos"
+# kind -> (status, message, x-amzn-ErrorType or None for an answer of the backend itself)
+ERRORS: dict[str, tuple[int, str, str | None]] = {
+    "unauthorized": (403, "Forbidden", "ForbiddenException"),
+    "forbidden": (403, "Forbidden", "ForbiddenException"),
+    "missing_auth_token": (403, "Missing Authentication Token",
+                           "MissingAuthenticationTokenException"),
+    "rate_limited": (429, "Too Many Requests", "TooManyRequestsException"),
+    "insufficient_credits": (429, "Limit Exceeded", "LimitExceededException"),
+    "backend_error": (502, "Internal server error", "InternalServerErrorException"),
+    "timeout": (504, "Endpoint request timed out", "InternalServerErrorException"),
+    "user_not_found": (404, "User not found", None),  # inferred
+    "not_found": (404, "User not found", None),
+    "video_not_found": (404, "Video not found", None),  # inferred
+    "mock_usage": (400, "", "BadRequestException"),
+}
+ERROR_SCENARIOS = {"forbidden": "forbidden", "missing_auth_token": "missing_auth_token",
+                   "throttled": "rate_limited", "quota_exceeded": "insufficient_credits",
+                   "backend_error": "backend_error", "timeout": "timeout"}
+# the page's order of the stats fields
+_USER_STATS = ("diggCount", "followerCount", "followingCount", "friendCount", "heartCount",
+               "heart", "videoCount")
+_VIDEO_STATS = ("diggCount", "collectCount", "commentCount", "playCount", "repostCount",
+                "shareCount")
+
+
+class Gateway(Vendor):
+    name = "gateway"
+    title = "TikTok API (API Gateway)"
+    error_scenarios = ERROR_SCENARIOS
+    rate_limited = True
+    request_headers = ("x-api-key",)
+
+    def __init__(self) -> None:
+        self.routes = (
+            Route(self.name, "user", "GET", "/dev/tiktok/user/{userHandle}", 1, self.user,
+                  "Fetch a TikTok user by handle (stored on first fetch)"),
+            Route(self.name, "video", "GET", "/dev/tiktok/video/{userHandle}/{videoId}", 1,
+                  self.video, "Fetch a TikTok video by author handle and id (stored on first "
+                              "fetch)"),
+        )
+        # Anything else under the stage, any method: API Gateway's Missing Authentication Token.
+        self.fallback = Route(self.name, "unknown", "*", "/dev/{rest:path}", 0, self.unknown,
+                              "Any other path or method under /dev/")
+
+    # request side ---------------------------------------------------------------
+
+    def authenticate(self, call: Call) -> str:
+        if call.route.name == self.fallback.name:
+            raise MockError("missing_auth_token")
+        key = call.headers.get("x-api-key", "")
+        if not KEY.match(key):
+            raise MockError("unauthorized")
+        return key
+
+    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+        paths = {v.path for v in violations}
+        if any(p.startswith("$.headers") for p in paths):
+            return MockError("unauthorized")
+        if "$.path.videoId" in paths:
+            return MockError("video_not_found")
+        return MockError("user_not_found")
+
+    def parse(self, call: Call, document: Mapping[str, Any]) -> None:
+        path = document["path"]
+        call.handle = call.mock.world.normalise(path["userHandle"])
+        call.video_id = path.get("videoId")
+        if not call.mock.world.well_formed(call.handle):
+            raise MockError("user_not_found")
+
+    # answers -------------------------------------------------------------------
+
+    def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
+        status, message, error_type = ERRORS.get(error.kind, ERRORS["backend_error"])
+        headers: Headers = [("x-amzn-errortype", error_type)] if error_type else []
+        return status, {"message": message or error.detail}, headers
+
+    def headers(self, call: Call) -> Headers:
+        apigw_id = base64.b64encode(digest("apigw", call.request_id, size=11)).decode()
+        return [("x-amzn-requestid", call.request_id), ("x-amz-apigw-id", apigw_id)]
+
+    # the stored records -------------------------------------------------------------
+
+    @staticmethod
+    def _stored(call: Call, table: str, key: str, make: Callable[[str], dict[str, Any]]
+                ) -> dict[str, Any]:
+        """The record stored under ``key``, made and stored now if there is none. A record
+        altered by a scenario (private / not found) is made fresh and never stored."""
+        if call.override is not None:
+            return make(iso(call.now))
+        store = call.mock.store
+        record = store.get(table, key)
+        if record is None:
+            record = make(iso(call.now))
+            store.put(table, key, record)
+        return record
+
+    def _account(self, call: Call) -> Account:
+        account = call.account()
+        if not account.exists:
+            raise MockError("user_not_found")
+        return account
+
+    def _user(self, call: Call, account: Account) -> dict[str, Any]:
+        anchor = call.mock.world.anchor
+        return self._stored(call, USERS, account.handle,
+                            lambda stamp: user_record(account, anchor, stamp))
+
+    # renderers -----------------------------------------------------------------
+
+    def user(self, call: Call) -> bytes:
+        record = self._user(call, self._account(call))
+        user = record["user"]
+        return call.respond((user["id"], user["createdAt"]), lambda: record)
+
+    def video(self, call: Call) -> bytes:
+        account = self._account(call)
+        found = None if account.private else call.video(account)
+        if found is None:
+            raise MockError("video_not_found")
+        author = self._user(call, account)
+        record = self._stored(call, VIDEOS, found.id,
+                              lambda stamp: video_record(found, author, stamp))
+        memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
+        return call.respond(memo, lambda: record)
+
+    def unknown(self, call: Call) -> bytes:
+        raise MockError("missing_auth_token")
+
+
+def user_record(account: Account, anchor: int, stamp: str) -> dict[str, Any]:
+    stats = common.web_user_stats(account)
+    return {
+        "user": {
+            "id": account.user_id, "nickname": account.nickname,
+            "id_dup": account.user_id,  # inferred: a duplicated id column
+            "secUid": account.sec_uid, "profileBio": account.signature,
+            "profilePictureUrl": common.avatar(account, anchor, "large"),
+            "isVerified": account.verified, "isPrivateAccount": account.private,
+            "createdAt": stamp, "updatedAt": stamp,
+        },
+        "stats": {name: stats[name] for name in _USER_STATS},
+    }
+
+
+def video_record(video: Video, author: Mapping[str, Any], stamp: str) -> dict[str, Any]:
+    music = video.music
+    stats = {**common.web_video_stats(video), "repostCount": common.display_count(video.reposts)}
+    return {
+        "id": video.id, "description": video.caption, "createTime": str(video.create_time),
+        "duration": video.duration,
+        "music": {"id": music.id, "title": music.title, "authorName": music.author,
+                  "album": music.album, "duration": music.duration, "original": music.original,
+                  "private": music.private, "createdAt": stamp, "updatedAt": stamp},
+        "stats": {name: stats[name] for name in _VIDEO_STATS},
+        "author": author["user"],
+        "authorStats": author["stats"],
+    }

@@ -1,0 +1,266 @@
+"""Social Fetch: GET routes with ``x-api-key: sfk_...``, a ``data``/``meta`` envelope,
+``{"error": {code, message, requestId}}`` errors and opaque, tamper-evident cursors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from mockserver.clock import iso
+from mockserver.contract import Violation
+from mockserver.errors import MockError
+from mockserver.pipeline.call import Call
+from mockserver.vendors import common
+from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.world import Account, Video
+
+PAGE_SIZE = 30
+SORTS = ("latest", "popular")
+DEFAULT_SORT = "latest"  # the page leaves the default open; ours is documented
+CHECKOUT_URL = "https://socialfetch.dev/billing"  # inferred
+RETRY_AFTER = 30
+# code -> (status, message); bad_request's message is the detail of what was wrong
+CODES = {
+    "bad_request": (400, "Invalid request."),
+    "unauthorized": (401, "Missing or invalid API key."),
+    "insufficient_credits": (402, "Not enough credits for this request."),
+    "internal_error": (500, "An unexpected error occurred. Please try again."),
+    "lookup_failed": (502, "The TikTok lookup failed upstream. Please try again."),
+    "temporarily_unavailable": (503, "The service is temporarily unavailable. "
+                                     "Please retry after the Retry-After delay."),
+}
+# what the pipeline may raise, as a Social Fetch code
+_KINDS = {"bad_json": "bad_request", "mock_usage": "bad_request",
+          "rate_limited": "temporarily_unavailable"}
+# messages for a request its schema rejects, by the offending field
+_REJECTIONS = {
+    "$.path.handle": "Invalid handle: expected 1 to 64 characters.",
+    "$.query.sortBy": "Invalid sortBy: expected one of latest, popular.",
+    "$.query.trim": "Invalid trim: expected true or false.",
+    "$.query.cursor": "Invalid cursor.",
+    "$.query.userId": "Invalid userId: must not be empty.",
+    "$.query.region": "Invalid region: must not be empty.",
+}
+_SETTING = {0: "everyone", 1: "friends", 2: "no_one", 3: "no_one"}
+
+
+class SocialFetch(Vendor):
+    name = "socialfetch"
+    title = "Social Fetch"
+    error_scenarios = {code: code for code in CODES}
+    rate_limited = False
+    request_headers = ("x-api-key",)
+
+    def __init__(self) -> None:
+        self.routes = (
+            Route(self.name, "videos", "GET", "/v1/tiktok/profiles/{handle}/videos", 1,
+                  self.videos, "List a TikTok profile's videos (latest or popular), by cursor"),
+            Route(self.name, "profile", "GET", "/v1/tiktok/profiles/{handle}", 1, self.profile,
+                  "Look up a TikTok profile: found, private or not_found"),
+        )
+
+    # request side ---------------------------------------------------------------
+
+    def authenticate(self, call: Call) -> str:
+        key = call.headers.get("x-api-key", "").strip()
+        if not key.startswith("sfk_") or len(key) < 5:
+            raise MockError("unauthorized")
+        return key
+
+    def request_document(self, call: Call) -> dict[str, Any]:
+        document = super().request_document(call)
+        query: dict[str, Any] = common.query_params(call.query_string)
+        if query.get("trim") in ("true", "false"):
+            query["trim"] = query["trim"] == "true"
+        if query:
+            document["query"] = query
+        return document
+
+    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+        for violation in violations:
+            if violation.path.startswith("$.headers"):
+                return MockError("unauthorized")
+        for violation in violations:
+            if violation.path in _REJECTIONS:
+                return MockError("bad_request", _REJECTIONS[violation.path])
+        first = violations[0]
+        return MockError("bad_request", f"Invalid request: {first.path[2:]}: {first.message}")
+
+    def parse(self, call: Call, document: Mapping[str, Any]) -> None:
+        query = document.get("query", {})
+        call.params = dict(query)
+        schema = call.mock.enforcer.schemas.documents[call.route.request_schema]
+        call.notes += [note.replace("body field", "query parameter") for note in
+                       common.undocumented_fields(
+                           query, schema["properties"].get("query", {}).get("properties", {}))]
+        world = call.mock.world
+        call.handle = world.normalise(document["path"]["handle"])
+        if call.route.name != "videos":
+            return
+        sort = query.get("sortBy", DEFAULT_SORT)
+        call.params.update(sortBy=sort, trim=query.get("trim", False),
+                           offset=0 if "cursor" not in query else decode_cursor(
+                               call.mock.settings.seed, call.handle, sort, query["cursor"]))
+        user_id = query.get("userId")
+        if user_id is not None and world.well_formed(call.handle):
+            account = world.account(call.handle)
+            if account.exists and user_id != account.user_id:
+                raise MockError("bad_request", "userId does not match handle.")
+
+    # answers -------------------------------------------------------------------
+
+    def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
+        code = error.kind if error.kind in CODES else _KINDS.get(error.kind, "internal_error")
+        status, message = CODES[code]
+        if code == "bad_request" and error.detail:
+            message = error.detail
+        body: dict[str, Any] = {"code": code, "message": message,
+                                "requestId": "req_" + call.request_id}
+        headers: Headers = []
+        if code == "insufficient_credits":
+            body["checkoutUrl"] = CHECKOUT_URL
+        if code == "temporarily_unavailable" and error.retry_after is None:
+            headers.append(("retry-after", str(RETRY_AFTER)))
+        return status, {"error": body}, headers
+
+    def headers(self, call: Call) -> Headers:
+        return [("x-request-id", "req_" + call.request_id)]
+
+    def _meta(self, call: Call) -> dict[str, Any]:
+        return {"meta": {"requestId": "req_" + call.request_id, "creditsCharged": call.cost,
+                         "version": "v1"}}
+
+    @staticmethod
+    def _lookup(call: Call) -> Account | None:
+        """The account, or None when the handle names nobody (malformed or not existing)."""
+        if not call.mock.world.well_formed(call.handle or ""):
+            return None
+        account = call.account()
+        return account if account.exists else None
+
+    # renderers -----------------------------------------------------------------
+
+    def profile(self, call: Call) -> bytes:
+        account = self._lookup(call)
+        anchor = call.mock.world.anchor
+        memo = (account.handle if account else None,)
+        return call.respond(memo, lambda: {"data": render_profile(account, anchor)},
+                            tail=self._meta(call))
+
+    def videos(self, call: Call) -> bytes:
+        account = self._lookup(call)
+        world = call.mock.world
+        sort, offset, trim = call.params["sortBy"], call.params["offset"], call.params["trim"]
+        count = 0 if account is None or account.private else account.video_count
+        end = min(offset + PAGE_SIZE, count)
+        order = world.by_popularity if sort == "popular" else world.by_latest_pinned_first
+        seed = call.mock.settings.seed
+
+        def build() -> dict[str, Any]:
+            videos = [] if account is None else [
+                render_video(world.video(account, order(account, p)), account, world.anchor, trim)
+                for p in range(offset, end)]
+            return {"data": {
+                "videos": videos,
+                "page": {"nextCursor": encode_cursor(seed, call.handle or "", sort, end)
+                         if end < count else None,
+                         "hasMore": end < count},
+            }}
+        memo = (account.handle if account else None, sort, offset, trim)
+        return call.respond(memo, build, tail=self._meta(call))
+
+
+# cursors: base64url(JSON {h, s, o}) "." base64url(HMAC-SHA256, 12 bytes), keyed by the seed
+
+
+def _sign(seed: int, payload: str) -> str:
+    key = hashlib.sha256(f"socialfetch-cursor\x1f{seed}".encode()).digest()
+    mac = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def encode_cursor(seed: int, handle: str, sort: str, offset: int) -> str:
+    raw = orjson.dumps({"h": handle, "s": sort, "o": offset})
+    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{payload}.{_sign(seed, payload)}"
+
+
+def decode_cursor(seed: int, handle: str, sort: str, cursor: str) -> int:
+    """The offset a cursor we issued for this handle and sort carries; else bad_request."""
+    payload, _, mac = cursor.partition(".")
+    if not hmac.compare_digest(mac.encode(), _sign(seed, payload).encode()):
+        raise MockError("bad_request", "Invalid cursor.")
+    try:
+        state = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        issued_handle, issued_sort, offset = state["h"], state["s"], state["o"]
+    except (ValueError, TypeError, KeyError):
+        raise MockError("bad_request", "Invalid cursor.") from None
+    if issued_handle != handle or issued_sort != sort:
+        raise MockError("bad_request",
+                        "Invalid cursor: it was issued for another handle or sortBy.")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise MockError("bad_request", "Invalid cursor.")
+    return offset
+
+
+def render_profile(account: Account | None, anchor: int) -> dict[str, Any]:
+    if account is None:
+        return {"lookupStatus": "not_found", "profile": None, "metrics": None}
+    avatars = {size: common.avatar(account, anchor, size) for size in ("large", "medium", "thumb")}
+    profile = {
+        "platform": "tiktok", "handle": account.handle, "displayName": account.nickname,
+        "bio": account.signature, "avatarUrl": avatars["large"], "verified": account.verified,
+        "profileUrl": f"https://www.tiktok.com/@{account.handle}",
+        "privateAccount": account.private, "platformUserId": account.user_id,
+        "secUid": account.sec_uid, "accountCreatedAt": iso(account.created),
+        "avatarUrls": avatars,
+        "bioLink": {"url": account.bio_link, "riskLevel": 0} if account.bio_link else None,
+        "language": account.language, "isCommerceUser": account.commerce_user,
+        "isSeller": account.seller, "openFavorite": account.open_favorite,
+        "isAdVirtual": False, "isEmbedBanned": account.embed_banned,
+        "canExpandPlaylist": account.show_playlist_tab,
+        "profileEmbedPermission": account.embed_permission,
+        "followingVisibility": account.following_visibility, "roomId": None,
+        "contentSettings": {
+            "comment": _SETTING[account.comment_setting],
+            "duet": _SETTING[account.duet_setting],
+            "stitch": _SETTING[account.stitch_setting],
+            "download": _SETTING[account.download_setting],
+        },
+        "profileTabs": {"showMusicTab": False, "showQuestionTab": False,
+                        "showPlayListTab": account.show_playlist_tab},
+    }
+    metrics = {
+        "followers": common.display_count(account.followers), "following": account.following,
+        "likes": common.display_count(account.hearts), "posts": account.video_count,
+        "friends": account.friends, "diggs": account.diggs,
+    }
+    return {"lookupStatus": "private" if account.private else "found",
+            "profile": profile, "metrics": metrics}
+
+
+def render_video(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": video.id, "caption": video.caption, "createdAt": iso(video.create_time),
+        "url": video.web_url, "thumbnailUrl": common.cover(video, anchor),
+        "durationMs": video.duration * 1000, "pinned": video.pinned, "isAd": video.is_ad,
+        "stats": {"views": video.views, "likes": video.likes, "comments": video.comments,
+                  "shares": video.shares, "saves": video.saves},
+        "media": {"downloadUrl": common.play_url(video, anchor, watermark=True),
+                  "downloadWithoutWatermarkUrl": common.play_url(video, anchor, watermark=False)},
+    }
+    if not trim:
+        item["details"] = {
+            "author": common.app_author(account, anchor),
+            "music": common.app_music(video),
+            "challenges": common.app_challenges(video),
+            "video": common.app_video(video, anchor),
+            "statistics": common.app_statistics(video),
+            "text_extra": common.app_text_extra(video),
+        }
+    return item
