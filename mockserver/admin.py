@@ -14,6 +14,7 @@ from starlette.routing import Route
 from mockserver import __version__
 from mockserver.clock import parse_instant
 from mockserver.errors import AdminError
+from mockserver.openapi import build_openapi
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -156,6 +157,15 @@ async def schema(request: Request) -> dict[str, Any]:
     return documents[name]
 
 
+@_admin
+async def openapi(request: Request) -> dict[str, Any]:
+    mock = _mock(request)
+    name = request.path_params["vendor"]
+    if name not in mock.vendors:
+        raise AdminError(f"no vendor {name!r}; one of {sorted(mock.vendors)}", 404)
+    return build_openapi(mock.vendors[name], mock.schemas)
+
+
 def routes() -> list[Route]:
     return [
         Route("/health", health, methods=["GET"]),
@@ -170,4 +180,5 @@ def routes() -> list[Route]:
         Route("/clock", set_clock, methods=["POST"]),
         Route("/schemas", schema_index, methods=["GET"]),
         Route("/schemas/{vendor}/{name}", schema, methods=["GET"]),
+        Route("/openapi/{vendor}.json", openapi, methods=["GET"]),
     ]

@@ -1,11 +1,15 @@
-"""``mockserver serve`` (and, later, ``validate`` and ``openapi``)."""
+"""tiktok mockserver: serve the mock, write a vendor's OpenAPI document, or validate a
+recorded payload against the contract."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from mockserver.settings import Settings
 
@@ -33,6 +37,29 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
                        action="store_false", default=None,
                        help="skip validating responses against their schemas")
     serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(run=serve_command)
+
+
+def _openapi_parser(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser("openapi", help="write a vendor's OpenAPI 3.1 document")
+    command.add_argument("vendor", help="dumpling, socialfetch or gateway")
+    command.add_argument("-o", "--output", help="file to write (default: standard output)")
+    command.set_defaults(run=openapi_command)
+
+
+def _validate_parser(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser(
+        "validate", help="check a recorded payload against the contract (exit 0 valid, "
+                         "1 violations, 2 usage error)")
+    command.add_argument("--vendor", required=True, help="dumpling, socialfetch or gateway")
+    command.add_argument("--route", required=True, help="the route's name, e.g. profile")
+    kind = command.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--request", action="store_true",
+                      help="FILE is a request: its JSON body or a {headers, path, query, body}")
+    kind.add_argument("--response", type=int, metavar="STATUS",
+                      help="FILE is the body of a response with this status")
+    command.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
+    command.set_defaults(run=validate_command)
 
 
 def banner(settings: Settings, vendors: dict) -> str:
@@ -48,7 +75,7 @@ def banner(settings: Settings, vendors: dict) -> str:
     return "\n".join(lines)
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import create_app
@@ -63,8 +90,7 @@ def serve(args: argparse.Namespace) -> int:
         settings = Settings.load(flags)
         app = create_app(settings)
     except (ValueError, FileNotFoundError) as exc:
-        print(f"mockserver: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(exc)
     print(banner(settings, app.state.mock.vendors), flush=True)
     logging.basicConfig(level=args.log_level.upper())
     config = uvicorn_config(app, settings.host, settings.port, log_level=args.log_level,
@@ -73,9 +99,55 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def openapi_command(args: argparse.Namespace) -> int:
+    from mockserver.contract import Schemas
+    from mockserver.openapi import build_openapi
+    from mockserver.validate import UnknownContract, find_vendor
+
+    try:
+        vendor = find_vendor(args.vendor)
+    except UnknownContract as exc:
+        return _usage_error(exc)
+    text = json.dumps(build_openapi(vendor, Schemas()), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from mockserver.validate import report, validate_payload
+
+    try:
+        payload = _read_json(args.file)
+        violations = validate_payload(args.vendor, args.route, payload, request=args.request,
+                                      status=200 if args.request else args.response)
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, or an UnknownContract
+        return _usage_error(exc)
+    kind = "request" if args.request else f"response {args.response}"
+    print(report(violations, f"{args.file} ({args.vendor} {args.route} {kind})"))
+    return 1 if violations else 0
+
+
+def _read_json(file: str) -> Any:
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{file} is not JSON: {exc}") from None
+
+
+def _usage_error(exc: Exception) -> int:
+    print(f"mockserver: {exc}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    _openapi_parser(sub)
+    _validate_parser(sub)
     args = parser.parse_args(argv)
-    return serve(args)
+    return args.run(args)

@@ -64,8 +64,12 @@ class Schemas:
     def __contains__(self, name: str) -> bool:
         return name in self._validators
 
-    def violations(self, name: str, instance: Any) -> list[Violation]:
+    def violations(self, name: str, instance: Any, part: str | None = None) -> list[Violation]:
+        """What is wrong with ``instance``; with ``part`` (``"body"``), checked against that
+        property's schema alone, e.g. a bare request body against a request schema."""
         validator = self._validators[name]
+        if part is not None:
+            validator = validator.evolve(schema=validator.schema["properties"][part])
         found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         return [Violation(json_path(e.absolute_path), e.message) for e in found]
 

@@ -1,0 +1,129 @@
+"""The ``mockserver`` pytest fixture (a ``pytest11`` plugin, active once the package is installed).
+
+A session-scoped fixture starts the mock once on a free loopback port (a real
+uvicorn in a background thread); the function-scoped ``mockserver`` fixture
+resets it before each test and hands the test its URLs and control helpers::
+
+    def test_profile(mockserver):
+        response = httpx.post(mockserver.vendor_url("dumpling") + "/api/v1/get-tiktok-profile",
+                              headers={"Authorization": "Bearer sk_test"},
+                              json={"handle": "stoolpresidente"})
+        assert response.json()["user"]["nickname"] == "Dave Portnoy"
+
+Imports of the mock itself are deferred to the fixtures, so merely having the
+package installed costs a pytest run nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from mockserver.app import Mock
+    from mockserver.clock import Clock
+    from mockserver.server import ServerThread
+    from mockserver.settings import Settings
+
+#: Where each vendor's routes start on the mock, relative to its root URL.
+VENDOR_BASE_PATHS = {"dumpling": "", "socialfetch": "", "gateway": "/dev/tiktok"}
+
+#: pytest option / ini name -> (Settings field, help)
+OPTIONS = {
+    "mockserver-seed": ("seed", "seed of the mock's generated world (default 1)"),
+    "mockserver-now": ("now", "freeze the mock's clock at this ISO-8601 instant or unix time"),
+    "mockserver-credits": ("credits", "starting balance of a key never seen before"),
+    "mockserver-rate-limit": ("rate_limit", "requests per key per minute, 0 for none"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockserver", "tiktok mockserver")
+    for name, (_, help_text) in OPTIONS.items():
+        group.addoption(f"--{name}", dest=name.replace("-", "_"), default=None, help=help_text)
+        parser.addini(name.replace("-", "_"), help_text, default="")
+
+
+def settings_from_options(config: pytest.Config) -> Settings:
+    """Command-line option first, then the ini value, then the mock's own default."""
+    from mockserver.settings import Settings
+
+    flags: dict[str, Any] = {}
+    for name, (field, _) in OPTIONS.items():
+        dest = name.replace("-", "_")
+        value = config.getoption(dest) or config.getini(dest)
+        if value not in (None, ""):
+            flags[field] = value
+    return Settings.load(flags, env={})
+
+
+class MockServer:
+    """What a test sees: URLs, the app and helpers acting on the mock in-process."""
+
+    def __init__(self, server: ServerThread) -> None:
+        self._server = server
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def app(self) -> Starlette:
+        return self._server.app
+
+    @property
+    def mock(self) -> Mock:
+        return self.app.state.mock
+
+    @property
+    def clock(self) -> Clock:
+        return self.mock.clock
+
+    def vendor_url(self, vendor: str) -> str:
+        """The base URL a client of ``vendor`` swaps in for the real host."""
+        if vendor not in VENDOR_BASE_PATHS:
+            raise ValueError(f"unknown vendor {vendor!r}; one of {sorted(VENDOR_BASE_PATHS)}")
+        return self.url + VENDOR_BASE_PATHS[vendor]
+
+    def reset(self) -> None:
+        self.mock.reset()
+
+    def arm(self, **scenario: Any) -> dict[str, Any]:
+        """Arm a scenario; the fields are those of ``POST /__mock/scenarios``."""
+        return self.mock.scenarios.arm(scenario)
+
+    def set_key(self, key: str, *, balance: int | None = None, status: str | None = None,
+                rate_limit: int | None = None) -> dict[str, Any]:
+        changes = {"balance": balance, "status": status, "rate_limit": rate_limit}
+        return self.mock.keys.update(key, {k: v for k, v in changes.items() if v is not None})
+
+    def journal(self, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries, newest first, filtered by vendor, route, status or key."""
+        return self.mock.journal.entries({k: str(v) for k, v in filters.items()}, limit)
+
+
+@pytest.fixture(scope="session")
+def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
+    """The settings the session's mock starts with; override this fixture to change them."""
+    return settings_from_options(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def mockserver_session(mockserver_settings: Settings) -> Iterator[MockServer]:
+    """The mock, running for the whole session on a free loopback port."""
+    from mockserver.app import create_app
+    from mockserver.server import ServerThread
+
+    with ServerThread(create_app(mockserver_settings)) as server:
+        yield MockServer(server)
+
+
+@pytest.fixture
+def mockserver(mockserver_session: MockServer) -> MockServer:
+    """The session's mock, reset to its starting state for this test."""
+    mockserver_session.reset()
+    return mockserver_session

@@ -1,0 +1,79 @@
+"""The ``mockserver`` fixture, run the way a user's project runs it: through the entry point."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+pytest_plugins = ["pytester"]
+
+CLIENT_TESTS = '''
+import httpx
+import pytest
+
+PROFILE = "/api/v1/get-tiktok-profile"
+
+
+def profile(mockserver, key="sk_test"):
+    return httpx.post(mockserver.vendor_url("dumpling") + PROFILE,
+                      headers={"Authorization": f"Bearer {key}"},
+                      json={"handle": "stoolpresidente"})
+
+
+def test_a_profile_then_an_armed_failure_then_success_again(mockserver):
+    first = profile(mockserver)
+    assert first.status_code == 200
+    assert first.json()["user"]["nickname"] == "Dave Portnoy"
+    assert first.headers["x-ratelimit-limit"] == "7"
+    entry = mockserver.arm(scenario="upstream_rate_limited", vendor="dumpling", times=1)
+    assert entry["remaining"] == 1
+    failed = profile(mockserver)
+    assert failed.status_code == 503
+    assert failed.json() == {
+        "error": "Rate limit exceeded with the profile service. Please try again later."}
+    assert profile(mockserver).status_code == 200
+    statuses = [e["status"] for e in mockserver.journal(vendor="dumpling")]
+    assert statuses == [200, 503, 200]
+    assert mockserver.journal(status=503)[0]["scenario"] == "upstream_rate_limited"
+
+
+def test_each_test_starts_from_a_reset_mock(mockserver):
+    assert mockserver.journal() == []
+    assert mockserver.app.state.mock.scenarios.armed() == []
+    assert mockserver.set_key("sk_test", balance=1)["balance"] == 1
+    assert profile(mockserver).status_code == 403
+
+
+def test_settings_come_from_options_and_ini(mockserver):
+    settings = mockserver.app.state.mock.settings
+    assert (settings.seed, settings.credits, settings.rate_limit) == (7, 5, 7)
+    assert mockserver.clock.frozen
+    assert mockserver.clock.describe()["now"] == "2026-01-02T00:00:00.000Z"
+
+
+def test_vendor_urls(mockserver):
+    assert mockserver.url.startswith("http://127.0.0.1:")
+    assert mockserver.vendor_url("socialfetch") == mockserver.url
+    assert mockserver.vendor_url("gateway") == mockserver.url + "/dev/tiktok"
+    with pytest.raises(ValueError):
+        mockserver.vendor_url("twitter")
+'''
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point():
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("mockserver") == "mockserver.pytest_plugin"
+
+
+def test_a_client_test_suite_uses_the_fixture(pytester):
+    pytester.makeini("[pytest]\nmockserver_seed = 3\nmockserver_rate_limit = 7\n"
+                     "mockserver_credits = 5\n")
+    pytester.makepyfile(test_client=CLIENT_TESTS)
+    result = pytester.runpytest("--mockserver-seed=7", "--mockserver-now=2026-01-02T00:00:00Z",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+
+
+def test_options_are_listed_in_help(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--mockserver-seed=MOCKSERVER_SEED*",
+                                 "*mockserver_rate_limit*"])
