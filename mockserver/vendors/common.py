@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
+
+import orjson
 
 from mockserver.errors import MockError
 from mockserver.world import Account, Video, ids
@@ -140,7 +141,7 @@ def json_object(raw: bytes) -> Any:
     if not raw.strip():
         raise MockError("bad_json")
     try:
-        return json.loads(raw)
+        return orjson.loads(raw)
     except ValueError:
         raise MockError("bad_json") from None
 

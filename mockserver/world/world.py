@@ -33,6 +33,10 @@ class World:
         self._popularity = lru_cache(maxsize=cache_size)(self._permutation)
         self.hashtag = lru_cache(maxsize=cache_size)(self._hashtag)
         self._track = lru_cache(maxsize=generate.TRACK_POOL)(self._make_track)
+        # Cursor and id look-ups are binary searches that hash at every step; the answers
+        # never change, so repeated pages and video fetches skip the search entirely.
+        self._index_before = lru_cache(maxsize=cache_size)(self._search_index_before)
+        self._find_video = lru_cache(maxsize=cache_size * 4)(self._search_video)
         self._recent: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._recent_limit = cache_size * 16
 
@@ -94,6 +98,10 @@ class World:
 
     def index_before(self, account: Account, limit_seconds: float) -> int:
         """The first index (newest first) created strictly before ``limit_seconds``."""
+        return self._index_before(account.handle, limit_seconds)
+
+    def _search_index_before(self, handle: str, limit_seconds: float) -> int:
+        account = self.account(handle)
         return first_index_before(account.newest_post, account.post_gap, self._key(account),
                                   account.video_count, limit_seconds)
 
@@ -114,7 +122,11 @@ class World:
 
     def find_video(self, account: Account, video_id: str) -> Video | None:
         """The account's video with this id, found by binary search on its embedded time."""
-        if not video_id.isdigit() or account.video_count == 0:
+        return self._find_video(account.handle, video_id)
+
+    def _search_video(self, handle: str, video_id: str) -> Video | None:
+        account = self.account(handle)
+        if not video_id.isdigit() or len(video_id) > 20 or account.video_count == 0:
             return None
         stamp = ids.snowflake_time(video_id)
         index = self.index_before(account, stamp + 6)
