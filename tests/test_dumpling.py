@@ -171,3 +171,99 @@ def test_same_seed_same_bytes_in_any_order():
         with TestClient(create_app(Settings.load({"now": FROZEN}, env={}))) as fresh:
             answers.append({json.dumps(r): dumpling(fresh, r[0], r[1]).content for r in order})
     assert answers[0] == answers[1]
+
+
+def balance(client, key: str) -> int:
+    return client.get(f"/__mock/keys/{key}").json()["balance"]
+
+
+def test_credits_are_2_1_1_on_success_and_nothing_on_failure(client, app):
+    key = "sk_credit_check"
+    video = dumpling(client, VIDEOS, {"handle": "tiny_account"}, key=key).json()
+    url = f"https://www.tiktok.com/@tiny_account/video/{video['aweme_list'][0]['aweme_id']}"
+    assert balance(client, key) == 999
+    assert dumpling(client, PROFILE, {"handle": "tiny_account"}, key=key).status_code == 200
+    assert balance(client, key) == 997
+    assert dumpling(client, VIDEO, {"url": url}, key=key).status_code == 200
+    assert balance(client, key) == 996
+    for route, body in ((PROFILE, {"handle": "ghost_account_404"}), (PROFILE, {}),
+                        (VIDEO, {"url": "https://example.com/x"}), (VIDEOS, b"{nope")):
+        assert dumpling(client, route, body, key=key).status_code >= 400
+    assert dumpling(client, PROFILE, {"handle": "a1"}, key=key,
+                    **{"X-Mock-Scenario": "upstream_unavailable"}).status_code == 502
+    assert balance(client, key) == 996
+
+
+def test_balance_never_goes_below_zero(client):
+    response = dumpling(client, PROFILE, {"handle": "tiny_account"}, key="sk_one_credit")
+    assert (response.status_code, response.json()) == (
+        403, {"error": "Insufficient credits. Please top up your account."})
+    assert dumpling(client, VIDEOS, {"handle": "tiny_account"}, key="sk_one_credit"
+                    ).status_code == 200
+    assert balance(client, "sk_one_credit") == 0
+    assert dumpling(client, VIDEO, {"url": "https://vm.tiktok.com/ZMhKxyz/"},
+                    key="sk_one_credit").status_code == 403
+    assert balance(client, "sk_one_credit") == 0
+
+
+NATURAL = [
+    (PROFILE, b"{not json", 400, "Invalid JSON in request body"),
+    (PROFILE, b"", 400, "Invalid JSON in request body"),
+    (PROFILE, {}, 400, "'handle' parameter is required and must be a non-empty string."),
+    (PROFILE, {"handle": ""}, 400,
+     "'handle' parameter is required and must be a non-empty string."),
+    (PROFILE, {"handle": 42}, 400,
+     "'handle' parameter is required and must be a non-empty string."),
+    (PROFILE, ["handle"], 400, "'handle' parameter is required and must be a non-empty string."),
+    (PROFILE, {"handle": "@stoolpresidente"}, 400,
+     "The profile service could not process the handle."),
+    (PROFILE, {"handle": "ghost_account_404"}, 404,
+     "TikTok profile not found for handle: ghost_account_404"),
+    (VIDEOS, {"handle": None}, 400,
+     "'handle' parameter is required and must be a non-empty string."),
+    (VIDEOS, {"handle": "has space"}, 400, "The video service could not process the handle."),
+    (VIDEOS, {"handle": "tiny_account", "maxCursor": "yesterday"}, 400,
+     "The video service reported an issue."),
+    (VIDEOS, {"handle": "ghost_account_404"}, 404,
+     "TikTok profile not found for handle: ghost_account_404"),
+    (VIDEO, {}, 400, "'url' parameter is required and must be a non-empty string."),
+    (VIDEO, {"url": "   "}, 400, "Invalid TikTok video URL format."),
+    (VIDEO, {"url": "https://youtube.com/watch?v=1"}, 400, "Invalid TikTok video URL format."),
+    (VIDEO, {"url": "https://www.tiktok.com/@tiny_account/video/1"}, 404,
+     "TikTok video not found for URL: https://www.tiktok.com/@tiny_account/video/1"),
+]
+
+
+@pytest.mark.parametrize(("route", "body", "status", "message"), NATURAL)
+def test_natural_errors_carry_the_pages_exact_message(client, app, route, body, status, message):
+    response = dumpling(client, route, body)
+    assert (response.status_code, response.json()) == (status, {"error": message})
+    assert_valid(app, "dumpling/error", response.json())
+
+
+@pytest.mark.parametrize("route", [PROFILE, VIDEOS, VIDEO])
+@pytest.mark.parametrize("auth", [None, "Basic abc", "Bearer ", "Bearer a b", "bearer"])
+def test_missing_or_malformed_key_is_401(client, route, auth):
+    headers = {} if auth is None else {"Authorization": auth}
+    response = client.post(f"/api/v1/{route}", json={"handle": "a1"}, headers=headers)
+    assert (response.status_code, response.json()) == (
+        401, {"error": "API key is invalid or missing."})
+
+
+ODD_BODIES = [b"null", b"42", b'"handle"', b"[]", b'{"handle": {"x": 1}}', b'{"handle": NaN}',
+              b'{"url": ["https://vm.tiktok.com/ZMabc/"]}', b"\xff\xfe\x00garbage",
+              b'{"handle": "' + b"a" * 5000 + b'"}', b'{"handle": "\\u0000"}']
+
+
+# Fields only the videos route documents; the other routes ignore them (a journal note).
+ODD_VIDEOS_BODIES = [b'{"handle": "a1", "trim": "yes"}', b'{"handle": "a1", "maxCursor": 17}',
+                     b'{"handle": "a1", "maxCursor": "99999999999999999999999"}']
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    *((route, body) for route in (PROFILE, VIDEOS, VIDEO) for body in ODD_BODIES),
+    *((VIDEOS, body) for body in ODD_VIDEOS_BODIES)])
+def test_bad_input_is_a_vendor_400_never_a_500(client, route, body):
+    response = dumpling(client, route, body)
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()) == {"error"}
