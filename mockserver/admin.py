@@ -15,6 +15,9 @@ from mockserver import __version__
 from mockserver.clock import parse_instant
 from mockserver.errors import AdminError
 from mockserver.openapi import build_openapi
+from mockserver.pipeline import faults
+from mockserver.pipeline.keys import mask
+from mockserver.pipeline.scenarios import WORLD_DESCRIPTIONS
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -69,20 +72,28 @@ async def scenarios(request: Request) -> dict[str, Any]:
     catalogue = []
     for vendor in mock.vendors.values():
         for route in vendor.routes:
-            for row in vendor.describe_errors(route):
-                catalogue.append({"vendor": vendor.name, "route": route.name,
-                                  "kind": "error", **row})
-            for name in mock.scenario_names(vendor)[len(vendor.error_scenarios):]:
-                kind = "world" if name in ("not_found", "private") else "transport"
-                catalogue.append({"vendor": vendor.name, "route": route.name,
-                                  "kind": kind, "name": name})
-    return {"catalogue": catalogue, "armed": mock.scenarios.armed()}
+            where = {"vendor": vendor.name, "route": route.name}
+            for row in vendor.describe_errors(route, request_id="[requestId]"):
+                catalogue.append({**where, "kind": "error", **row})
+            for name, description in WORLD_DESCRIPTIONS.items():
+                catalogue.append({**where, "kind": "world", "name": name,
+                                  "description": description})
+            for name, description in faults.DESCRIPTIONS.items():
+                catalogue.append({**where, "kind": "transport", "name": name,
+                                  "status": 200 if name in faults.BODY_FAULTS else None,
+                                  "description": description})
+    return {"catalogue": catalogue, "armed": [_shown(e) for e in mock.scenarios.armed()]}
+
+
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """An armed entry as the admin API shows it: a key to match is masked, like the journal."""
+    return {**entry, "key": mask(entry["key"])} if entry.get("key") else entry
 
 
 @_admin
 async def arm(request: Request) -> Response:
     entry = _mock(request).scenarios.arm(await _json(request))
-    return JSONResponse(entry, status_code=201)
+    return JSONResponse(_shown(entry), status_code=201)
 
 
 @_admin

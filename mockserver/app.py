@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from mockserver import admin
 from mockserver.clock import Clock
 from mockserver.contract import Enforcer, Schemas
+from mockserver.errors import AdminError
 from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
@@ -50,7 +51,10 @@ class Mock:
         self.keys = KeyRing(self.store, default_balance=settings.credits,
                             default_rate_limit=settings.rate_limit, strict=settings.strict,
                             configured=self.fixtures.keys)
-        self.keys.configure(settings.keys)
+        try:
+            self.keys.configure(settings.keys)
+        except AdminError as error:
+            raise ValueError(f"config: {error}") from None
         self.limiter = RateLimiter()
         self.scenarios = Scenarios(self.store, settings.seed, {
             (vendor.name, route.name): self.scenario_names(vendor)
@@ -64,8 +68,11 @@ class Mock:
         return (*vendor.error_scenarios, *WORLD_SCENARIOS, *TRANSPORT_FAULTS)
 
     def _arm_configured(self) -> None:
-        for entry in self.settings.scenarios:
-            self.scenarios.arm(entry)
+        for number, entry in enumerate(self.settings.scenarios, 1):
+            try:
+                self.scenarios.arm(entry)
+            except AdminError as error:
+                raise ValueError(f"config: [[scenarios]] entry {number}: {error}") from None
 
     def occurrence(self, fingerprint: Hashable) -> int:
         """How many times this exact request was seen before (bounded memory)."""
@@ -83,7 +90,7 @@ class Mock:
         if header:
             return self.scenarios.from_header(vendor, route, header, 0)
         armed = self.scenarios.from_armed(vendor, route, call.handle, call.key)
-        if armed is not None:
+        if armed is not None and (armed.name is not None or armed.status is not None):
             return armed
         valid = self.scenarios.valid_for(vendor, route)
         candidates = [("key fixture", key_state.get("scenario"))]
@@ -95,9 +102,10 @@ class Mock:
                 candidates.append(("video fixture", video.scenario if video else None))
         for source, wanted in candidates:
             name = wanted.get(vendor) if isinstance(wanted, dict) else wanted
-            if name in valid:
-                return Effect(name=name, source=source)
-        return None
+            if name in valid:  # an armed pure latency adds to the fixture's failure
+                return Effect(name=name, source=source,
+                              latency_ms=armed.latency_ms if armed else 0)
+        return armed
 
     def reset(self) -> None:
         """Back to the state at start: balances, journal, armed scenarios, stored records."""
@@ -105,6 +113,7 @@ class Mock:
         self.limiter.clear()
         self.enforcer.clear()
         self.scenarios.reset()
+        self.keys.reset()
         self._occurrences.clear()
         self.clock = Clock(self.settings.now)
         self._arm_configured()

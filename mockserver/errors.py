@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+#: The detail a scenario's error carries where a vendor's message has a blank to fill
+#: (DumplingAI's "[specific error message]"); the catalogue shows the same words.
+SIMULATED = "Simulated by mockserver"
+
 
 class MockError(Exception):
     """A failure a vendor would report.

@@ -7,7 +7,16 @@ import contextlib
 
 from starlette.types import Receive, Scope, Send
 
-TRANSPORT_FAULTS = ("hang", "drop_connection", "truncated_body", "non_json_body", "empty_body")
+#: fault -> what a client sees, for the catalogue
+DESCRIPTIONS = {
+    "hang": "no answer until the client gives up (after hang_seconds the server closes the "
+            "connection)",
+    "drop_connection": "the socket closes with no response: the client sees a connection error",
+    "truncated_body": "a 200 whose JSON body stops halfway (not parseable)",
+    "non_json_body": "a 200 with an HTML body where JSON was expected",
+    "empty_body": "a 200 with an empty body",
+}
+TRANSPORT_FAULTS = tuple(DESCRIPTIONS)
 # Faults that answer with a broken success body rather than withholding the answer.
 BODY_FAULTS = ("truncated_body", "non_json_body", "empty_body")
 TRANSPORT_EXTENSION = "mockserver.transport"

@@ -31,6 +31,7 @@ class KeyRing:
         self.default_rate_limit = default_rate_limit
         self.strict = strict
         self._configured = dict(configured)
+        self._initial = dict(self._configured)
 
     def _fresh(self, key: str) -> dict[str, Any]:
         state = {"balance": self.default_balance, "status": "active",
@@ -70,20 +71,8 @@ class KeyRing:
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""
-        unknown = set(changes) - {"balance", "status", "rate_limit"}
-        if unknown:
-            raise AdminError(f"unknown key fields: {sorted(unknown)}")
         state = dict(self._store.get(TABLE, key) or self._fresh(key))
-        for field in ("balance", "rate_limit"):
-            if field in changes:
-                value = changes[field]
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise AdminError(f"{field} must be a whole number >= 0")
-                state[field] = value
-        if "status" in changes:
-            if changes["status"] not in STATUSES:
-                raise AdminError(f"status must be one of {list(STATUSES)}")
-            state["status"] = changes["status"]
+        state.update(checked(changes))
         self._configured.setdefault(key, {})
         self._store.put(TABLE, key, state)
         return state
@@ -93,7 +82,33 @@ class KeyRing:
         return dict(self._store.get(TABLE, key) or self._fresh(key))
 
     def configure(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        for entry in entries:
+        """Keys from the config file: ``{"key": ..., "balance"/"status"/"rate_limit"/...}``."""
+        for number, entry in enumerate(entries, 1):
             entry = dict(entry)
-            key = entry.pop("key")
-            self._configured[key] = entry
+            key = entry.pop("key", None)
+            if not isinstance(key, str) or not key:
+                raise AdminError(f"[[keys]] entry {number} needs a key = \"...\"")
+            try:
+                self._configured[key] = checked(entry, ("scenario",))
+            except AdminError as error:
+                raise AdminError(f"[[keys]] entry {number} ({mask(key)}): {error}") from None
+        self._initial = dict(self._configured)
+
+    def reset(self) -> None:
+        """Forget keys that were only set at run time (strict mode refuses them again)."""
+        self._configured = dict(self._initial)
+
+
+def checked(changes: Mapping[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Balance, status and rate limit (and ``extra`` names, unchecked), each validated."""
+    unknown = set(changes) - {"balance", "status", "rate_limit", *extra}
+    if unknown:
+        raise AdminError(f"unknown key fields {sorted(unknown)}; allowed: balance, status, "
+                         "rate_limit")
+    for field in ("balance", "rate_limit"):
+        value = changes.get(field, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise AdminError(f"{field} must be a whole number >= 0")
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise AdminError(f"status must be one of {list(STATUSES)}")
+    return dict(changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from mockserver.errors import MockError
@@ -23,7 +24,8 @@ class RateLimiter:
     def hit(self, key: str, limit: int, now: float) -> Quota:
         """Count one request; raise ``rate_limited`` once the window's limit is spent."""
         window = int(now // WINDOW_SECONDS)
-        reset_in = max(1, int((window + 1) * WINDOW_SECONDS - now))
+        # rounded up, so a client that waits Retry-After seconds finds a fresh window
+        reset_in = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         if limit <= 0:
             return Quota(0, 0, reset_in)
         start, used = self._windows.get(key, (window, 0))

@@ -16,7 +16,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ContractViolation
-from mockserver.errors import MockError
+from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.keys import mask
@@ -109,7 +109,7 @@ class Endpoint:
         if effect is not None and effect.status is not None:
             return effect.status, orjson.dumps(effect.body), []
         if effect is not None and effect.name in self.vendor.error_scenarios:
-            raise MockError(self.vendor.error_scenarios[effect.name], "Simulated by mockserver")
+            raise MockError(self.vendor.error_scenarios[effect.name], SIMULATED)
         if effect is not None and effect.name in WORLD_SCENARIOS:
             call.override = effect.name
         if self.vendor.rate_limited:
@@ -122,7 +122,7 @@ class Endpoint:
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
         status, document, headers = self.vendor.error(call, error)
-        if error.retry_after is not None:
+        if error.retry_after is not None and self.vendor.sends_retry_after:
             headers = [*headers, ("retry-after", str(error.retry_after))]
         return status, self.mock.enforcer.error(self.vendor.error_schema, document), headers
 
@@ -152,13 +152,16 @@ class Endpoint:
 
 
 SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+AUTH_SCHEMES = {"bearer", "basic", "token", "digest"}
 
 
 def _masked_header(name: str, value: str) -> str:
     if name not in SECRET_HEADERS:
         return value
-    scheme, _, secret = value.rpartition(" ")
-    return f"{scheme} {mask(secret)}" if scheme else mask(secret)
+    scheme, _, secret = value.strip().partition(" ")
+    if scheme.lower() in AUTH_SCHEMES and secret:  # keep "Bearer", mask what follows
+        return f"{scheme} {mask(secret.strip())}"
+    return mask(value.strip())
 
 
 def _latency(raw: str | None) -> int:

@@ -20,7 +20,14 @@ from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
 from mockserver.store import Store
 
-WORLD_SCENARIOS = ("not_found", "private")
+#: situation -> what it means, for the catalogue; each vendor renders it its own way
+WORLD_DESCRIPTIONS = {
+    "not_found": "the account or video does not exist, rendered as this vendor renders it "
+                 "(DumplingAI 404, Social Fetch 200 with lookupStatus not_found or no videos, "
+                 "API Gateway 404)",
+    "private": "the account is private, rendered as this vendor renders it",
+}
+WORLD_SCENARIOS = tuple(WORLD_DESCRIPTIONS)
 TABLE = "armed"
 MATCH_FIELDS = ("vendor", "route", "handle", "key")
 ARM_FIELDS = {"scenario", "status", "body", "latency_ms", "times", "probability", *MATCH_FIELDS}
@@ -44,7 +51,8 @@ class Scenarios:
         self._seed = seed
         self._rng = random.Random(seed)
         self._names = {route: frozenset(names) for route, names in names_by_route.items()}
-        self._counter = 0
+        # a file-backed store may still hold entries armed before a restart: never reuse an id
+        self._counter = max((entry["order"] for entry in self.armed()), default=0)
 
     # catalogue ----------------------------------------------------------------
 
@@ -70,13 +78,16 @@ class Scenarios:
         latency = request.get("latency_ms", 0)
         if scenario is not None and status is not None:
             raise AdminError("give either scenario or status + body, not both")
+        matched = self._check_match(entry["vendor"], entry["route"])
         if scenario is not None:
             if not isinstance(scenario, str) or not self.known(scenario):
                 raise AdminError(f"unknown scenario {scenario!r}; GET /__mock/scenarios lists them")
-            if entry["vendor"] and entry["route"] and scenario not in self.valid_for(
-                    entry["vendor"], entry["route"]):
-                raise AdminError(f"scenario {scenario!r} does not apply to "
-                                 f"{entry['vendor']} {entry['route']}")
+            if not any(scenario in self._names[pair] for pair in matched):
+                where = " ".join(v for v in (entry["vendor"], entry["route"]) if v)
+                raise AdminError(f"scenario {scenario!r} does not apply to {where}; "
+                                 "GET /__mock/scenarios lists what applies where")
+        if request.get("body") is not None and status is None:
+            raise AdminError("a custom body needs a status")
         if status is not None and (isinstance(status, bool) or not isinstance(status, int)
                                    or not 100 <= status <= 599):
             raise AdminError("status must be an HTTP status code")
@@ -99,6 +110,18 @@ class Scenarios:
                      probability=probability, fired=0, order=self._counter)
         self._store.put(TABLE, entry["id"], entry)
         return entry
+
+    def _check_match(self, vendor: str | None, route: str | None) -> list[tuple[str, str]]:
+        """The (vendor, route) pairs a match selects; an unknown vendor or route is an error."""
+        vendors = sorted({v for v, _ in self._names})
+        if vendor is not None and vendor not in vendors:
+            raise AdminError(f"unknown vendor {vendor!r}; one of {vendors}")
+        pairs = [pair for pair in self._names if vendor in (None, pair[0])]
+        routes = sorted({r for _, r in pairs})
+        if route is not None and route not in routes:
+            raise AdminError(f"unknown route {route!r}{' of ' + vendor if vendor else ''}; "
+                             f"one of {routes}")
+        return [pair for pair in pairs if route in (None, pair[1])]
 
     def armed(self) -> list[dict[str, Any]]:
         return sorted((value for _, value in self._store.items(TABLE)), key=lambda e: e["order"])

@@ -10,10 +10,11 @@ from typing import Any
 import orjson
 
 from mockserver.contract import Violation
-from mockserver.errors import MockError
+from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline.call import Call
 
 Headers = list[tuple[str, str]]
+EXAMPLE_REQUEST_ID = "00000000-0000-4000-8000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Vendor(ABC):
     #: scenario name -> error kind, on every route of this vendor
     error_scenarios: Mapping[str, str]
     rate_limited: bool = True
+    #: whether errors that carry a retry delay (the rate limit's 429) send ``Retry-After``
+    sends_retry_after: bool = True
     request_headers: tuple[str, ...] = ()  # headers the request schema describes
     #: a catch-all row (any method) registered after every vendor's routes, or None
     fallback: Route | None = None
@@ -80,24 +83,27 @@ class Vendor(ABC):
         """Headers every answer of this vendor carries (success and error)."""
         return []
 
-    def describe_errors(self, route: Route) -> list[dict[str, Any]]:
-        """The catalogue rows of this route: each scenario with its exact answer."""
+    def describe_errors(self, route: Route, request_id: str = EXAMPLE_REQUEST_ID
+                        ) -> list[dict[str, Any]]:
+        """The catalogue rows of this route: each scenario with its exact answer (only a
+        request id differs per request; the admin catalogue shows a placeholder there)."""
         rows = []
         for name, kind in self.error_scenarios.items():
-            probe = _CatalogueCall(route)
-            status, body, _ = self.error(probe, MockError(kind, "[specific error message]"))  # type: ignore[arg-type]
-            rows.append({"name": name, "status": status, "body": body})
+            probe = _CatalogueCall(route, request_id)
+            status, body, headers = self.error(probe, MockError(kind, SIMULATED))  # type: ignore[arg-type]
+            rows.append({"name": name, "status": status, "body": body,
+                         "headers": dict(headers)})
         return rows
 
 
 class _CatalogueCall:
     """Enough of a Call to render an error for the catalogue, with placeholders."""
 
-    def __init__(self, route: Route) -> None:
+    def __init__(self, route: Route, request_id: str) -> None:
         self.route = route
         self.handle = "[handle]"
         self.params = {"url": "[url]", "handle": "[handle]"}
-        self.request_id = "00000000-0000-4000-8000-000000000000"
+        self.request_id = request_id
         self.quota = None
 
 

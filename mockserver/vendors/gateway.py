@@ -50,6 +50,7 @@ class Gateway(Vendor):
     title = "TikTok API (API Gateway)"
     error_scenarios = ERROR_SCENARIOS
     rate_limited = True
+    sends_retry_after = False  # API Gateway's 429s carry no Retry-After
     request_headers = ("x-api-key",)
 
     def __init__(self) -> None:
