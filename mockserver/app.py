@@ -121,10 +121,11 @@ class Mock:
 
 def create_app(settings: Settings | None = None, schemas: Schemas | None = None) -> Starlette:
     mock = Mock(settings or Settings(), schemas)
-    routes: list[BaseRoute] = [Mount("/__mock", routes=admin.routes())]
-    for vendor in mock.vendors.values():
-        for route in vendor.routes:
-            routes.append(Route(route.path, Endpoint(mock, vendor, route), methods=[route.method]))
+    # Starlette tries routes in order: vendor routes first, as they carry the load.
+    routes: list[BaseRoute] = [
+        Route(route.path, Endpoint(mock, vendor, route), methods=[route.method])
+        for vendor in mock.vendors.values() for route in vendor.routes]
+    routes.append(Mount("/__mock", routes=admin.routes()))
     for vendor in mock.vendors.values():  # catch-alls last, any method
         if vendor.fallback is not None:
             routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))

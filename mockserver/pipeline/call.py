@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import MockError
 from mockserver.world import Account, Video
-from mockserver.world.ids import digest
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -48,10 +47,15 @@ class Call:
         """A UUID that depends on the seed, the request and how often it was made before:
         unique per request, yet the same for the same run of requests in any order."""
         if self._request_id is None:
-            fingerprint = (self.scope["method"], self.scope["path"], self.query_string, self.body)
-            seen = self.mock.occurrence(fingerprint)
-            raw = digest(self.mock.settings.seed, *fingerprint, seen, size=16)
-            self._request_id = str(uuid.UUID(bytes=raw, version=4))
+            head = f"{self.scope['method']}\x1f{self.scope['path']}\x1f{self.query_string}"
+            seen = self.mock.occurrence((head, self.body))
+            hashed = hashlib.blake2b(f"{self.mock.settings.seed}\x1f{head}\x1f{seen}\x1f".encode(),
+                                     digest_size=16)
+            hashed.update(self.body)
+            raw = bytearray(hashed.digest())
+            raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80  # a version-4 UUID
+            x = raw.hex()
+            self._request_id = f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
         return self._request_id
 
     def account(self) -> Account:

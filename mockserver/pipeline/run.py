@@ -141,7 +141,8 @@ class Endpoint:
             "at": call.now, "vendor": self.route.vendor, "route": self.route.name,
             "method": call.scope["method"], "path": call.scope["path"],
             "query": call.query_string,
-            "headers": {k: _masked_header(k, v) for k, v in call.headers.items()},
+            "headers": {k: _masked_header(k, v) if k in SECRET_HEADERS else v
+                        for k, v in call.headers.items()},
             "body": call.body[:4096].decode("utf-8", "replace"),
             "key": mask(call.key) if call.key else None,
             "status": status, "scenario": effect.name if effect else None,
