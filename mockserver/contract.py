@@ -75,17 +75,28 @@ class Schemas:
 
 
 class _Bounded(OrderedDict):
-    """An LRU map holding at most ``limit`` entries."""
+    """An LRU map holding at most ``limit`` entries and, for byte values, ``max_bytes``."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
         super().__init__()
         self.limit = limit
+        self.max_bytes = max_bytes
+        self.size = 0
 
     def remember(self, key: Hashable, value: Any) -> None:
+        if self.max_bytes is not None:
+            self.size += len(value) - len(self.get(key, b""))
         self[key] = value
         self.move_to_end(key)
-        if len(self) > self.limit:
-            self.popitem(last=False)
+        while len(self) > self.limit or (self.max_bytes is not None
+                                         and self.size > self.max_bytes and len(self) > 1):
+            _, dropped = self.popitem(last=False)
+            if self.max_bytes is not None:
+                self.size -= len(dropped)
+
+    def clear(self) -> None:
+        super().clear()
+        self.size = 0
 
     def recall(self, key: Hashable) -> Any:
         value = self.get(key)
@@ -94,14 +105,21 @@ class _Bounded(OrderedDict):
         return value
 
 
-def splice(static: bytes, tail: Mapping[str, Any] | None) -> bytes:
-    """Append the keys of ``tail`` to a serialised JSON object."""
-    if not tail:
-        return static
+Chunks = list[bytes]
+
+
+def open_object(static: bytes) -> bytes:
+    """A serialised JSON object without its closing brace, ready for more keys."""
+    return static[:-1]
+
+
+def splice(opened: bytes, tail: Mapping[str, Any]) -> Chunks:
+    """The keys of ``tail`` appended to an opened JSON object, as chunks to send in turn,
+    so a 100 KB page is never copied to add a timestamp or a request id."""
     extra = orjson.dumps(tail)
-    if static == b"{}":
-        return extra
-    return static[:-1] + b"," + extra[1:]
+    if opened == b"{":
+        return [extra]
+    return [opened, b"," + extra[1:]]
 
 
 class Enforcer:
@@ -112,7 +130,7 @@ class Enforcer:
         self.schemas = schemas
         self.validate_responses = validate_responses
         self._requests = _Bounded(cache_entries * 4)
-        self._bodies = _Bounded(cache_entries)
+        self._bodies = _Bounded(cache_entries, max_bytes=64 << 20)
         self._errors = _Bounded(cache_entries)
 
     def request(self, schema: str, memo_key: Hashable, build: Callable[[], Any]
@@ -125,16 +143,19 @@ class Enforcer:
         return list(known)
 
     def body(self, schema: str, memo_key: Hashable, build: Callable[[], dict[str, Any]],
-             tail: Mapping[str, Any] | None = None) -> bytes:
-        """The serialised body, validated the first time ``memo_key`` is seen."""
+             tail: Mapping[str, Any] | None = None) -> Chunks:
+        """The serialised body, validated the first time ``memo_key`` is seen. A route that
+        adds a ``tail`` does so on every call, so its body is kept already opened."""
         static = self._bodies.recall((schema, memo_key))
         if static is None:
             document = build()
             if self.validate_responses:
                 self._check(schema, {**document, **(tail or {})})
             static = orjson.dumps(document)
+            if tail:
+                static = open_object(static)
             self._bodies.remember((schema, memo_key), static)
-        return splice(static, tail)
+        return splice(static, tail) if tail else [static]
 
     def error(self, schema: str, document: dict[str, Any]) -> bytes:
         payload = orjson.dumps(document)

@@ -76,12 +76,17 @@ class Endpoint:
                                     "schema": violation.schema,
                                     "violations": [str(v) for v in violation.violations]})
         headers = self.vendor.headers(call) + headers
+        chunks = payload if isinstance(payload, list) else [payload]
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
-            content_type, payload = faults.broken_body(effect.name, payload)
+            content_type, broken = faults.broken_body(effect.name, b"".join(chunks))
+            chunks = [broken]
+        length = sum(map(len, chunks))
         await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", content_type), (b"content-length", str(len(payload)).encode()),
+            (b"content-type", content_type), (b"content-length", str(length).encode()),
             *((k.encode(), str(v).encode()) for k, v in headers)]})
-        await send({"type": "http.response.body", "body": payload})
+        last = len(chunks) - 1
+        for number, chunk in enumerate(chunks):
+            await send({"type": "http.response.body", "body": chunk, "more_body": number < last})
         self._journal(call, status, effect, started)
 
     async def _prepare(self, call: Call) -> Effect | None:
@@ -104,7 +109,7 @@ class Endpoint:
             await asyncio.sleep(effect.latency_ms / 1000)
         return effect
 
-    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
+    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, Any, list[Any]]:
         mock, route = self.mock, self.route
         if effect is not None and effect.status is not None:
             return effect.status, orjson.dumps(effect.body), []

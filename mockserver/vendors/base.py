@@ -26,7 +26,7 @@ class Route:
     method: str
     path: str  # Starlette path syntax, e.g. /v1/tiktok/profiles/{handle}
     cost: int
-    render: Callable[[Call], bytes]
+    render: Callable[[Call], list[bytes]]  # the body as chunks, sent in turn
     summary: str
 
     @property
