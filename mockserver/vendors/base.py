@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from mockserver.contract import Violation
 from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline.call import Call
@@ -105,7 +103,3 @@ class _CatalogueCall:
         self.params = {"url": "[url]", "handle": "[handle]"}
         self.request_id = request_id
         self.quota = None
-
-
-def json_body(document: Any) -> bytes:
-    return orjson.dumps(document)
