@@ -355,6 +355,10 @@ def test_the_journal_shows_what_was_sent_and_what_came_back(http):
     http.get("/v1/tiktok/profiles/x/videos?sortBy=popular&trim=true",
              headers={"x-api-key": "sfk_test_key"})
     assert journal(http, limit=1)[0]["query"] == "sortBy=popular&trim=true"
+    http.get("/v1/tiktok/profiles/x/videos?sortBy=latest&page=2",
+             headers={"x-api-key": "sfk_test_key"})
+    assert journal(http, limit=1)[0]["notes"] == [
+        "query parameter 'page' is not documented by the vendor; it is ignored"]
 
 
 def test_the_journal_filters_by_vendor_route_status_and_key(http):

@@ -146,9 +146,10 @@ def json_object(raw: bytes) -> Any:
         raise MockError("bad_json") from None
 
 
-def undocumented_fields(body: Any, documented: Mapping[str, Any]) -> list[str]:
-    """Contract notes: body fields the vendor's page does not document."""
-    if not isinstance(body, dict):
+def undocumented_fields(given: Any, documented: Mapping[str, Any], what: str = "body field"
+                        ) -> list[str]:
+    """Contract notes: fields (or query parameters) the vendor's page does not document."""
+    if not isinstance(given, dict):
         return []
-    return [f"body field {name!r} is not documented by the vendor; it is ignored"
-            for name in body if name not in documented]
+    return [f"{what} {name!r} is not documented by the vendor; it is ignored"
+            for name in given if name not in documented]

@@ -95,9 +95,8 @@ class SocialFetch(Vendor):
         query = document.get("query", {})
         call.params = dict(query)
         schema = call.mock.enforcer.schemas.documents[call.route.request_schema]
-        call.notes += [note.replace("body field", "query parameter") for note in
-                       common.undocumented_fields(
-                           query, schema["properties"].get("query", {}).get("properties", {}))]
+        call.notes += common.undocumented_fields(
+            query, schema["properties"].get("query", {}).get("properties", {}), "query parameter")
         world = call.mock.world
         call.handle = world.normalise(document["path"]["handle"])
         if call.route.name != "videos":
