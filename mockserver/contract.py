@@ -1,16 +1,16 @@
 """The JSON Schemas in ``schemas/``: compiled once, enforced on requests and responses.
 
 Validation is both ways, but never twice for the same thing: a request is
-checked once per distinct (route, auth header, path, query, body), and a
-response once per distinct rendered body. Moving parts (a request id, the
-clock) are spliced into an already validated body as a "tail" of fixed type.
+parsed and checked once per distinct (route, auth header, path, query, body),
+and a response once per distinct rendered body. Moving parts (a request id,
+the clock) are spliced into an already validated body as a "tail" of fixed type.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,27 +75,32 @@ class Schemas:
 
 
 class _Bounded(OrderedDict):
-    """An LRU map holding at most ``limit`` entries and, for byte values, ``max_bytes``."""
+    """An LRU map holding at most ``limit`` entries and, if given, ``max_bytes`` (each entry
+    weighs what ``remember`` is told, by default the length of a bytes value)."""
 
     def __init__(self, limit: int, max_bytes: int | None = None) -> None:
         super().__init__()
         self.limit = limit
         self.max_bytes = max_bytes
         self.size = 0
+        self._weights: dict[Hashable, int] = {}
 
-    def remember(self, key: Hashable, value: Any) -> None:
+    def remember(self, key: Hashable, value: Any, weight: int | None = None) -> None:
         if self.max_bytes is not None:
-            self.size += len(value) - len(self.get(key, b""))
+            weight = len(value) if weight is None else weight
+            self.size += weight - self._weights.get(key, 0)
+            self._weights[key] = weight
         self[key] = value
         self.move_to_end(key)
         while len(self) > self.limit or (self.max_bytes is not None
                                          and self.size > self.max_bytes and len(self) > 1):
-            _, dropped = self.popitem(last=False)
+            dropped, _ = self.popitem(last=False)
             if self.max_bytes is not None:
-                self.size -= len(dropped)
+                self.size -= self._weights.pop(dropped)
 
     def clear(self) -> None:
         super().clear()
+        self._weights.clear()
         self.size = 0
 
     def recall(self, key: Hashable) -> Any:
@@ -105,21 +110,18 @@ class _Bounded(OrderedDict):
         return value
 
 
-Chunks = list[bytes]
-
-
 def open_object(static: bytes) -> bytes:
     """A serialised JSON object without its closing brace, ready for more keys."""
     return static[:-1]
 
 
-def splice(opened: bytes, tail: Mapping[str, Any]) -> Chunks:
-    """The keys of ``tail`` appended to an opened JSON object, as chunks to send in turn,
-    so a 100 KB page is never copied to add a timestamp or a request id."""
+def splice(opened: bytes, tail: Mapping[str, Any]) -> bytes:
+    """The keys of ``tail`` appended to an opened JSON object. One copy of the page is
+    cheaper than a second write to the socket, which is what sending it in two parts costs."""
     extra = orjson.dumps(tail)
     if opened == b"{":
-        return [extra]
-    return [opened, b"," + extra[1:]]
+        return extra
+    return b"".join((opened, b",", memoryview(extra)[1:]))
 
 
 class Enforcer:
@@ -129,21 +131,25 @@ class Enforcer:
                  cache_entries: int = 2048) -> None:
         self.schemas = schemas
         self.validate_responses = validate_responses
-        self._requests = _Bounded(cache_entries * 4)
+        self._requests = _Bounded(cache_entries * 4, max_bytes=64 << 20)
         self._bodies = _Bounded(cache_entries, max_bytes=64 << 20)
         self._errors = _Bounded(cache_entries)
 
-    def request(self, schema: str, memo_key: Hashable, build: Callable[[], Any]
-                ) -> list[Violation]:
-        """Violations of the request ``build()`` describes; cached under ``memo_key``."""
+    def request(self, schema: str, memo_key: Hashable, build: Callable[[], Any], weight: int = 0
+                ) -> tuple[Any, Sequence[Violation]]:
+        """The request document ``build()`` makes and its violations, both made once per
+        ``memo_key`` (which must hold every input of ``build``; ``weight`` is its size in
+        bytes). The document is shared by every request with that key: read it, never change
+        it. Whatever ``build`` raises is raised again next time, not remembered."""
         known = self._requests.recall(memo_key)
         if known is None:
-            known = tuple(self.schemas.violations(schema, build()))
-            self._requests.remember(memo_key, known)
-        return list(known)
+            document = build()
+            known = document, tuple(self.schemas.violations(schema, document))
+            self._requests.remember(memo_key, known, weight)
+        return known
 
     def body(self, schema: str, memo_key: Hashable, build: Callable[[], dict[str, Any]],
-             tail: Mapping[str, Any] | None = None) -> Chunks:
+             tail: Mapping[str, Any] | None = None) -> bytes:
         """The serialised body, validated the first time ``memo_key`` is seen. A route that
         adds a ``tail`` does so on every call, so its body is kept already opened."""
         static = self._bodies.recall((schema, memo_key))
@@ -155,7 +161,7 @@ class Enforcer:
             if tail:
                 static = open_object(static)
             self._bodies.remember((schema, memo_key), static)
-        return splice(static, tail) if tail else [static]
+        return splice(static, tail) if tail else static
 
     def error(self, schema: str, document: dict[str, Any]) -> bytes:
         payload = orjson.dumps(document)

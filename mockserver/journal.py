@@ -1,8 +1,14 @@
-"""The request journal: what each client sent and got, newest first, keys masked."""
+"""The request journal: what each client sent and got, newest first, keys masked.
+
+Recording happens on every request, so a record keeps the request's raw parts and
+becomes the entry the admin API shows (masked, decoded, rounded) only when read, or
+when a file-backed store must serialise it: a raw key never reaches a file.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.pipeline.keys import mask
@@ -10,6 +16,52 @@ from mockserver.store import Store
 
 LOG = "journal"
 FILTERS = ("vendor", "route", "status", "key")
+BODY_SHOWN = 4096  # bytes of a request body the journal keeps
+SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+AUTH_SCHEMES = {"bearer", "basic", "token", "digest"}
+
+
+@dataclass(slots=True)
+class Record:
+    """One answered (or withheld) request, as the pipeline saw it."""
+
+    at: float
+    vendor: str
+    route: str
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+    key: str | None
+    status: int | None  # None: no answer was sent (hang, drop_connection)
+    scenario: str | None
+    scenario_source: str | None
+    credits_charged: int
+    notes: list[str]
+    seconds: float
+
+    def entry(self) -> dict[str, Any]:
+        return {
+            "at": self.at, "vendor": self.vendor, "route": self.route, "method": self.method,
+            "path": self.path, "query": self.query,
+            "headers": {k: masked_header(k, v) if k in SECRET_HEADERS else v
+                        for k, v in self.headers.items()},
+            "body": self.body[:BODY_SHOWN].decode("utf-8", "replace"),
+            "key": mask(self.key) if self.key else None,
+            "status": self.status, "scenario": self.scenario,
+            "scenario_source": self.scenario_source, "credits_charged": self.credits_charged,
+            "notes": self.notes, "duration_ms": round(self.seconds * 1000, 3),
+        }
+
+
+def masked_header(name: str, value: str) -> str:
+    if name not in SECRET_HEADERS:
+        return value
+    scheme, _, secret = value.strip().partition(" ")
+    if scheme.lower() in AUTH_SCHEMES and secret:  # keep "Bearer", mask what follows
+        return f"{scheme} {mask(secret.strip())}"
+    return mask(value.strip())
 
 
 class Journal:
@@ -17,8 +69,9 @@ class Journal:
         self._store = store
         self.size = size
 
-    def record(self, entry: dict[str, Any]) -> None:
-        self._store.append(LOG, entry, self.size)
+    def record(self, record: Record) -> None:
+        kept = record if self._store.keeps_objects else record.entry()
+        self._store.append(LOG, kept, self.size)
 
     def entries(self, filters: Mapping[str, str] | None = None, limit: int | None = None
                 ) -> list[dict[str, Any]]:
@@ -26,7 +79,8 @@ class Journal:
         if "key" in wanted and "…" not in wanted["key"]:
             wanted["key"] = mask(wanted["key"])
         found = []
-        for entry in self._store.recent(LOG):
+        for kept in self._store.recent(LOG):
+            entry = kept.entry() if isinstance(kept, Record) else kept
             if all(str(entry.get(k)) == v for k, v in wanted.items()):
                 found.append(entry)
                 if len(found) >= (limit or self.size):

@@ -17,6 +17,9 @@ import orjson
 
 
 class Store(ABC):
+    #: whether values are kept as given rather than serialised (a log may then hold objects)
+    keeps_objects = False
+
     @abstractmethod
     def get(self, table: str, key: str) -> dict[str, Any] | None: ...
 
@@ -45,9 +48,11 @@ class Store(ABC):
 
 
 class MemoryStore(Store):
+    keeps_objects = True
+
     def __init__(self) -> None:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
-        self._logs: dict[str, deque[dict[str, Any]]] = {}
+        self._logs: dict[str, deque[Any]] = {}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         return self._tables.get(table, {}).get(key)
@@ -61,13 +66,13 @@ class MemoryStore(Store):
     def items(self, table: str) -> list[tuple[str, dict[str, Any]]]:
         return list(self._tables.get(table, {}).items())
 
-    def append(self, log: str, value: dict[str, Any], limit: int) -> None:
+    def append(self, log: str, value: Any, limit: int) -> None:
         entries = self._logs.get(log)
         if entries is None or entries.maxlen != limit:
             entries = self._logs[log] = deque(entries or (), maxlen=max(limit, 1))
         entries.append(value)
 
-    def recent(self, log: str) -> list[dict[str, Any]]:
+    def recent(self, log: str) -> list[Any]:
         return list(reversed(self._logs.get(log, ())))
 
     def clear(self) -> None:

@@ -136,9 +136,10 @@ def test_the_balance_never_goes_below_zero(http):
 def test_a_charge_takes_at_most_the_balance():
     keys = KeyRing(MemoryStore(), default_balance=1, default_rate_limit=0, strict=False,
                    configured={})
-    assert keys.charge("sk_any_key", 2) == 1  # even when nothing checked the balance first
+    # even when nothing checked the balance first
+    assert keys.charge("sk_any_key", 2, keys.state("sk_any_key")) == 1
     assert keys.state("sk_any_key")["balance"] == 0
-    assert keys.charge("sk_any_key", 1) == 0
+    assert keys.charge("sk_any_key", 1, keys.state("sk_any_key")) == 0
 
 
 def test_credits_are_the_documented_cost_and_failures_cost_nothing(http):

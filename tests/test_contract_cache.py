@@ -1,4 +1,4 @@
-"""The response memo: validated once, spliced without copying, bounded in bytes."""
+"""The response memo: validated once, a tail spliced into it, bounded in bytes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ def test_tail_is_spliced_into_the_cached_body_as_valid_json():
     enforcer = Enforcer(Schemas())
     built = []
     for now in (1, 2):
-        chunks = enforcer.body("dumpling/videos.200", ("k",), lambda: built.append(1) or page(1),
-                               tail={"extra": {"now": now}})
-        body = orjson.loads(b"".join(chunks))
+        raw = enforcer.body("dumpling/videos.200", ("k",), lambda: built.append(1) or page(1),
+                            tail={"extra": {"now": now}})
+        body = orjson.loads(raw)
         assert body["extra"] == {"now": now} and body["max_cursor"] == "1"
     assert built == [1]  # rendered and validated once
 

@@ -75,7 +75,7 @@ class Call:
         return self.mock.world.find_video(account, self.video_id)
 
     def respond(self, memo_key: tuple[Any, ...], build: Callable[[], dict[str, Any]],
-                tail: Mapping[str, Any] | None = None) -> list[bytes]:
+                tail: Mapping[str, Any] | None = None) -> bytes:
         """The validated body for ``memo_key``, rendered by ``build`` only the first time."""
         key = (self.route.vendor, self.route.name, self.override, *memo_key)
         return self.mock.enforcer.body(self.route.response_schema, key, build, tail)

@@ -55,18 +55,17 @@ class KeyRing:
             raise MockError("unauthorized")
         return state
 
-    def ensure_balance(self, key: str, cost: int) -> None:
-        if cost and self.state(key)["balance"] < cost:
+    def ensure_balance(self, state: Mapping[str, Any], cost: int) -> None:
+        if cost and state["balance"] < cost:
             raise MockError("insufficient_credits")
 
-    def charge(self, key: str, cost: int) -> int:
-        """Take ``cost`` credits; the balance never goes below zero."""
+    def charge(self, key: str, cost: int, state: Mapping[str, Any]) -> int:
+        """Take ``cost`` credits from ``state`` (the key's, read in the same request step);
+        the balance never goes below zero."""
         if not cost:
             return 0
-        state = dict(self.state(key))
         taken = min(cost, state["balance"])
-        state["balance"] -= taken
-        self._store.put(TABLE, key, state)
+        self._store.put(TABLE, key, {**state, "balance": state["balance"] - taken})
         return taken
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:

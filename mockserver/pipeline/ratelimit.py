@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mockserver.errors import MockError
 
 WINDOW_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Quota:
-    limit: int
+class Quota(NamedTuple):
+    limit: int  # 0: no limit
     remaining: int
-    reset_in: int  # whole seconds until the window rolls over
+
+
+UNLIMITED = Quota(0, 0)
 
 
 class RateLimiter:
@@ -23,19 +24,19 @@ class RateLimiter:
 
     def hit(self, key: str, limit: int, now: float) -> Quota:
         """Count one request; raise ``rate_limited`` once the window's limit is spent."""
-        window = int(now // WINDOW_SECONDS)
-        # rounded up, so a client that waits Retry-After seconds finds a fresh window
-        reset_in = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         if limit <= 0:
-            return Quota(0, 0, reset_in)
+            return UNLIMITED
+        window = int(now // WINDOW_SECONDS)
         start, used = self._windows.get(key, (window, 0))
         if start != window:
             used = 0
         if used >= limit:
+            # rounded up, so a client that waits Retry-After seconds finds a fresh window
+            reset_in = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
             raise MockError("rate_limited", retry_after=reset_in)
         used += 1
         self._windows[key] = (window, used)
-        return Quota(limit, limit - used, reset_in)
+        return Quota(limit, limit - used)
 
     def clear(self) -> None:
         self._windows.clear()

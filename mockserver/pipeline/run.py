@@ -17,9 +17,9 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ContractViolation
 from mockserver.errors import SIMULATED, MockError
+from mockserver.journal import BODY_SHOWN, Record
 from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
-from mockserver.pipeline.keys import mask
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect
 
 if TYPE_CHECKING:
@@ -76,17 +76,12 @@ class Endpoint:
                                     "schema": violation.schema,
                                     "violations": [str(v) for v in violation.violations]})
         headers = self.vendor.headers(call) + headers
-        chunks = payload if isinstance(payload, list) else [payload]
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
-            content_type, broken = faults.broken_body(effect.name, b"".join(chunks))
-            chunks = [broken]
-        length = sum(map(len, chunks))
+            content_type, payload = faults.broken_body(effect.name, payload)
         await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", content_type), (b"content-length", str(length).encode()),
+            (b"content-type", content_type), (b"content-length", b"%d" % len(payload)),
             *((k.encode(), str(v).encode()) for k, v in headers)]})
-        last = len(chunks) - 1
-        for number, chunk in enumerate(chunks):
-            await send({"type": "http.response.body", "body": chunk, "more_body": number < last})
+        await send({"type": "http.response.body", "body": payload})
         self._journal(call, status, effect, started)
 
     async def _prepare(self, call: Call) -> Effect | None:
@@ -97,10 +92,12 @@ class Endpoint:
             await asyncio.sleep(latency / 1000)
         call.key = vendor.authenticate(call)
         key_state = mock.keys.require_active(call.key)
-        document = vendor.request_document(call)
-        memo = (route.vendor, route.name, tuple(sorted(document.get("headers", {}).items())),
-                tuple(sorted(call.path_params.items())), call.query_string, call.body)
-        violations = mock.enforcer.request(route.request_schema, memo, lambda: document)
+        # every input of request_document: the headers it reads, the path, query and body
+        memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
+                call.scope["path"], call.query_string, call.body)
+        document, violations = mock.enforcer.request(
+            route.request_schema, memo, lambda: vendor.request_document(call),
+            weight=len(call.body) + len(call.query_string) + len(call.scope["path"]))
         if violations:
             raise vendor.reject(call, violations)
         vendor.parse(call, document)
@@ -109,7 +106,7 @@ class Endpoint:
             await asyncio.sleep(effect.latency_ms / 1000)
         return effect
 
-    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, Any, list[Any]]:
+    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
         mock, route = self.mock, self.route
         if effect is not None and effect.status is not None:
             return effect.status, orjson.dumps(effect.body), []
@@ -117,12 +114,13 @@ class Endpoint:
             raise MockError(self.vendor.error_scenarios[effect.name], SIMULATED)
         if effect is not None and effect.name in WORLD_SCENARIOS:
             call.override = effect.name
+        # read again, not kept from _prepare: an admin change during a latency sleep counts
+        key_state = mock.keys.state(call.key)
         if self.vendor.rate_limited:
-            limit = mock.keys.state(call.key)["rate_limit"]
-            call.quota = mock.limiter.hit(call.key, limit, call.now)
-        mock.keys.ensure_balance(call.key, call.cost)
+            call.quota = mock.limiter.hit(call.key, key_state["rate_limit"], call.now)
+        mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
-        call.charged = mock.keys.charge(call.key, call.cost)
+        call.charged = mock.keys.charge(call.key, call.cost, key_state)
         return 200, payload, []
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
@@ -142,32 +140,12 @@ class Endpoint:
 
     def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float
                  ) -> None:
-        self.mock.journal.record({
-            "at": call.now, "vendor": self.route.vendor, "route": self.route.name,
-            "method": call.scope["method"], "path": call.scope["path"],
-            "query": call.query_string,
-            "headers": {k: _masked_header(k, v) if k in SECRET_HEADERS else v
-                        for k, v in call.headers.items()},
-            "body": call.body[:4096].decode("utf-8", "replace"),
-            "key": mask(call.key) if call.key else None,
-            "status": status, "scenario": effect.name if effect else None,
-            "scenario_source": effect.source if effect else None,
-            "credits_charged": call.charged, "notes": call.notes,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        })
-
-
-SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
-AUTH_SCHEMES = {"bearer", "basic", "token", "digest"}
-
-
-def _masked_header(name: str, value: str) -> str:
-    if name not in SECRET_HEADERS:
-        return value
-    scheme, _, secret = value.strip().partition(" ")
-    if scheme.lower() in AUTH_SCHEMES and secret:  # keep "Bearer", mask what follows
-        return f"{scheme} {mask(secret.strip())}"
-    return mask(value.strip())
+        scope = call.scope
+        self.mock.journal.record(Record(
+            call.now, self.route.vendor, self.route.name, scope["method"], scope["path"],
+            call.query_string, call.headers, call.body[:BODY_SHOWN], call.key, status,
+            effect.name if effect else None, effect.source if effect else None, call.charged,
+            call.notes, time.perf_counter() - started))
 
 
 def _latency(raw: str | None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from mockserver.contract import Violation
@@ -24,14 +25,14 @@ class Route:
     method: str
     path: str  # Starlette path syntax, e.g. /v1/tiktok/profiles/{handle}
     cost: int
-    render: Callable[[Call], list[bytes]]  # the body as chunks, sent in turn
+    render: Callable[[Call], bytes]  # the serialised body
     summary: str
 
-    @property
+    @cached_property
     def request_schema(self) -> str:
         return f"{self.vendor}/{self.name}.request"
 
-    @property
+    @cached_property
     def response_schema(self) -> str:
         return f"{self.vendor}/{self.name}.200"
 

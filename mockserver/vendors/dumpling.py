@@ -143,14 +143,14 @@ class Dumpling(Vendor):
 
     # renderers -----------------------------------------------------------------
 
-    def profile(self, call: Call) -> list[bytes]:
+    def profile(self, call: Call) -> bytes:
         account = call.account()
         if not account.exists:
             raise MockError("not_found")
         anchor = call.mock.world.anchor
         return call.respond((account.handle,), lambda: render_profile(account, anchor))
 
-    def videos(self, call: Call) -> list[bytes]:
+    def videos(self, call: Call) -> bytes:
         account = call.account()
         if not account.exists:
             raise MockError("not_found")
@@ -172,7 +172,7 @@ class Dumpling(Vendor):
         return call.respond((account.handle, start, trim), build,
                             tail={"extra": {"now": int(call.now * 1000)}})
 
-    def video(self, call: Call) -> list[bytes]:
+    def video(self, call: Call) -> bytes:
         account = call.account()
         found = call.video(account) if account.exists and not account.private else None
         if found is None:

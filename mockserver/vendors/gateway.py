@@ -130,12 +130,12 @@ class Gateway(Vendor):
 
     # renderers -----------------------------------------------------------------
 
-    def user(self, call: Call) -> list[bytes]:
+    def user(self, call: Call) -> bytes:
         record = self._user(call, self._account(call))
         user = record["user"]
         return call.respond((user["id"], user["createdAt"]), lambda: record)
 
-    def video(self, call: Call) -> list[bytes]:
+    def video(self, call: Call) -> bytes:
         account = self._account(call)
         found = None if account.private else call.video(account)
         if found is None:
@@ -146,7 +146,7 @@ class Gateway(Vendor):
         memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
         return call.respond(memo, lambda: record)
 
-    def unknown(self, call: Call) -> list[bytes]:
+    def unknown(self, call: Call) -> bytes:
         raise MockError("missing_auth_token")
 
 

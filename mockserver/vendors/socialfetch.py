@@ -144,14 +144,14 @@ class SocialFetch(Vendor):
 
     # renderers -----------------------------------------------------------------
 
-    def profile(self, call: Call) -> list[bytes]:
+    def profile(self, call: Call) -> bytes:
         account = self._lookup(call)
         anchor = call.mock.world.anchor
         memo = (account.handle if account else None,)
         return call.respond(memo, lambda: {"data": render_profile(account, anchor)},
                             tail=self._meta(call))
 
-    def videos(self, call: Call) -> list[bytes]:
+    def videos(self, call: Call) -> bytes:
         account = self._lookup(call)
         world = call.mock.world
         sort, offset, trim = call.params["sortBy"], call.params["offset"], call.params["trim"]
