@@ -44,6 +44,10 @@ class Mock:
         self.clock = Clock(settings.now)
         self.fixtures = load_fixtures(settings.fixture_paths)
         self.world = World(settings.seed, self.clock.now(), self.fixtures)
+        # accounts whose fixture scripts a scenario (generated accounts never do)
+        self._scripted_handles = frozenset(
+            handle for handle, values in self.fixtures.accounts.items()
+            if values.get("scenario") or values.get("video_scenarios"))
         self.store = open_store(settings.store)
         self.schemas = schemas or Schemas()
         self.enforcer = Enforcer(self.schemas, settings.validate_responses)
@@ -92,9 +96,12 @@ class Mock:
         armed = self.scenarios.from_armed(vendor, route, call.handle, call.key)
         if armed is not None and (armed.name is not None or armed.status is not None):
             return armed
+        scripted = call.handle in self._scripted_handles
+        if not scripted and key_state.get("scenario") is None:
+            return armed  # the usual case: no account or key fixture names a scenario
         valid = self.scenarios.valid_for(vendor, route)
         candidates = [("key fixture", key_state.get("scenario"))]
-        if call.handle and self.world.well_formed(call.handle):
+        if scripted and self.world.well_formed(call.handle or ""):
             account = self.world.account(call.handle)
             candidates.append(("account fixture", account.scenario))
             if call.video_id and account.video_scenarios:

@@ -349,6 +349,22 @@ def test_a_key_fixture_with_a_scenario_fails(http, vendor):
     assert entry["scenario_source"] == "key fixture"
 
 
+def test_a_video_fixture_with_a_scenario_fails_only_that_video(tmp_path):
+    fixture = tmp_path / "scripted.json"
+    fixture.write_text('{"accounts": {"scripted_clips": {"video_count": 3, '
+                       '"video_scenarios": {"1": "upstream_unavailable"}}}}')
+    settings = Settings.load({"now": "2026-11-23T12:00:00Z", "fixture_paths": (str(fixture),)},
+                             env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as http:
+        page = call(http, "dumpling", "videos", handle="scripted_clips").json()
+        statuses = [call(http, "dumpling", "video", handle="scripted_clips",
+                         video_id=item["aweme_id"]).status_code for item in page["aweme_list"]]
+        entries = http.get("/__mock/requests", params={"status": "502"}).json()["requests"]
+    assert sorted(statuses) == [200, 200, 502]
+    assert [e["scenario_source"] for e in entries] == ["video fixture"]
+
+
 def test_header_and_armed_scenarios_win_over_fixtures(http):
     response = call(http, "dumpling", handle="flaky_upstream",
                     headers={"X-Mock-Scenario": "upstream_rate_limited"})
