@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 class Call:
     """What the pipeline knows of a request so far; renderers read it, steps fill it."""
 
+    __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
+                 "body", "key", "params", "handle", "video_id", "override", "quota", "cost",
+                 "charged", "notes", "now", "_request_digest", "_request_id")
+
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
         self.mock = mock
@@ -40,20 +44,28 @@ class Call:
         self.charged = 0
         self.notes: list[str] = []
         self.now = mock.clock.now()
+        self._request_digest: bytes | None = None
         self._request_id: str | None = None
 
     @property
-    def request_id(self) -> str:
-        """A UUID that depends on the seed, the request and how often it was made before:
+    def request_digest(self) -> bytes:
+        """32 bytes that depend on the seed, the request and how often it was made before:
         unique per request, yet the same for the same run of requests in any order."""
-        if self._request_id is None:
+        if self._request_digest is None:
             head = f"{self.scope['method']}\x1f{self.scope['path']}\x1f{self.query_string}"
             seen = self.mock.occurrence((head, self.body))
             hashed = hashlib.blake2b(f"{self.mock.settings.seed}\x1f{head}\x1f{seen}\x1f".encode(),
-                                     digest_size=16)
+                                     digest_size=32)
             hashed.update(self.body)
-            raw = bytearray(hashed.digest())
-            raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80  # a version-4 UUID
+            self._request_digest = hashed.digest()
+        return self._request_digest
+
+    @property
+    def request_id(self) -> str:
+        """A version-4 UUID made of the first half of ``request_digest``."""
+        if self._request_id is None:
+            raw = bytearray(self.request_digest[:16])
+            raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
             x = raw.hex()
             self._request_id = f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
         return self._request_id
