@@ -124,7 +124,10 @@ class Scenarios:
         return [pair for pair in pairs if route in (None, pair[1])]
 
     def armed(self) -> list[dict[str, Any]]:
-        return sorted((value for _, value in self._store.items(TABLE)), key=lambda e: e["order"])
+        entries = self._store.items(TABLE)
+        if not entries:  # the usual case, on every request
+            return []
+        return sorted((value for _, value in entries), key=lambda e: e["order"])
 
     def disarm(self, entry_id: str | None = None) -> int:
         """Remove one armed entry, or all; returns how many went."""
