@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Hashable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +17,7 @@ from mockserver.pipeline.call import Call
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import KeyRing
 from mockserver.pipeline.ratelimit import RateLimiter
+from mockserver.pipeline.request_ids import RequestDigests
 from mockserver.pipeline.run import Endpoint
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect, Scenarios
 from mockserver.settings import Settings
@@ -64,7 +63,7 @@ class Mock:
             (vendor.name, route.name): self.scenario_names(vendor)
             for vendor in self.vendors.values() for route in vendor.routes})
         self.journal = Journal(self.store, settings.journal_size)
-        self._occurrences: OrderedDict[Hashable, int] = OrderedDict()
+        self.request_digests = RequestDigests(settings.seed)
         self._arm_configured()
 
     @staticmethod
@@ -77,14 +76,6 @@ class Mock:
                 self.scenarios.arm(entry)
             except AdminError as error:
                 raise ValueError(f"config: [[scenarios]] entry {number}: {error}") from None
-
-    def occurrence(self, fingerprint: Hashable) -> int:
-        """How many times this exact request was seen before (bounded memory)."""
-        seen = self._occurrences.pop(fingerprint, 0)
-        self._occurrences[fingerprint] = seen + 1
-        if len(self._occurrences) > 100_000:
-            self._occurrences.popitem(last=False)
-        return seen
 
     def choose_effect(self, call: Call, header: str, key_state: dict[str, Any]
                       ) -> Effect | None:
@@ -121,7 +112,7 @@ class Mock:
         self.enforcer.clear()
         self.scenarios.reset()
         self.keys.reset()
-        self._occurrences.clear()
+        self.request_digests.clear()
         self.clock = Clock(self.settings.now)
         self._arm_configured()
 

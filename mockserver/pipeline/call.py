@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import MockError
+from mockserver.pipeline.request_ids import uuid4_text
 from mockserver.world import Account, Video
 
 if TYPE_CHECKING:
@@ -49,25 +49,17 @@ class Call:
 
     @property
     def request_digest(self) -> bytes:
-        """32 bytes that depend on the seed, the request and how often it was made before:
-        unique per request, yet the same for the same run of requests in any order."""
+        """32 bytes unique to this request, the same on every run (see request_ids)."""
         if self._request_digest is None:
-            head = f"{self.scope['method']}\x1f{self.scope['path']}\x1f{self.query_string}"
-            seen = self.mock.occurrence((head, self.body))
-            hashed = hashlib.blake2b(f"{self.mock.settings.seed}\x1f{head}\x1f{seen}\x1f".encode(),
-                                     digest_size=32)
-            hashed.update(self.body)
-            self._request_digest = hashed.digest()
+            self._request_digest = self.mock.request_digests.next(
+                self.scope["method"], self.scope["path"], self.query_string, self.body)
         return self._request_digest
 
     @property
     def request_id(self) -> str:
         """A version-4 UUID made of the first half of ``request_digest``."""
         if self._request_id is None:
-            raw = bytearray(self.request_digest[:16])
-            raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
-            x = raw.hex()
-            self._request_id = f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+            self._request_id = uuid4_text(self.request_digest)
         return self._request_id
 
     def account(self) -> Account:

@@ -1,0 +1,47 @@
+"""Request ids that differ on every request yet come out the same on every run.
+
+A request's id depends on the seed, the request (method, path, query, body) and how
+many times that same request was made before, so a test suite replays the same ids in
+any order. Both hashes are cheap: the request's own is made once per distinct request
+and kept; each call then hashes only that digest and a counter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+class RequestDigests:
+    def __init__(self, seed: int, remembered: int = 100_000) -> None:
+        self._seed = seed
+        self._remembered = remembered
+        # request -> [times seen, its digest]; least recently seen forgotten first, so a
+        # request made over and over keeps counting (and its ids keep differing)
+        self._seen: OrderedDict[tuple[str, str, str, bytes], list] = OrderedDict()
+
+    def next(self, method: str, path: str, query: str, body: bytes) -> bytes:
+        """32 bytes for this request's next occurrence."""
+        request = (method, path, query, body)
+        known = self._seen.get(request)
+        if known is None:
+            head = f"{self._seed}\x1f{method}\x1f{path}\x1f{query}\x1f".encode()
+            known = self._seen[request] = [0, hashlib.blake2b(head + body).digest()]
+            if len(self._seen) > self._remembered:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(request)
+        count = known[0]
+        known[0] = count + 1
+        return hashlib.blake2b(known[1] + count.to_bytes(8, "little"), digest_size=32).digest()
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+
+def uuid4_text(digest: bytes) -> str:
+    """The first 16 bytes of ``digest`` as a version-4 UUID (version and variant bits set)."""
+    x = digest[:16].hex()
+    return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:]}"
