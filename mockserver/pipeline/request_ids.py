@@ -28,7 +28,8 @@ class RequestDigests:
         known = self._seen.get(request)
         if known is None:
             head = f"{self._seed}\x1f{method}\x1f{path}\x1f{query}\x1f".encode()
-            known = self._seen[request] = [0, hashlib.blake2b(head + body).digest()]
+            digest = hashlib.blake2b(head + body, digest_size=32).digest()
+            known = self._seen[request] = [0, digest]
             if len(self._seen) > self._remembered:
                 self._seen.popitem(last=False)
         else:
