@@ -31,3 +31,16 @@ def test_the_body_memo_is_bounded_in_bytes():
     assert enforcer._bodies.size <= 1_000_000
     assert enforcer._bodies.size == sum(map(len, enforcer._bodies.values()))
     assert 0 < len(enforcer._bodies) < 100
+
+
+def test_the_request_memo_is_bounded_in_bytes():
+    enforcer = Enforcer(Schemas())
+    enforcer._requests.max_bytes = 1_000_000
+    for n in range(100):  # 100 distinct 50 KB bodies: about 5 MB of keys
+        body = b'{"handle": "%d", "pad": "%s"}' % (n, b"x" * 50_000)
+        document, violations = enforcer.request(
+            "dumpling/profile.request", ("dumpling/profile.request", "/p", "", body),
+            lambda body=body: {"body": orjson.loads(body)})
+        assert document["body"]["handle"] == str(n)
+    assert 0 < enforcer._requests.size <= 1_000_000
+    assert 0 < len(enforcer._requests) < 100

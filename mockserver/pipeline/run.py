@@ -78,9 +78,9 @@ class Endpoint:
         headers = self.vendor.headers(call) + headers
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
             content_type, payload = faults.broken_body(effect.name, payload)
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", content_type), (b"content-length", b"%d" % len(payload)),
-            *((k.encode(), str(v).encode()) for k, v in headers)]})
+        raw_headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(payload))]
+        raw_headers += [(k.encode(), str(v).encode()) for k, v in headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
         self._journal(call, status, effect, started)
 
@@ -96,8 +96,7 @@ class Endpoint:
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
         document, violations = mock.enforcer.request(
-            route.request_schema, memo, lambda: vendor.request_document(call),
-            weight=len(call.body) + len(call.query_string) + len(call.scope["path"]))
+            route.request_schema, memo, lambda: vendor.request_document(call))
         if violations:
             raise vendor.reject(call, violations)
         vendor.parse(call, document)
