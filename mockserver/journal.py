@@ -69,8 +69,10 @@ class Journal:
         self._store = store
         self.size = size
 
-    def record(self, record: Record) -> None:
-        kept = record if self._store.keeps_objects else record.entry()
+    def record(self, *fields: Any) -> None:
+        """One request: the fields of a Record, in order. An in-memory store keeps them as a
+        bare tuple, the cheapest thing to make on every request."""
+        kept = fields if self._store.keeps_objects else Record(*fields).entry()
         self._store.append(LOG, kept, self.size)
 
     def entries(self, filters: Mapping[str, str] | None = None, limit: int | None = None
@@ -80,7 +82,7 @@ class Journal:
             wanted["key"] = mask(wanted["key"])
         found = []
         for kept in self._store.recent(LOG):
-            entry = kept.entry() if isinstance(kept, Record) else kept
+            entry = Record(*kept).entry() if isinstance(kept, tuple) else kept
             if all(str(entry.get(k)) == v for k, v in wanted.items()):
                 found.append(entry)
                 if len(found) >= (limit or self.size):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 
 import httpx
@@ -240,6 +241,10 @@ def test_a_restarted_server_on_a_file_store_keeps_records_balances_and_journal(t
         video = http.get(f"/dev/tiktok/video/tiny_account/{video_id}",
                          headers={"x-api-key": KEY})
         assert user.status_code == video.status_code == 200
+    with sqlite3.connect(path) as db:  # the journal on file holds masked keys only
+        logged = b"".join(row[0] for row in db.execute("SELECT value FROM log"))
+    assert logged.count(b'"status":200') == 3
+    assert KEY.encode() not in logged and b"sfk_restart" not in logged
     with serve() as second, httpx.Client(base_url=second.url) as http:
         http.post("/__mock/clock", json={"set": "2027-01-01T00:00:00Z"})
         again = http.get("/dev/tiktok/user/tiny_account", headers={"x-api-key": KEY})

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ContractViolation
 from mockserver.errors import SIMULATED, MockError
-from mockserver.journal import BODY_SHOWN, Record
+from mockserver.journal import BODY_SHOWN
 from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect
@@ -140,11 +140,11 @@ class Endpoint:
     def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float
                  ) -> None:
         scope = call.scope
-        self.mock.journal.record(Record(
+        self.mock.journal.record(
             call.now, self.route.vendor, self.route.name, scope["method"], scope["path"],
             call.query_string, call.headers, call.body[:BODY_SHOWN], call.key, status,
             effect.name if effect else None, effect.source if effect else None, call.charged,
-            call.notes, time.perf_counter() - started))
+            call.notes, time.perf_counter() - started)
 
 
 def _latency(raw: str | None) -> int:
