@@ -135,15 +135,15 @@ class Enforcer:
         self._bodies = _Bounded(cache_entries, max_bytes=64 << 20)
         self._errors = _Bounded(cache_entries)
 
-    def request(self, schema: str, memo_key: tuple[Any, ...], build: Callable[[], Any]
-                ) -> tuple[Any, Sequence[Violation]]:
-        """The request document ``build()`` makes and its violations, both made once per
+    def request(self, schema: str, memo_key: tuple[Any, ...], build: Callable[..., Any],
+                *args: Any) -> tuple[Any, Sequence[Violation]]:
+        """The request document ``build(*args)`` makes and its violations, both made once per
         ``memo_key`` (a tuple holding every input of ``build``, weighed by the length of its
         strings and bytes). The document is shared by every request with that key: read it,
         never change it. Whatever ``build`` raises is raised again next time."""
         known = self._requests.recall(memo_key)
         if known is None:
-            document = build()
+            document = build(*args)
             known = document, tuple(self.schemas.violations(schema, document))
             weight = sum(len(part) for part in memo_key if isinstance(part, str | bytes))
             self._requests.remember(memo_key, known, weight)

@@ -31,7 +31,7 @@ class Call:
         self.scope = scope
         self.headers: dict[str, str] = {
             k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self.path_params: dict[str, str] = dict(scope.get("path_params", {}))
+        self.path_params: Mapping[str, str] = scope.get("path_params", {})  # read only
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
         self.body: bytes = b""
         self.key: str | None = None

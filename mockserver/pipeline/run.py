@@ -96,7 +96,7 @@ class Endpoint:
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
         document, violations = mock.enforcer.request(
-            route.request_schema, memo, lambda: vendor.request_document(call))
+            route.request_schema, memo, vendor.request_document, call)
         if violations:
             raise vendor.reject(call, violations)
         vendor.parse(call, document)

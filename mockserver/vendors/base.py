@@ -63,7 +63,7 @@ class Vendor(ABC):
         document: dict[str, Any] = {
             "headers": {h: call.headers[h] for h in self.request_headers if h in call.headers}}
         if call.path_params:
-            document["path"] = call.path_params
+            document["path"] = dict(call.path_params)
         return document
 
     @abstractmethod
