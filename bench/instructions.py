@@ -9,7 +9,7 @@ Each figure comes from two runs under valgrind's callgrind, one making N calls a
 warm-up and one making none; their difference over N cancels start-up and warm-up. Both
 the mock and the ceiling (bench/ceiling.py's app, fed the mock's own answers) are called
 in-process with an ASGI scope like wrk's request, so "mock - ceiling" is what the mock's
-pipeline adds to what any Starlette app pays. Figures repeat within about 2%.
+pipeline adds to what any Starlette app pays. Figures repeat within about 0.5%.
 
 What it does not weigh: the kernel (syscalls, the socket), and memory copies as the CPU
 does them (valgrind swaps memcpy for a plain loop). A change that moves bytes or adds a
@@ -102,7 +102,9 @@ def collected(route: str, calls: int, ceiling: bool) -> int:
                sys.executable, __file__, "--child", route, str(calls)]
     if ceiling:
         command.append("--ceiling")
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+    # a fixed hash seed, so dict layouts (and so the counts) repeat from run to run
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise RuntimeError(f"{route}: callgrind failed:\n{done.stderr[-2000:]}")

@@ -47,6 +47,9 @@ class Store(ABC):
         pass
 
 
+_NOTHING: dict[str, Any] = {}  # a missing table, never written to
+
+
 class MemoryStore(Store):
     keeps_objects = True
 
@@ -55,7 +58,7 @@ class MemoryStore(Store):
         self._logs: dict[str, deque[Any]] = {}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
-        return self._tables.get(table, {}).get(key)
+        return self._tables.get(table, _NOTHING).get(key)
 
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
         self._tables.setdefault(table, {})[key] = value
@@ -64,7 +67,7 @@ class MemoryStore(Store):
         self._tables.get(table, {}).pop(key, None)
 
     def items(self, table: str) -> list[tuple[str, dict[str, Any]]]:
-        return list(self._tables.get(table, {}).items())
+        return list(self._tables.get(table, _NOTHING).items())
 
     def append(self, log: str, value: Any, limit: int) -> None:
         entries = self._logs.get(log)
