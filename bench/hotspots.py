@@ -36,7 +36,11 @@ def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[st
             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080)}
 
 
-async def call(app: Any, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+async def call(app: Any, method: str, path: str, body: bytes,
+               headers: list[tuple[bytes, bytes]] = AUTH
+               ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """One request straight into the ASGI app, with the headers wrk sends: status, response
+    headers, body."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -45,9 +49,11 @@ async def call(app: Any, method: str, path: str, body: bytes) -> tuple[int, byte
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    headers = [*AUTH, (b"content-length", str(len(body)).encode())]
-    await app(scope(method, path, headers), receive, send)
-    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+    sent_headers = [(b"host", b"127.0.0.1:8080"), (b"user-agent", b"wrk"), *headers]
+    if body:
+        sent_headers.append((b"content-length", str(len(body)).encode()))
+    await app(scope(method, path, sent_headers), receive, send)
+    return sent[0]["status"], sent[0]["headers"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
 def main() -> None:
@@ -65,11 +71,11 @@ def main() -> None:
     app = create_app(settings)
     loop = asyncio.new_event_loop()
 
-    status, first = loop.run_until_complete(call(
+    status, _, first = loop.run_until_complete(call(
         app, "POST", "/api/v1/get-tiktok-profile-videos", b'{"handle":"stoolpresidente"}'))
     page = json.loads(first)
     video_id = page["aweme_list"][0]["aweme_id"]
-    _, huge = loop.run_until_complete(call(
+    _, _, huge = loop.run_until_complete(call(
         app, "POST", "/api/v1/get-tiktok-profile-videos", b'{"handle":"huge_account"}'))
     huge_page = json.loads(huge)
     span = int(huge_page["min_cursor"]) - int(huge_page["max_cursor"])
@@ -88,7 +94,7 @@ def main() -> None:
                                       lambda i: b'{"handle":"prof%d"}' % i)
     for name in args.route or list(routes):
         path, body_of = routes[name]
-        status, body = loop.run_until_complete(call(app, "POST", path, body_of(10**8)))
+        status, _, body = loop.run_until_complete(call(app, "POST", path, body_of(10**8)))
         assert status == 200, (name, status, body[:200])
 
         async def loop_calls(offset: int, path: str = path, body_of: Any = body_of) -> None:

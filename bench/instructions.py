@@ -29,34 +29,15 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from ceiling import build  # noqa: E402
-from hotspots import scope  # noqa: E402
+from hotspots import call  # noqa: E402
 from run import HANDLE, KEYS, NOW, known_targets  # noqa: E402
 
 WARM_UP = 200
-
-
-async def call(app: Any, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]
-               ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    sent_headers = [(b"host", b"127.0.0.1:8080"), (b"user-agent", b"wrk"), *headers]
-    if body:
-        sent_headers += [(b"content-type", b"application/json"),
-                         (b"content-length", str(len(body)).encode())]
-    await app(scope(method, path, sent_headers), receive, send)
-    return sent[0]["status"], sent[0]["headers"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
 def child(route: str, calls: int, ceiling: bool) -> None:
@@ -67,7 +48,8 @@ def child(route: str, calls: int, ceiling: bool) -> None:
 
     mock = create_app(Settings(now=parse_instant(NOW), credits=10**9, rate_limit=0))
     loop = asyncio.new_event_loop()
-    auth = [(KEYS["dumpling"][0].lower().encode(), KEYS["dumpling"][1].encode())]
+    json_type = [(b"content-type", b"application/json")]
+    auth = [(KEYS["dumpling"][0].lower().encode(), KEYS["dumpling"][1].encode()), *json_type]
     _, _, raw = loop.run_until_complete(call(
         mock, "POST", "/api/v1/get-tiktok-profile-videos",
         json.dumps({"handle": HANDLE}).encode(), auth))
@@ -76,7 +58,7 @@ def child(route: str, calls: int, ceiling: bool) -> None:
             json.loads(raw)["aweme_list"][0]["aweme_id"]).items():
         header, value = KEYS[vendor]
         targets[name] = (template.split()[0], path, (body or "").encode(),
-                         [(header.lower().encode(), value.encode())])
+                         [(header.lower().encode(), value.encode()), *(json_type if body else [])])
     recorded = []
     for method, path, body, headers in targets.values():
         status, sent_headers, payload = loop.run_until_complete(

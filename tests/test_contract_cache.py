@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 
 from mockserver.contract import Enforcer, Schemas
@@ -44,3 +46,30 @@ def test_the_request_memo_is_bounded_in_bytes():
         assert document["body"]["handle"] == str(n)
     assert 0 < enforcer._requests.size <= 1_000_000
     assert 0 < len(enforcer._requests) < 100
+
+
+def test_a_spliced_body_goes_out_in_one_message():
+    """A body with a tail (here Social Fetch's meta) is one http.response.body: a second
+    message is a second write to the socket, which costs more than the copy."""
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+
+    app = create_app(Settings.load({"now": "2026-11-23T12:00:00Z"}, env={}))
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    path = "/v1/tiktok/profiles/stoolpresidente"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "headers": [(b"x-api-key", b"sfk_test")],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8080)}
+    asyncio.run(app(scope, receive, send))
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert sent[0]["status"] == 200 and len(bodies) == 1
+    assert not bodies[0].get("more_body", False)
+    assert orjson.loads(bodies[0]["body"])["meta"]["creditsCharged"] == 1
