@@ -6,37 +6,38 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.settings import Settings
-
-FLAG_HELP = {
-    "host": "interface to listen on (default 127.0.0.1; the Docker image uses 0.0.0.0)",
-    "port": "port for all three vendors and /__mock/ (default 8080)",
-    "seed": "seed of the generated world (default 1)",
-    "now": "freeze the clock at this ISO-8601 instant or unix time",
-    "credits": "starting balance of a key never seen before (default 1000)",
-    "rate-limit": "requests per key per minute, 0 for none (default 600)",
-    "config": "TOML file with [server], [[keys]], [[scenarios]] and fixtures",
-    "store": "'memory' (default) or an SQLite file that keeps state across restarts",
-    "fixtures": "extra fixture file or folder (repeatable)",
-}
+from mockserver import __version__
+from mockserver.settings import TABLE, Settings, settings_epilog
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="start the mock (every flag also reads MOCKSERVER_<FLAG>)")
-    for flag in ("host", "port", "seed", "now", "credits", "rate-limit", "config", "store"):
-        serve.add_argument(f"--{flag}", help=FLAG_HELP[flag])
-    serve.add_argument("--fixtures", action="append", help=FLAG_HELP["fixtures"])
-    serve.add_argument("--strict", action="store_true", default=None,
-                       help="accept only keys from the config or fixtures")
-    serve.add_argument("--no-validate-responses", dest="validate_responses",
-                       action="store_false", default=None,
-                       help="skip validating responses against their schemas")
-    serve.add_argument("--log-level", default="warning")
+    serve = sub.add_parser(
+        "serve", help="start the mock", description="Start the mock. Every setting below is "
+        "also read from its MOCKSERVER_*\nvariable and the config file; a flag beats the "
+        "variable, which beats the config\nfile, which beats the default.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=settings_epilog())
+    for row in TABLE:
+        if row.flag is None:
+            continue
+        where = f"env {row.env}" + (f", config {row.config}" if row.config else "")
+        help_text = f"{row.meaning} (default {row.default}; {where})"
+        dest = row.name
+        if row.kind == "switch" and row.default == "true":
+            serve.add_argument(row.flag, dest=dest, action=argparse.BooleanOptionalAction,
+                               default=None, help=help_text)
+        elif row.kind == "switch":
+            serve.add_argument(row.flag, dest=dest, action="store_true", default=None,
+                               help=help_text)
+        else:
+            serve.add_argument(row.flag, dest=dest, metavar=row.metavar, help=help_text,
+                               action="append" if row.kind == "repeat" else "store")
     serve.set_defaults(run=serve_command)
 
 
@@ -76,26 +77,38 @@ def banner(settings: Settings, vendors: dict) -> str:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from mockserver.app import create_app
-    from mockserver.server import uvicorn_config
+    from mockserver.server import AnnouncingServer, listening_socket, uvicorn_config
 
-    flags = {name: getattr(args, name) for name in (
-        "host", "port", "seed", "now", "credits", "rate_limit", "config", "store", "strict",
-        "validate_responses")}
-    if args.fixtures:
-        flags["fixture_paths"] = tuple(args.fixtures)
+    flags = {row.name: getattr(args, row.name) for row in TABLE if row.flag}
     try:
         settings = Settings.load(flags)
-        app = create_app(settings)
-    except (ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:
         return _usage_error(exc)
-    print(banner(settings, app.state.mock.vendors), flush=True)
-    logging.basicConfig(level=args.log_level.upper())
-    config = uvicorn_config(app, settings.host, settings.port, log_level=args.log_level,
-                            access_log=False)
-    uvicorn.Server(config).run()
+    for warning in settings.warnings:
+        print(f"mockserver: warning: {warning}", file=sys.stderr)
+    try:
+        app = create_app(settings)
+    except (ValueError, OSError) as exc:
+        return _usage_error(exc)
+    except sqlite3.Error as exc:  # a folder, a missing parent or not an SQLite file
+        return _usage_error(f"store {settings.store!r} (--store, MOCKSERVER_STORE): "
+                            f"cannot open it as an SQLite file: {exc}")
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        return _usage_error(f"cannot listen on {settings.host}:{settings.port} (--host, --port): "
+                            f"{exc.strerror or exc}")
+    logging.basicConfig(level=settings.log_level.upper())
+    config = uvicorn_config(app, settings.host, settings.port, log_level=settings.log_level,
+                            access_log=settings.access_log)
+    if settings.access_log:  # uvicorn logs each request at INFO, whatever --log-level says
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+
+    def announce(port: int) -> None:
+        print(banner(replace(settings, port=port), app.state.mock.vendors), flush=True)
+
+    AnnouncingServer(config, announce).run(sockets=[sock])
     return 0
 
 
@@ -138,13 +151,14 @@ def _read_json(file: str) -> Any:
         raise ValueError(f"{file} is not JSON: {exc}") from None
 
 
-def _usage_error(exc: Exception) -> int:
+def _usage_error(exc: Exception | str) -> int:
     print(f"mockserver: {exc}", file=sys.stderr)
     return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _openapi_parser(sub)

@@ -48,17 +48,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(name.replace("-", "_"), help_text, default="")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A bad option value stops the run at once with a usage error naming it."""
+    if any(config.getoption(name.replace("-", "_")) or config.getini(name.replace("-", "_"))
+           for name in OPTIONS):
+        settings_from_options(config)
+
+
 def settings_from_options(config: pytest.Config) -> Settings:
     """Command-line option first, then the ini value, then the mock's own default."""
-    from mockserver.settings import Settings
+    from mockserver.settings import SettingError, Settings
 
     flags: dict[str, Any] = {}
+    labels: dict[str, str] = {}
     for name, (field, _) in OPTIONS.items():
         dest = name.replace("-", "_")
-        value = config.getoption(dest) or config.getini(dest)
+        option = config.getoption(dest)
+        value = option or config.getini(dest)
         if value not in (None, ""):
             flags[field] = value
-    return Settings.load(flags, env={})
+            labels[field] = f"--{name}" if option else f"ini option {dest}"
+    try:
+        return Settings.load(flags, env={}, flag_labels=labels)
+    except SettingError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 class MockServer:

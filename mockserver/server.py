@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -27,6 +28,36 @@ class TransportExposingProtocol(HttpToolsProtocol):
 def uvicorn_config(app: Starlette, host: str, port: int, **extra: Any) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, http=TransportExposingProtocol, loop="auto",
                           lifespan="off", **extra)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind ``host:port`` before uvicorn starts, so a busy port or a bad host is one clear
+    error from the CLI (OSError) rather than a log line from inside the server."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that calls ``announce(port)`` once it accepts connections, so what
+    the CLI prints (a banner with a curl line to try) is true when it is printed."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._announce(self.servers[0].sockets[0].getsockname()[1])
 
 
 def free_port(host: str = "127.0.0.1") -> int:

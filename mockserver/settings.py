@@ -1,14 +1,20 @@
 """Frozen settings, from CLI flags, ``MOCKSERVER_<FLAG>`` variables and a TOML config file.
 
+``TABLE`` is the one list of settings: each row names its flag, its variable, its
+config key, its default and its meaning, and parses its own values. argparse, the
+environment, the config file, ``--help`` and the README's table are all made from it,
+so the names cannot drift apart. Adding a setting is a field of ``Settings`` and a row.
+
 Precedence, highest first: a flag given on the command line, the environment
-variable, the config file's ``[server]`` table, the default.
+variable, the config file, the default.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +24,10 @@ from mockserver.clock import parse_instant
 DEFAULT_SEED = 1
 DEFAULT_CREDITS = 1000
 DEFAULT_RATE_LIMIT = 600
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+ENV_PREFIX = "MOCKSERVER_"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
 @dataclass(frozen=True)
@@ -33,72 +43,302 @@ class Settings:
     validate_responses: bool = True
     journal_size: int = 1000
     hang_seconds: float = 300.0  # how long `hang` holds a request when the client never gives up
+    log_level: str = "warning"
+    access_log: bool = False
     fixture_paths: tuple[str, ...] = ()
     keys: tuple[Mapping[str, Any], ...] = ()
     scenarios: tuple[Mapping[str, Any], ...] = ()
     config: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # what the user should hear about at start (unknown MOCKSERVER_* variables)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
-             ) -> Settings:
-        """Merge defaults, the config file, the environment and explicit flags."""
-        flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+             flag_labels: Mapping[str, str] | None = None) -> Settings:
+        """Merge defaults, the config file, the environment and explicit flags.
+
+        ``flags`` are keyed by field name; a bad value raises ``SettingError`` naming
+        where it came from (``flag_labels[name]``, else the row's flag) and what is accepted.
+        """
+        flags = {k.replace("-", "_"): v for k, v in (flags or {}).items() if v is not None}
         env = os.environ if env is None else env
-        names = {f.name for f in fields(cls)} - {"keys", "scenarios", "extra"}
-        from_env = {n: env[f"MOCKSERVER_{n.upper()}"] for n in names
-                    if f"MOCKSERVER_{n.upper()}" in env}
-        config_path = flags.get("config") or from_env.get("config")
-        settings = cls()
+        labels = {row.name: row.flag for row in TABLE if row.flag} | dict(flag_labels or {})
+        from_env = {row.name: (row.env, env[row.env]) for row in TABLE
+                    if row.env and row.env in env}
+        settings = cls(warnings=unknown_variables(env))
+        config_path = flags.get("config") or from_env.get("config", (None, None))[1]
         if config_path:
             settings = settings._with_config(Path(config_path))
-        return settings._with_values({**from_env, **flags})
+        settings = settings._with_values(from_env)
+        return settings._with_values({n: (labels.get(n, n), v) for n, v in flags.items()})
 
     def _with_config(self, path: Path) -> Settings:
         try:
             document = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"cannot read config {path}: {exc}") from exc
-        server = dict(document.get("server", {}))
-        base = path.parent
-        fixtures = tuple(str((base / p).resolve()) for p in document.get("fixtures", ()))
-        updated = replace(
-            self,
-            config=str(path),
-            keys=tuple(document.get("keys", ())),
-            scenarios=tuple(document.get("scenarios", ())),
-            fixture_paths=self.fixture_paths + fixtures,
-        )
-        return updated._with_values(server)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingError(f"cannot read config {path}: {exc}") from None
+        where = f"config {path}"
+        _refuse_unknown(where, document, CONFIG_TOP_LEVEL, "at the top level")
+        server = document.get("server", {})
+        if not isinstance(server, dict):
+            raise SettingError(f"{where}: [server] must be a table")
+        _refuse_unknown(where, server, SERVER_KEYS, "in [server]")
+        values = {SERVER_KEYS[key].name: (f"{where} [server] {key}", raw)
+                  for key, raw in server.items()}
+        values |= {row.name: (f"{where} {row.config}", document[key])
+                   for key, row in TOP_LEVEL_KEYS.items() if key in document}
+        updated = self._with_values(values)
+        fixtures = tuple(str((path.parent / p).resolve()) for p in updated.fixture_paths)
+        return replace(updated, config=str(path), fixture_paths=self.fixture_paths + fixtures)
 
-    def _with_values(self, values: Mapping[str, Any]) -> Settings:
-        known = {f.name: f for f in fields(self)}
+    def _with_values(self, values: Mapping[str, tuple[str, Any]]) -> Settings:
         changes: dict[str, Any] = {}
-        for name, raw in values.items():
-            name = name.replace("-", "_")
-            if name not in known:
-                raise ValueError(f"unknown setting {name!r}")
-            changes[name] = _coerce(name, raw)
+        for name, (where, raw) in values.items():
+            row = ROW_BY_NAME.get(name)
+            if row is None:
+                raise SettingError(f"unknown setting {name!r}")
+            try:
+                changes[name] = row.parse(raw)
+            except (TypeError, ValueError):
+                raise SettingError(f"{where}: {raw!r} is not {row.accepted}") from None
         return replace(self, **changes)
 
 
-def _coerce(name: str, raw: Any) -> Any:
-    if name == "now":
-        return None if raw in (None, "") else (
-            float(raw) if isinstance(raw, int | float) else parse_instant(str(raw)))
-    if name in {"port", "seed", "credits", "rate_limit", "journal_size"}:
-        value = int(raw)
-        if value < 0:
-            raise ValueError(f"{name} must not be negative")
+class SettingError(ValueError):
+    """A setting's value is not accepted; the message names the flag, variable or key."""
+
+
+# Parsers: each takes a string (flag, variable) or a TOML value and raises ValueError.
+
+
+def whole(low: int, high: int | None = None) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        if isinstance(raw, bool | float):
+            raise ValueError(raw)
+        value = int(raw.strip()) if isinstance(raw, str) else int(raw)
+        if value < low or (high is not None and value > high):
+            raise ValueError(raw)
         return value
-    if name == "hang_seconds":
-        return float(raw)
-    if name in {"strict", "validate_responses"}:
-        if isinstance(raw, bool):
-            return raw
-        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
-    if name == "fixture_paths":
-        if isinstance(raw, str):
-            return tuple(p for p in raw.split(os.pathsep) if p)
-        return tuple(raw)
-    return raw
+    return parse
+
+
+def positive_seconds(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    value = float(raw)
+    if not 0 < value < float("inf"):
+        raise ValueError(raw)
+    return value
+
+
+def switch(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValueError(raw)
+
+
+def instant(raw: Any) -> float | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    return float(raw) if isinstance(raw, int | float) else parse_instant(str(raw))
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        if str(raw).lower() not in choices:
+            raise ValueError(raw)
+        return str(raw).lower()
+    return parse
+
+
+def text(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError(raw)
+    return raw.strip()
+
+
+def paths(raw: Any) -> tuple[str, ...]:
+    """A list (flag, config) or one string, split on the OS path separator (variable)."""
+    if isinstance(raw, str):
+        return tuple(p for p in raw.split(os.pathsep) if p)
+    if not isinstance(raw, list | tuple) or not all(isinstance(p, str) for p in raw):
+        raise ValueError(raw)
+    return tuple(raw)
+
+
+def tables(raw: Any) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(raw, list | tuple) or not all(isinstance(t, dict) for t in raw):
+        raise ValueError(raw)
+    return tuple(raw)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table. ``flag``/``env``/``config`` of ``""`` are derived
+    from the name (``--rate-limit``, ``MOCKSERVER_RATE_LIMIT``, ``[server] rate_limit``);
+    ``None`` means the setting has no such form."""
+
+    name: str
+    meaning: str
+    parse: Callable[[Any], Any]
+    accepted: str
+    flag: str | None = ""
+    env: str | None = ""
+    config: str | None = ""
+    kind: str = "value"  # "value", "switch" (a flag without a value) or "repeat"
+    choices: tuple[str, ...] = ()
+    shown_default: str = ""
+    metavar: str = ""  # what --help shows after the flag; the name in capitals if empty
+
+    def __post_init__(self) -> None:
+        dashed, upper = self.name.replace("_", "-"), self.name.upper()
+        if self.flag == "":
+            object.__setattr__(self, "flag", f"--{dashed}")
+        if self.env == "":
+            object.__setattr__(self, "env", f"{ENV_PREFIX}{upper}")
+        if self.config == "":
+            object.__setattr__(self, "config", f"[server] {self.name}")
+        if not self.metavar:
+            object.__setattr__(self, "metavar", "|".join(self.choices) or upper)
+
+    @property
+    def default(self) -> str:
+        if self.shown_default:
+            return self.shown_default
+        value = {f.name: f.default for f in fields(Settings)}[self.name]
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+INTEGER = "a whole number >= 0"
+TABLE: tuple[Setting, ...] = (
+    Setting("host", "interface to listen on (the Docker image sets 0.0.0.0)", text,
+            "a host name or IP address", metavar="HOST"),
+    Setting("port", "port of all three vendors and /__mock/; 0 picks a free one",
+            whole(0, 65535), "a port number from 0 to 65535", metavar="PORT"),
+    Setting("seed", "seed of the generated world", whole(0), INTEGER, metavar="N"),
+    Setting("now", "freeze the clock at this instant (byte-identical runs)", instant,
+            "an ISO-8601 instant (2026-11-23T12:00:00Z) or unix seconds",
+            shown_default="running clock", metavar="INSTANT"),
+    Setting("credits", "starting balance of a key never seen before", whole(0), INTEGER,
+            metavar="N"),
+    Setting("rate_limit", "requests per key per minute; 0 turns the limit off", whole(0),
+            INTEGER, metavar="N"),
+    Setting("strict", "accept only keys from the config's [[keys]] or the fixtures", switch,
+            "true or false", kind="switch"),
+    Setting("store", "`memory`, or an SQLite file that keeps state across restarts", text,
+            "memory or the path of a file", metavar="memory|FILE"),
+    Setting("fixture_paths", "extra fixture file or folder (repeatable; the variable takes "
+            "a list split by the OS path separator, `:` or `;`; config paths are relative to "
+            "the config file)",
+            paths, "a list of paths", flag="--fixtures", env=f"{ENV_PREFIX}FIXTURES",
+            config="fixtures", kind="repeat", shown_default="none", metavar="PATH"),
+    Setting("validate_responses", "check every response against its schema "
+            "(`--no-validate-responses` skips it)", switch, "true or false", kind="switch"),
+    Setting("journal_size", "requests the journal keeps (oldest dropped first)", whole(1),
+            "a whole number >= 1", metavar="N"),
+    Setting("hang_seconds", "how long the `hang` scenario holds a request", positive_seconds,
+            "a number of seconds > 0", metavar="SECONDS"),
+    Setting("log_level", "server log level", one_of(LOG_LEVELS), " | ".join(LOG_LEVELS),
+            choices=LOG_LEVELS),
+    Setting("access_log", "print one line per request", switch, "true or false",
+            kind="switch"),
+    Setting("config", "TOML file with [server], fixtures, [[keys]] and [[scenarios]]", text,
+            "the path of a TOML file", config=None, shown_default="none", metavar="FILE"),
+    Setting("keys", "keys with their balance, status and rate limit (same fields as "
+            "PUT /__mock/keys/{key}, plus key)", tables, "an array of tables [[keys]]",
+            flag=None, env=None, config="[[keys]]", shown_default="none"),
+    Setting("scenarios", "scenarios armed at start and after every reset (same fields as "
+            "POST /__mock/scenarios)", tables, "an array of tables [[scenarios]]",
+            flag=None, env=None, config="[[scenarios]]", shown_default="none"),
+)
+ROW_BY_NAME = {row.name: row for row in TABLE}
+SERVER_KEYS = {row.config.split(" ", 1)[1]: row for row in TABLE
+               if row.config and row.config.startswith("[server] ")}
+TOP_LEVEL_KEYS = {row.config.strip("[]"): row for row in TABLE
+                  if row.config and not row.config.startswith("[server] ")}
+CONFIG_TOP_LEVEL = {"server": None, **TOP_LEVEL_KEYS}
+
+
+def _refuse_unknown(where: str, table: Mapping[str, Any], known: Mapping[str, Any],
+                    place: str) -> None:
+    """A config file is written for the mock alone, so an unknown key stops the start."""
+    for key in table:
+        if key in known:
+            continue
+        hint = ""
+        if place == "at the top level" and key in SERVER_KEYS:
+            hint = f" (did you mean [server] {key}?)"
+        elif close := difflib.get_close_matches(key, list(known), n=1):
+            hint = f" (did you mean {close[0]}?)"
+        raise SettingError(f"{where}: unknown key {key!r} {place}{hint}; known keys: "
+                           f"{', '.join(sorted(known))}")
+
+
+def unknown_variables(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Warnings for ``MOCKSERVER_*`` variables no setting reads. Only warnings: the
+    environment is shared with other tools (a client's suite may set MOCKSERVER_URL)."""
+    known = [row.env for row in TABLE if row.env]
+    notes = []
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            notes.append(f"ignoring unknown environment variable {name}{hint}")
+    return tuple(notes)
+
+
+# The table as people read it: in ``mockserver serve --help`` and in the README.
+
+README_START = "<!-- settings table: generated from mockserver/settings.py TABLE by " \
+               "`python -m mockserver.settings README.md`; edit the table, not this -->"
+README_END = "<!-- end of settings table -->"
+
+
+def settings_epilog() -> str:
+    config_only = [row for row in TABLE if row.flag is None]
+    lines = ["config file only:"]
+    lines += [f"  {row.config:<16} {row.meaning}" for row in config_only]
+    lines.append(f"boolean variables take {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS[:-1])}")
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    def cell(value: str | None) -> str:
+        return f"`{value}`" if value else "-"
+
+    lines = ["| flag | environment variable | config key | default | meaning |",
+             "| --- | --- | --- | --- | --- |"]
+    for row in TABLE:
+        flag = row.flag
+        if flag and row.kind == "switch" and row.default == "true":
+            flag = f"--[no-]{flag[2:]}"
+        elif flag and row.kind != "switch":
+            flag = f"{flag} {row.metavar}"
+        cells = [cell(flag), cell(row.env), cell(row.config), row.default, row.meaning]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def readme_with_table(readme: str) -> str:
+    """``readme`` with the text between the markers replaced by the current table."""
+    head, found, rest = readme.partition(README_START)
+    _, found_end, tail = rest.partition(README_END)
+    if not found or not found_end:
+        raise ValueError("the README has no settings table markers")
+    return f"{head}{README_START}\n{markdown_table()}\n{README_END}{tail}"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 2:
+        target = Path(sys.argv[1])
+        target.write_text(readme_with_table(target.read_text()))
+    else:
+        print(markdown_table())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+import pytest
+
 pytest_plugins = ["pytester"]
 
 CLIENT_TESTS = '''
@@ -77,3 +79,15 @@ def test_options_are_listed_in_help(pytester):
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["*--mockserver-seed=MOCKSERVER_SEED*",
                                  "*mockserver_rate_limit*"])
+
+
+def test_a_bad_option_or_ini_value_is_a_usage_error_naming_it(pytester):
+    pytester.makepyfile(test_client="def test_x(mockserver):\n    pass\n")
+    result = pytester.runpytest("--mockserver-seed=abc", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mockserver-seed: 'abc' is not a whole number >= 0*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    pytester.makeini("[pytest]\nmockserver_credits = lots\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini option mockserver_credits: 'lots' is not*"])

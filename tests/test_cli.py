@@ -1,0 +1,107 @@
+"""`mockserver serve` as a newcomer meets it, in a real process: a bad flag, variable or
+config value is one line naming it (exit 2, no traceback), and the banner is printed only
+once the port is bound."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver import __version__
+
+
+def serve(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+          ) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+    return subprocess.run([sys.executable, "-m", "mockserver", "serve", *args],
+                          env={**clean, **(env or {})}, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def write(path: Path, text: str | bytes) -> str:
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return str(path)
+
+
+CASES = [
+    (["--port", "99999"], {}, "--port: '99999' is not a port number from 0 to 65535"),
+    (["--port", "abc"], {}, "--port: 'abc' is not a port number from 0 to 65535"),
+    (["--credits", "1.5"], {}, "--credits: '1.5' is not a whole number >= 0"),
+    (["--log-level", "loud"], {},
+     "--log-level: 'loud' is not critical | error | warning | info | debug"),
+    ([], {"MOCKSERVER_SEED": "abc"}, "MOCKSERVER_SEED: 'abc' is not a whole number >= 0"),
+    (["--config", "{tmp}/seven.toml"], {}, "[server] seed: 'seven' is not a whole number"),
+    (["--config", "{tmp}/top.toml"], {}, "unknown key 'seed' at the top level (did you mean "
+                                         "[server] seed?)"),
+    (["--store", "{tmp}/no/such/folder/state.db"], {}, "(--store, MOCKSERVER_STORE): cannot "
+                                                       "open it as an SQLite file"),
+    (["--store", "{tmp}"], {}, "(--store, MOCKSERVER_STORE): cannot open it as an SQLite file"),
+    (["--store", "{tmp}/text.db"], {}, "cannot open it as an SQLite file: file is not a "
+                                       "database"),
+    (["--fixtures", "{tmp}/missing.json"], {}, "missing.json does not exist"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "words"), CASES, ids=[" ".join(c[0]) or str(c[1])
+                                                             for c in CASES])
+def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, words):
+    write(tmp_path / "seven.toml", '[server]\nseed = "seven"\n')
+    write(tmp_path / "top.toml", "seed = 7\n")
+    write(tmp_path / "text.db", b"this is not an SQLite database, it is a text file\n" * 4)
+    done = serve(*[a.replace("{tmp}", str(tmp_path)) for a in args], env=env)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr
+    assert done.stderr.startswith("mockserver: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr and done.stdout == ""  # no banner either
+
+
+def test_a_busy_port_is_named_and_no_banner_is_printed():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = serve("--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr == (f"mockserver: cannot listen on 127.0.0.1:{port} (--host, --port): "
+                           "Address already in use\n")
+    assert done.stdout == ""
+
+
+def test_version():
+    done = subprocess.run([sys.executable, "-m", "mockserver", "--version"],
+                          capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, f"mockserver {__version__}\n")
+
+
+def test_the_banner_comes_once_bound_with_the_real_port_and_access_log_lines():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--access-log"],
+        env={**clean, "MOCKSERVER_FIXTURE_PATHS": "x"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()  # blocks until the banner: the port is bound by then
+        port = int(re.fullmatch(r"mockserver on http://127\.0\.0\.1:(\d+)  .*\n", first)[1])
+        assert port != 0
+        health = httpx.get(f"http://127.0.0.1:{port}/__mock/health", timeout=5)
+        assert health.status_code == 200
+        deadline = time.monotonic() + 10
+        lines = []
+        while not any("GET /__mock/health" in line for line in lines):
+            assert time.monotonic() < deadline, lines
+            lines.append(server.stdout.readline())
+        assert any(line.startswith("try:") for line in lines)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    warning = server.stderr.read()
+    assert ("mockserver: warning: ignoring unknown environment variable "
+            "MOCKSERVER_FIXTURE_PATHS (did you mean MOCKSERVER_FIXTURES?)") in warning
