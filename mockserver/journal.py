@@ -40,6 +40,9 @@ class Record:
     credits_charged: int
     notes: list[str]
     seconds: float
+    request_id: str
+    outcomes: tuple[str, ...]  # what coverage counted this answer as (mockserver/coverage.py)
+    response: bytes  # the first BODY_SHOWN bytes of the body sent
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,8 @@ class Record:
             "status": self.status, "scenario": self.scenario,
             "scenario_source": self.scenario_source, "credits_charged": self.credits_charged,
             "notes": self.notes, "duration_ms": round(self.seconds * 1000, 3),
+            "request_id": self.request_id, "outcomes": list(self.outcomes),
+            "response_body": self.response.decode("utf-8", "replace"),
         }
 
 

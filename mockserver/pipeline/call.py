@@ -21,7 +21,8 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "params", "handle", "video_id", "override", "quota", "cost",
-                 "charged", "notes", "now", "_request_digest", "_request_id")
+                 "charged", "balance", "notes", "now", "error_kind", "subject", "page",
+                 "_request_digest", "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -42,8 +43,13 @@ class Call:
         self.quota: Quota | None = None
         self.cost: int = route.cost
         self.charged = 0
+        self.balance: int | None = None  # the key's balance after the charge, on success
         self.notes: list[str] = []
         self.now = mock.clock.now()
+        # what coverage reads once the answer is sent (see mockserver/coverage.py)
+        self.error_kind: str | None = None  # the MockError kind the answer rendered
+        self.subject: Account | None = None  # the account the answer was about
+        self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
         self._request_digest: bytes | None = None
         self._request_id: str | None = None
 
@@ -68,9 +74,10 @@ class Call:
             raise MockError("not_found")
         account = self.mock.world.account(self.handle)
         if self.override == "not_found":
-            return replace(account, exists=False)
-        if self.override == "private":
-            return replace(account, private=True)
+            account = replace(account, exists=False)
+        elif self.override == "private":
+            account = replace(account, private=True)
+        self.subject = account
         return account
 
     def video(self, account: Account) -> Video | None:

@@ -80,6 +80,11 @@ class KeyRing:
         """Admin: the state without creating it."""
         return dict(self._store.get(TABLE, key) or self._fresh(key))
 
+    def listing(self) -> list[dict[str, Any]]:
+        """Admin: every key used or set so far, masked, with its state."""
+        return sorted(({"key": mask(key), **state} for key, state in self._store.items(TABLE)),
+                      key=lambda entry: entry["key"])
+
     def configure(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Keys from the config file: ``{"key": ..., "balance"/"status"/"rate_limit"/...}``."""
         for number, entry in enumerate(entries, 1):

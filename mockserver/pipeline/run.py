@@ -82,7 +82,7 @@ class Endpoint:
         raw_headers += [(k.encode(), str(v).encode()) for k, v in headers]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
-        self._journal(call, status, effect, started)
+        self._journal(call, status, effect, started, payload)
 
     async def _prepare(self, call: Call) -> Effect | None:
         """Everything before the answer: auth, request checks, the scenario in force."""
@@ -120,9 +120,11 @@ class Endpoint:
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
         call.charged = mock.keys.charge(call.key, call.cost, key_state)
+        call.balance = key_state["balance"] - call.charged
         return 200, payload, []
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
+        call.error_kind = error.kind
         status, document, headers = self.vendor.error(call, error)
         if error.retry_after is not None and self.vendor.sends_retry_after:
             headers = [*headers, ("retry-after", str(error.retry_after))]
@@ -137,14 +139,19 @@ class Endpoint:
             return
         await faults.drop(scope, receive, send)
 
-    def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float
-                 ) -> None:
-        scope = call.scope
-        self.mock.journal.record(
-            call.now, self.route.vendor, self.route.name, scope["method"], scope["path"],
+    def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float,
+                 payload: bytes = b"") -> None:
+        """One event, read twice: the journal keeps the request, coverage counts its outcomes."""
+        scope, route, mock = call.scope, self.route, self.mock
+        outcomes = mock.coverage.names(call, status, effect)
+        request_id = call.request_id
+        mock.coverage.record(route.vendor, route.name, outcomes, call.notes, request_id)
+        mock.journal.record(
+            call.now, route.vendor, route.name, scope["method"], scope["path"],
             call.query_string, call.headers, call.body[:BODY_SHOWN], call.key, status,
             effect.name if effect else None, effect.source if effect else None, call.charged,
-            call.notes, time.perf_counter() - started)
+            call.notes, time.perf_counter() - started, request_id, outcomes,
+            payload[:BODY_SHOWN])
 
 
 def _latency(raw: str | None) -> int:

@@ -88,11 +88,16 @@ class Vendor(ABC):
         request id differs per request; the admin catalogue shows a placeholder there)."""
         rows = []
         for name, kind in self.error_scenarios.items():
-            probe = _CatalogueCall(route, request_id)
-            status, body, headers = self.error(probe, MockError(kind, SIMULATED))  # type: ignore[arg-type]
+            status, body, headers = self.example_error(route, kind, request_id)
             rows.append({"name": name, "status": status, "body": body,
                          "headers": dict(headers)})
         return rows
+
+    def example_error(self, route: Route, kind: str, request_id: str = EXAMPLE_REQUEST_ID
+                      ) -> tuple[int, dict[str, Any], Headers]:
+        """The error of ``kind`` on ``route`` as a client would get it, with placeholders."""
+        probe = _CatalogueCall(route, request_id)
+        return self.error(probe, MockError(kind, SIMULATED))  # type: ignore[arg-type]
 
 
 class _CatalogueCall:

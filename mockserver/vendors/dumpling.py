@@ -159,6 +159,7 @@ class Dumpling(Vendor):
         start = 0 if cursor == 0 else world.index_before(account, cursor / 1000)
         count = 0 if account.private else account.video_count
         end = min(start + PAGE_SIZE, count)
+        call.page = (start, end, count)
         trim = call.params["trim"]
 
         def build() -> dict[str, Any]:

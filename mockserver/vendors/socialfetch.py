@@ -157,6 +157,7 @@ class SocialFetch(Vendor):
         sort, offset, trim = call.params["sortBy"], call.params["offset"], call.params["trim"]
         count = 0 if account is None or account.private else account.video_count
         end = min(offset + PAGE_SIZE, count)
+        call.page = (offset, end, count)
         order = world.by_popularity if sort == "popular" else world.by_latest_pinned_first
         seed = call.mock.settings.seed
 
