@@ -114,6 +114,11 @@ async def requests(request: Request) -> dict[str, Any]:
 
 
 @_admin
+async def list_keys(request: Request) -> dict[str, Any]:
+    return {"keys": _mock(request).keys.listing()}
+
+
+@_admin
 async def get_key(request: Request) -> dict[str, Any]:
     key = request.path_params["key"]
     return {"key": key, **_mock(request).keys.peek(key)}
@@ -155,6 +160,17 @@ async def set_clock(request: Request) -> dict[str, Any]:
 
 
 @_admin
+async def coverage(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    return _mock(request).coverage.report(params.get("since"), params.get("vendor"))
+
+
+@_admin
+async def coverage_mark(request: Request) -> dict[str, Any]:
+    return _mock(request).coverage.mark((await _json(request)).get("name"))
+
+
+@_admin
 async def schema_index(request: Request) -> dict[str, Any]:
     return {"schemas": sorted(_mock(request).schemas.documents)}
 
@@ -185,6 +201,7 @@ def routes() -> list[Route]:
         Route("/scenarios", arm, methods=["POST"]),
         Route("/scenarios", disarm, methods=["DELETE"]),
         Route("/requests", requests, methods=["GET"]),
+        Route("/keys", list_keys, methods=["GET"]),
         Route("/keys/{key}", get_key, methods=["GET"]),
         Route("/keys/{key}", put_key, methods=["PUT"]),
         Route("/clock", get_clock, methods=["GET"]),
@@ -192,4 +209,6 @@ def routes() -> list[Route]:
         Route("/schemas", schema_index, methods=["GET"]),
         Route("/schemas/{vendor}/{name}", schema, methods=["GET"]),
         Route("/openapi/{vendor}.json", openapi, methods=["GET"]),
+        Route("/coverage", coverage, methods=["GET"]),
+        Route("/coverage/mark", coverage_mark, methods=["POST"]),
     ]

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from mockserver import admin
 from mockserver.clock import Clock
 from mockserver.contract import Enforcer, Schemas
+from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
 from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
@@ -63,6 +64,7 @@ class Mock:
             (vendor.name, route.name): self.scenario_names(vendor)
             for vendor in self.vendors.values() for route in vendor.routes})
         self.journal = Journal(self.store, settings.journal_size)
+        self.coverage = Coverage(self.store, self.vendors.values())
         self.request_digests = RequestDigests(settings.seed)
         self._arm_configured()
 
@@ -108,6 +110,7 @@ class Mock:
     def reset(self) -> None:
         """Back to the state at start: balances, journal, armed scenarios, stored records."""
         self.store.clear()
+        self.coverage.reset()
         self.limiter.clear()
         self.enforcer.clear()
         self.scenarios.reset()

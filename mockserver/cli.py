@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,20 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
                       help="FILE is the body of a response with this status")
     command.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
     command.set_defaults(run=validate_command)
+
+
+def _coverage_parser(sub: argparse._SubParsersAction) -> None:
+    command = sub.add_parser(
+        "coverage", help="which documented outcomes a running mock has sent (exit 1 under "
+                         "--min, 2 when the mock cannot be read)")
+    command.add_argument("--url", default="http://127.0.0.1:8080", help="the running mock")
+    command.add_argument("--min", type=float, default=0.0, metavar="PERCENT",
+                         help="fail when a vendor in scope has met less than this share")
+    command.add_argument("--vendor", help="only this vendor (default: every vendor called)")
+    command.add_argument("--since", help="count from this mark (POST /__mock/coverage/mark)")
+    command.add_argument("--admin-token", default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
+                         help="sent as X-Mock-Admin-Token (env MOCKSERVER_ADMIN_TOKEN)")
+    command.set_defaults(run=coverage_command)
 
 
 def banner(settings: Settings, vendors: dict) -> str:
@@ -143,6 +158,34 @@ def validate_command(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
+def coverage_command(args: argparse.Namespace) -> int:
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    from mockserver import coverage
+
+    query = urlencode({k: v for k, v in (("vendor", args.vendor), ("since", args.since)) if v})
+    request = Request(f"{args.url.rstrip('/')}/__mock/coverage?{query}",
+                      headers={"X-Mock-Admin-Token": args.admin_token} if args.admin_token else {})
+    try:
+        with urlopen(request, timeout=30) as response:
+            report = json.load(response)
+    except HTTPError as exc:
+        return _usage_error(ValueError(f"cannot read coverage from {args.url}: HTTP {exc.code} "
+                                       f"{exc.read().decode('utf-8', 'replace')}"))
+    except (URLError, OSError, ValueError) as exc:
+        return _usage_error(ValueError(f"cannot read coverage from {args.url}: {exc}"))
+    vendors = coverage.in_scope(report, args.vendor)
+    print(coverage.table(report, vendors))
+    print()
+    print("\n".join(coverage.summary(report, vendors)))
+    failed = coverage.below(report, vendors, args.min)
+    for line in failed:
+        print(f"mockserver coverage: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _read_json(file: str) -> Any:
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     try:
@@ -163,5 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     _serve_parser(sub)
     _openapi_parser(sub)
     _validate_parser(sub)
+    _coverage_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
