@@ -13,6 +13,7 @@ from mockserver.clock import Clock
 from mockserver.contract import Enforcer, Schemas
 from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
+from mockserver.fixture_check import check_document
 from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
@@ -42,7 +43,12 @@ class Mock:
         self.settings = settings
         self.started = time.time()
         self.clock = Clock(settings.now)
-        self.fixtures = load_fixtures(settings.fixture_paths)
+        self.vendors = {vendor.name: vendor for vendor in all_vendors()}
+        scenarios = {name: frozenset(self.scenario_names(vendor))
+                     for name, vendor in self.vendors.items()}
+        self.fixtures = load_fixtures(
+            settings.fixture_paths,
+            check=lambda path, document: check_document(path, document, scenarios))
         self.world = World(settings.seed, self.clock.now(), self.fixtures)
         # accounts whose fixture scripts a scenario (generated accounts never do)
         self._scripted_handles = frozenset(
@@ -51,7 +57,6 @@ class Mock:
         self.store = open_store(settings.store)
         self.schemas = schemas or Schemas()
         self.enforcer = Enforcer(self.schemas, settings.validate_responses)
-        self.vendors = {vendor.name: vendor for vendor in all_vendors()}
         self.keys = KeyRing(self.store, default_balance=settings.credits,
                             default_rate_limit=settings.rate_limit, strict=settings.strict,
                             configured=self.fixtures.keys)

@@ -47,6 +47,8 @@ CASES = [
     (["--store", "{tmp}/text.db"], {}, "cannot open it as an SQLite file: file is not a "
                                        "database"),
     (["--fixtures", "{tmp}/missing.json"], {}, "missing.json does not exist"),
+    (["--fixtures", "{tmp}/typo.json"], {}, "typo.json: account 'typo': unknown field "
+                                            "'folowers' (did you mean 'followers'?)"),
 ]
 
 
@@ -55,6 +57,7 @@ CASES = [
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, words):
     write(tmp_path / "seven.toml", '[server]\nseed = "seven"\n')
     write(tmp_path / "top.toml", "seed = 7\n")
+    write(tmp_path / "typo.json", '{"accounts": {"typo": {"folowers": 5}}}')
     write(tmp_path / "text.db", b"this is not an SQLite database, it is a text file\n" * 4)
     done = serve(*[a.replace("{tmp}", str(tmp_path)) for a in args], env=env)
     assert done.returncode == 2, done.stderr

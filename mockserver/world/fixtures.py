@@ -8,7 +8,7 @@ order; a later file's entry for the same handle or key replaces the earlier one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,9 @@ def _files(path: Path) -> list[Path]:
     raise FileNotFoundError(f"fixture path {path} does not exist")
 
 
-def load_fixtures(extra_paths: Iterable[str] = (), include_shipped: bool = True) -> Fixtures:
+def load_fixtures(extra_paths: Iterable[str] = (), include_shipped: bool = True,
+                  check: Callable[[Path, Any], None] | None = None) -> Fixtures:
+    """``check(path, document)`` sees each file as read, to refuse a bad one by name."""
     accounts: dict[str, Mapping[str, Any]] = {}
     keys: dict[str, Mapping[str, Any]] = {}
     roots = ([data_dir("fixtures")] if include_shipped else []) + [Path(p) for p in extra_paths]
@@ -40,6 +42,8 @@ def load_fixtures(extra_paths: Iterable[str] = (), include_shipped: bool = True)
                 document = json.loads(path.read_text())
             except (OSError, ValueError) as exc:
                 raise ValueError(f"cannot read fixture {path}: {exc}") from exc
+            if check is not None:
+                check(path, document)
             for handle, values in document.get("accounts", {}).items():
                 accounts[handle.lower().lstrip("@")] = values
             keys.update(document.get("keys", {}))

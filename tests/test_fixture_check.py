@@ -1,0 +1,111 @@
+"""Fixture files are checked when the mock starts: a typo or a wrong type is one error
+naming the file, the handle or key and the field, never a 500 when a request meets it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+import mockserver.fixture_check as fixture_check
+from mockserver.app import create_app
+from mockserver.fixture_check import DERIVED, FixtureError, account_field_types
+from mockserver.settings import Settings
+from mockserver.world.model import Account
+from mockserver.world.world import World
+from tests.calls import VENDORS, call
+from tests.conftest import FROZEN
+
+
+def start_with(tmp_path: Path, document: Any) -> TestClient:
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(document))
+    return TestClient(create_app(Settings.load(
+        {"now": FROZEN, "fixture_paths": (str(path),)}, env={})))
+
+
+BAD = [
+    ({"accounts": {"typo": {"folowers": 5}}},
+     "account 'typo': unknown field 'folowers' (did you mean 'followers'?)"),
+    ({"accounts": {"wrong": {"followers": "many"}}},
+     "account 'wrong' field 'followers': 'many' is not a whole number >= 0"),
+    ({"accounts": {"wrong": {"followers": -3}}},
+     "account 'wrong' field 'followers': -3 is not a whole number >= 0"),
+    ({"accounts": {"wrong": {"private": "yes"}}},
+     "account 'wrong' field 'private': 'yes' is not true or false"),
+    ({"accounts": {"wrong": {"pinned": [1, "two"]}}},
+     "account 'wrong' field 'pinned': [1, 'two'] is not a list of a whole number >= 0"),
+    ({"accounts": {"wrong": {"bio_link": 7}}},
+     "account 'wrong' field 'bio_link': 7 is not a string or null"),
+    ({"accounts": {"wrong": {"video_ids": {"first": "7321234567890123456"}}}},
+     "field 'video_ids': {'first': '7321234567890123456'} is not an object of position -> "
+     "a string"),
+    ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
+    ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
+    ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),
+    ({"accounts": ["alice"]}, "'accounts' must be an object keyed by handle"),
+    ({"accounts": {"wrong": 3}}, "account 'wrong': expected an object of fields"),
+    ({"accounts": {"wrong": {"scenario": "nope"}}},
+     "account 'wrong' field 'scenario': unknown scenario 'nope'"),
+    ({"accounts": {"wrong": {"scenario": {"dumpling": "lookup_failed"}}}},
+     "account 'wrong' field 'scenario': unknown scenario 'lookup_failed'"),
+    ({"accounts": {"wrong": {"scenario": {"twitter": "hang"}}}},
+     "account 'wrong' field 'scenario': unknown vendor 'twitter'"),
+    ({"accounts": {"wrong": {"video_scenarios": {"1": "upstream_on_fire"}}}},
+     "account 'wrong' field 'video_scenarios': unknown scenario 'upstream_on_fire'"),
+    ({"keys": {"sk_negative": {"balance": -1}}},
+     "key 'sk_negative': balance must be a whole number >= 0"),
+    ({"keys": {"sk_typo": {"balanse": 3}}}, "key 'sk_typo': unknown key fields ['balanse']"),
+    ({"keys": {"sk_odd": {"status": "paused"}}},
+     "key 'sk_odd': status must be one of ['active', 'inactive']"),
+    ({"keys": {"sk_odd": {"scenario": "nope"}}},
+     "key 'sk_odd' field 'scenario': unknown scenario 'nope'"),
+    (["not", "an", "object"], "expected a JSON object with accounts and/or keys"),
+]
+
+
+@pytest.mark.parametrize(("document", "words"), BAD, ids=[w[:40] for _, w in BAD])
+def test_a_bad_fixture_stops_the_start_naming_file_handle_and_field(tmp_path, document, words):
+    with pytest.raises(FixtureError) as error:
+        start_with(tmp_path, document)
+    assert str(error.value).startswith(f"fixture {tmp_path / 'mine.json'}: ")
+    assert words in str(error.value)
+
+
+def as_json(value: Any) -> Any:
+    """A record's value as a fixture file writes it."""
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return {str(position): item for position, item in value}
+    return list(value) if isinstance(value, tuple) else value
+
+
+def test_every_field_the_check_accepts_is_one_the_world_serves(tmp_path):
+    generated = World(7, 1_790_000_000).account("donor_account")
+    values = {name: as_json(getattr(generated, name)) for name in account_field_types()}
+    values |= {"scenario": None, "video_scenarios": {"0": "upstream_unavailable"},
+               "video_ids": {"0": "7321234567890123456"}, "pinned": [1], "ads": [2],
+               "video_count": 5}
+    with start_with(tmp_path, {"accounts": {"every_field": values}}) as client:
+        for vendor in VENDORS:
+            assert call(client, vendor, handle="every_field").status_code == 200, vendor
+
+
+def test_a_field_added_to_the_account_record_is_checked_with_no_change(monkeypatch):
+    @dataclass(frozen=True)
+    class Grown:
+        followers: int
+        growth_per_year: float
+
+    monkeypatch.setattr(fixture_check, "Account", Grown)
+    check = fixture_check.check_document
+    check(Path("f.json"), {"accounts": {"grower": {"growth_per_year": 0.5}}}, {})
+    with pytest.raises(FixtureError, match="'growth_per_year': 'fast' is not a number >= 0"):
+        check(Path("f.json"), {"accounts": {"grower": {"growth_per_year": "fast"}}}, {})
+
+
+def test_the_checked_fields_are_the_account_record_less_what_the_world_derives():
+    assert set(account_field_types()) == {f.name for f in fields(Account)} - DERIVED
