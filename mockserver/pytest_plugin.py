@@ -10,6 +10,10 @@ resets it before each test and hands the test its URLs and control helpers::
                               json={"handle": "stoolpresidente"})
         assert response.json()["user"]["nickname"] == "Dave Portnoy"
 
+With ``--mockserver-coverage`` the session ends with the contract coverage of what its
+tests met (``--mockserver-coverage-min PERCENT`` fails the session under it): the mock is
+reset before each test, so each test's outcomes are added up before its reset.
+
 Imports of the mock itself are deferred to the fixtures, so merely having the
 package installed costs a pytest run nothing.
 """
@@ -41,11 +45,54 @@ OPTIONS = {
 }
 
 
+COVERAGE_HELP = "print which documented outcomes of each vendor the session's tests met"
+COVERAGE_MIN_HELP = ("fail the session when a vendor the tests called met less than PERCENT "
+                     "of its documented outcomes (implies --mockserver-coverage)")
+
+
+class SessionCoverage:
+    """The coverage of every test of the session, added up across the per-test resets."""
+
+    def __init__(self, minimum: float | None) -> None:
+        self.minimum = minimum
+        self.report: dict[str, Any] | None = None
+        self.failures: list[str] = []
+
+    def add(self, mock: Mock) -> None:
+        from mockserver.coverage import merge
+
+        self.report = merge(self.report, mock.coverage.report())
+
+
+COVERAGE = pytest.StashKey[SessionCoverage]()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockserver", "tiktok mockserver")
     for name, (_, help_text) in OPTIONS.items():
         group.addoption(f"--{name}", dest=name.replace("-", "_"), default=None, help=help_text)
         parser.addini(name.replace("-", "_"), help_text, default="")
+    group.addoption("--mockserver-coverage", action="store_true", default=False,
+                    help=COVERAGE_HELP)
+    group.addoption("--mockserver-coverage-min", default=None, metavar="PERCENT",
+                    help=COVERAGE_MIN_HELP)
+    parser.addini("mockserver_coverage", COVERAGE_HELP, type="bool", default=False)
+    parser.addini("mockserver_coverage_min", COVERAGE_MIN_HELP, default="")
+
+
+def _coverage_minimum(config: pytest.Config) -> float | None:
+    option = config.getoption("mockserver_coverage_min")
+    raw = option or config.getini("mockserver_coverage_min")
+    if raw in (None, ""):
+        return None
+    label = "--mockserver-coverage-min" if option else "ini option mockserver_coverage_min"
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise pytest.UsageError(f"{label}: {raw!r} is not a percentage from 0 to 100")
+    return value
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,6 +100,40 @@ def pytest_configure(config: pytest.Config) -> None:
     if any(config.getoption(name.replace("-", "_")) or config.getini(name.replace("-", "_"))
            for name in OPTIONS):
         settings_from_options(config)
+    minimum = _coverage_minimum(config)
+    if minimum is not None or config.getoption("mockserver_coverage") or config.getini(
+            "mockserver_coverage"):
+        config.stash[COVERAGE] = SessionCoverage(minimum)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    """Once every test (and the session fixture's teardown) ran: judge the coverage, so a
+    shortfall fails the session like a failed test."""
+    result = yield
+    tally = session.config.stash.get(COVERAGE, None)
+    if tally is not None and tally.report is not None and tally.minimum is not None:
+        from mockserver.coverage import below, in_scope
+
+        tally.failures = below(tally.report, in_scope(tally.report), tally.minimum)
+        session.testsfailed += bool(tally.failures)
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    tally = config.stash.get(COVERAGE, None)
+    if tally is None:
+        return
+    terminalreporter.write_sep("-", "mockserver contract coverage")
+    if tally.report is None:
+        terminalreporter.write_line("no test used the mockserver fixture")
+        return
+    from mockserver.coverage import in_scope, summary
+
+    for line in summary(tally.report, in_scope(tally.report)):
+        terminalreporter.write_line(line)
+    for line in tally.failures:
+        terminalreporter.write_line(f"FAILED: {line}", red=True, bold=True)
 
 
 def settings_from_options(config: pytest.Config) -> Settings:
@@ -77,8 +158,9 @@ def settings_from_options(config: pytest.Config) -> Settings:
 class MockServer:
     """What a test sees: URLs, the app and helpers acting on the mock in-process."""
 
-    def __init__(self, server: ServerThread) -> None:
+    def __init__(self, server: ServerThread, coverage: SessionCoverage | None = None) -> None:
         self._server = server
+        self._coverage = coverage
 
     @property
     def url(self) -> str:
@@ -103,6 +185,8 @@ class MockServer:
         return self.url + VENDOR_BASE_PATHS[vendor]
 
     def reset(self) -> None:
+        if self._coverage is not None:
+            self._coverage.add(self.mock)
         self.mock.reset()
 
     def arm(self, **scenario: Any) -> dict[str, Any]:
@@ -126,13 +210,17 @@ def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def mockserver_session(mockserver_settings: Settings) -> Iterator[MockServer]:
+def mockserver_session(mockserver_settings: Settings, pytestconfig: pytest.Config
+                       ) -> Iterator[MockServer]:
     """The mock, running for the whole session on a free loopback port."""
     from mockserver.app import create_app
     from mockserver.server import ServerThread
 
+    coverage = pytestconfig.stash.get(COVERAGE, None)
     with ServerThread(create_app(mockserver_settings)) as server:
-        yield MockServer(server)
+        yield MockServer(server, coverage)
+        if coverage is not None:
+            coverage.add(server.app.state.mock)
 
 
 @pytest.fixture

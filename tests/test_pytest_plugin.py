@@ -91,3 +91,59 @@ def test_a_bad_option_or_ini_value_is_a_usage_error_naming_it(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*ini option mockserver_credits: 'lots' is not*"])
+
+
+COVERED_TESTS = '''
+import httpx
+
+PROFILE = "/api/v1/get-tiktok-profile"
+
+
+def profile(mockserver, **headers):
+    return httpx.post(mockserver.vendor_url("dumpling") + PROFILE,
+                      headers={"Authorization": "Bearer sk_test", **headers},
+                      json={"handle": "stoolpresidente"})
+
+
+def test_success(mockserver):
+    assert profile(mockserver).status_code == 200
+
+
+def test_retry_after_a_503(mockserver):
+    mockserver.arm(scenario="upstream_rate_limited", vendor="dumpling", times=1)
+    assert profile(mockserver).status_code == 503
+    assert profile(mockserver).status_code == 200
+
+
+def test_a_bad_key(mockserver):
+    assert profile(mockserver, Authorization="Basic nope").status_code == 401
+'''
+
+
+def test_coverage_adds_up_every_test_and_names_what_was_never_met(pytester):
+    pytester.makepyfile(test_client=COVERED_TESTS)
+    result = pytester.runpytest("--mockserver-coverage", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.OK
+    out = result.stdout.str()
+    # the three tests met 200, 503 and 401 on the profile route, across the per-test resets
+    summary = next(line for line in out.splitlines() if line.startswith("DumplingAI: "))
+    assert summary.startswith("DumplingAI: 3 of 75 documented outcomes met (4.0%); never met: ")
+    assert "429 rate limited, " in summary and "403 insufficient credits, " in summary
+    assert "private account (profile, videos), " in summary  # the routes where it exists
+    assert summary.endswith(", ... and 18 more")
+    assert "Social Fetch" not in out  # the tests never called it
+
+
+def test_coverage_under_the_minimum_fails_the_session(pytester):
+    pytester.makepyfile(test_client=COVERED_TESTS)
+    result = pytester.runpytest("--mockserver-coverage-min=50", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "*FAILED: DumplingAI: 4.0% of documented outcomes met, under the minimum of 50%"])
+    pytester.makeini("[pytest]\nmockserver_coverage_min = 4\n")
+    assert pytester.runpytest("-p", "no:cacheprovider").ret == pytest.ExitCode.OK
+    result = pytester.runpytest("--mockserver-coverage-min=lots", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mockserver-coverage-min: 'lots' is not a percentage*"])
