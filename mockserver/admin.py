@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -170,6 +171,28 @@ async def coverage_mark(request: Request) -> dict[str, Any]:
     return _mock(request).coverage.mark((await _json(request)).get("name"))
 
 
+async def index(request: Request) -> Response:
+    """``GET /``: where things are, for a person who opens the mock's address."""
+    return JSONResponse({"name": "tiktok mockserver", "version": __version__,
+                         "ui": "/__mock/ui", "health": "/__mock/health",
+                         "coverage": "/__mock/coverage"})
+
+
+UI = Path(__file__).parent / "ui"
+UI_TYPES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+            "style.css": "text/css; charset=utf-8"}
+
+
+async def ui(request: Request) -> Response:
+    """The inspector: static files shipped in the package that read and steer the mock
+    through this admin API like any client (they hold no data of their own)."""
+    name = request.path_params.get("name", "index.html")
+    if name not in UI_TYPES:
+        return JSONResponse({"error": f"no file {name!r} in the inspector"}, status_code=404)
+    return Response((UI / name).read_bytes(), media_type=UI_TYPES[name],
+                    headers={"cache-control": "no-cache"})
+
+
 @_admin
 async def schema_index(request: Request) -> dict[str, Any]:
     return {"schemas": sorted(_mock(request).schemas.documents)}
@@ -211,4 +234,6 @@ def routes() -> list[Route]:
         Route("/openapi/{vendor}.json", openapi, methods=["GET"]),
         Route("/coverage", coverage, methods=["GET"]),
         Route("/coverage/mark", coverage_mark, methods=["POST"]),
+        Route("/ui", ui, methods=["GET"]),
+        Route("/ui/{name}", ui, methods=["GET"]),
     ]

@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, schemas: Schemas | None = None)
         Route(route.path, Endpoint(mock, vendor, route), methods=[route.method])
         for vendor in mock.vendors.values() for route in vendor.routes]
     routes.append(Mount("/__mock", routes=admin.routes()))
+    routes.append(Route("/", admin.index, methods=["GET"]))
     for vendor in mock.vendors.values():  # catch-alls last, any method
         if vendor.fallback is not None:
             routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))

@@ -463,3 +463,14 @@ def test_reset_clears_balances_journal_armed_scenarios_records_and_rate_windows(
     assert call(http, "dumpling", key="sk_slow_lane").status_code == 200  # window cleared
     http.post("/__mock/clock", json={"advance": 7200})
     assert call(http, "gateway").json()["user"]["createdAt"] == "2026-11-23T14:00:00.000Z"
+
+
+def test_the_root_links_the_inspector_whose_files_come_from_the_package(client):
+    index = client.get("/")
+    assert index.status_code == 200 and index.json()["ui"] == "/__mock/ui"
+    page = client.get(index.json()["ui"])
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<script src="ui/app.js">' in page.text  # relative: works under /__mock/ui
+    assert client.get("/__mock/ui/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/__mock/ui/../admin.py").status_code == 404
+    assert client.get("/__mock/ui/nope.js").status_code == 404

@@ -60,11 +60,17 @@ def test_the_installed_package_serves_from_its_own_schemas_and_fixtures(venv, tm
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         response = _profile_when_up(f"http://127.0.0.1:{port}", server)
+        inspector = [httpx.get(f"http://127.0.0.1:{port}/__mock/{path}")
+                     for path in ("ui", "ui/app.js", "ui/style.css")]
     finally:
         server.terminate()
         server.wait(timeout=10)
     assert response.status_code == 200
     assert response.json()["user"]["nickname"] == "Dave Portnoy"
+    # the inspector's static files ship inside the wheel
+    assert [page.status_code for page in inspector] == [200, 200, 200]
+    assert "<title>mockserver inspector</title>" in inspector[0].text
+    assert "X-Mock-Admin-Token" in inspector[1].text
 
 
 def test_a_project_that_only_installed_the_wheel_uses_the_fixture(venv, tmp_path):
