@@ -171,13 +171,6 @@ async def coverage_mark(request: Request) -> dict[str, Any]:
     return _mock(request).coverage.mark((await _json(request)).get("name"))
 
 
-async def index(request: Request) -> Response:
-    """``GET /``: where things are, for a person who opens the mock's address."""
-    return JSONResponse({"name": "tiktok mockserver", "version": __version__,
-                         "ui": "/__mock/ui", "health": "/__mock/health",
-                         "coverage": "/__mock/coverage"})
-
-
 UI = Path(__file__).parent / "ui"
 UI_TYPES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
             "style.css": "text/css; charset=utf-8"}

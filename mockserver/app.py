@@ -14,6 +14,7 @@ from mockserver.contract import Enforcer, Schemas
 from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
 from mockserver.fixture_check import check_document
+from mockserver.index import index_route
 from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
@@ -131,8 +132,9 @@ def create_app(settings: Settings | None = None, schemas: Schemas | None = None)
     routes: list[BaseRoute] = [
         Route(route.path, Endpoint(mock, vendor, route), methods=[route.method])
         for vendor in mock.vendors.values() for route in vendor.routes]
-    routes.append(Mount("/__mock", routes=admin.routes()))
-    routes.append(Route("/", admin.index, methods=["GET"]))
+    admin_routes = admin.routes()
+    routes.append(Mount("/__mock", routes=[*admin_routes, index_route("/", admin_routes)]))
+    routes.append(index_route("/", admin_routes))
     for vendor in mock.vendors.values():  # catch-alls last, any method
         if vendor.fallback is not None:
             routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))

@@ -12,14 +12,17 @@ class MockError(Exception):
 
     ``kind`` names the situation in vendor-neutral words (``missing_param``,
     ``not_found``, ``upstream_unavailable``...); ``detail`` fills the blanks of
-    the vendor's message (a handle, a URL, a validator's text).
+    the vendor's message (a handle, a URL, a validator's text). ``reason`` is the mock's
+    own account of a refusal, for the journal only: the vendor's wire format never shows it.
     """
 
-    def __init__(self, kind: str, detail: str = "", *, retry_after: int | None = None) -> None:
+    def __init__(self, kind: str, detail: str = "", *, retry_after: int | None = None,
+                 reason: str = "") -> None:
         super().__init__(kind, detail)
         self.kind = kind
         self.detail = detail
         self.retry_after = retry_after
+        self.reason = reason
 
     def __repr__(self) -> str:
         return f"MockError({self.kind!r}, {self.detail!r})"

@@ -43,6 +43,7 @@ class Record:
     request_id: str
     outcomes: tuple[str, ...]  # what coverage counted this answer as (mockserver/coverage.py)
     response: bytes  # the first BODY_SHOWN bytes of the body sent
+    reason: str | None  # why the mock refused the request (strict, inactive, balance, limit)
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Record:
             "notes": self.notes, "duration_ms": round(self.seconds * 1000, 3),
             "request_id": self.request_id, "outcomes": list(self.outcomes),
             "response_body": self.response.decode("utf-8", "replace"),
+            "reason": self.reason,
         }
 
 

@@ -21,7 +21,7 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "params", "handle", "video_id", "override", "quota", "cost",
-                 "charged", "balance", "notes", "now", "error_kind", "subject", "page",
+                 "charged", "balance", "notes", "now", "error_kind", "reason", "subject", "page",
                  "_request_digest", "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
@@ -48,6 +48,7 @@ class Call:
         self.now = mock.clock.now()
         # what coverage reads once the answer is sent (see mockserver/coverage.py)
         self.error_kind: str | None = None  # the MockError kind the answer rendered
+        self.reason: str | None = None  # why the mock refused it, for the journal
         self.subject: Account | None = None  # the account the answer was about
         self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
         self._request_digest: bytes | None = None

@@ -44,7 +44,8 @@ class KeyRing:
         state = self._store.get(TABLE, key)
         if state is None:
             if self.strict and key not in self._configured:
-                raise MockError("unauthorized")
+                raise MockError("unauthorized", reason="strict mode (--strict) accepts only "
+                                "keys from the config's [[keys]] or the fixtures")
             state = self._fresh(key)
             self._store.put(TABLE, key, state)
         return state
@@ -52,12 +53,13 @@ class KeyRing:
     def require_active(self, key: str) -> dict[str, Any]:
         state = self.state(key)
         if state["status"] != "active":
-            raise MockError("unauthorized")
+            raise MockError("unauthorized", reason=f"the key is {state['status']}")
         return state
 
     def ensure_balance(self, state: Mapping[str, Any], cost: int) -> None:
         if cost and state["balance"] < cost:
-            raise MockError("insufficient_credits")
+            raise MockError("insufficient_credits", reason=f"the key's balance {state['balance']}"
+                            f" is less than the cost {cost}")
 
     def charge(self, key: str, cost: int, state: Mapping[str, Any]) -> int:
         """Take ``cost`` credits from ``state`` (the key's, read in the same request step);

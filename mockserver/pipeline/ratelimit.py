@@ -33,7 +33,8 @@ class RateLimiter:
         if used >= limit:
             # rounded up, so a client that waits Retry-After seconds finds a fresh window
             reset_in = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-            raise MockError("rate_limited", retry_after=reset_in)
+            raise MockError("rate_limited", retry_after=reset_in,
+                            reason=f"the key's rate limit of {limit} a minute is spent")
         used += 1
         self._windows[key] = (window, used)
         return Quota(limit, limit - used)

@@ -125,6 +125,7 @@ class Endpoint:
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
         call.error_kind = error.kind
+        call.reason = error.reason or None
         status, document, headers = self.vendor.error(call, error)
         if error.retry_after is not None and self.vendor.sends_retry_after:
             headers = [*headers, ("retry-after", str(error.retry_after))]
@@ -151,7 +152,7 @@ class Endpoint:
             call.query_string, call.headers, call.body[:BODY_SHOWN], call.key, status,
             effect.name if effect else None, effect.source if effect else None, call.charged,
             call.notes, time.perf_counter() - started, request_id, outcomes,
-            payload[:BODY_SHOWN])
+            payload[:BODY_SHOWN], call.reason)
 
 
 def _latency(raw: str | None) -> int:
