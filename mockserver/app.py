@@ -58,9 +58,14 @@ class Mock:
         self.store = open_store(settings.store)
         self.schemas = schemas or Schemas()
         self.enforcer = Enforcer(self.schemas, settings.validate_responses)
-        self.keys = KeyRing(self.store, default_balance=settings.credits,
-                            default_rate_limit=settings.rate_limit, strict=settings.strict,
-                            configured=self.fixtures.keys)
+        unlimited = tuple(vendor.key_prefix for vendor in self.vendors.values()
+                          if not vendor.rate_limited and vendor.key_prefix)
+        try:
+            self.keys = KeyRing(self.store, default_balance=settings.credits,
+                                default_rate_limit=settings.rate_limit, strict=settings.strict,
+                                configured=self.fixtures.keys, unlimited_prefixes=unlimited)
+        except AdminError as error:
+            raise ValueError(f"fixtures: {error}") from None
         try:
             self.keys.configure(settings.keys)
         except AdminError as error:
@@ -126,18 +131,27 @@ class Mock:
         self._arm_configured()
 
 
+def _exact(route: Route) -> Route:
+    """A vendor route answers only its own method: Starlette adds HEAD to every GET, which
+    would serve (and charge) a HEAD as a GET; the vendor's catch-all answers it instead."""
+    if route.methods is not None and "GET" in route.methods:
+        route.methods.discard("HEAD")
+    return route
+
+
 def create_app(settings: Settings | None = None, schemas: Schemas | None = None) -> Starlette:
     mock = Mock(settings or Settings(), schemas)
     # Starlette tries routes in order: vendor routes first, as they carry the load.
     routes: list[BaseRoute] = [
-        Route(route.path, Endpoint(mock, vendor, route), methods=[route.method])
+        _exact(Route(route.path, Endpoint(mock, vendor, route), methods=[route.method]))
         for vendor in mock.vendors.values() for route in vendor.routes]
     admin_routes = admin.routes()
     routes.append(Mount("/__mock", routes=[*admin_routes, index_route("/", admin_routes)]))
     routes.append(index_route("/", admin_routes))
     for vendor in mock.vendors.values():  # catch-alls last, any method
-        if vendor.fallback is not None:
-            routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))
+        routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))
     app = Starlette(routes=routes)
+    # no vendor redirects a trailing slash: such a path is the vendor's own 404
+    app.router.redirect_slashes = False
     app.state.mock = mock
     return app

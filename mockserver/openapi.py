@@ -30,7 +30,8 @@ _IMPLIED_HEADERS = AUTH_HEADERS | {"content-type", "accept"}
 #: Error statuses a vendor answers without any scenario (bad input, keys, credits, limits).
 NATURAL_ERROR_STATUSES = {
     "dumpling": (400, 401, 403, 404, 429, 500, 502, 503),
-    "socialfetch": (400, 401, 402, 500, 502, 503),
+    # 404: a handle that leaves the route's path (empty, or with a slash) names no route
+    "socialfetch": (400, 401, 402, 404, 500, 502, 503),
     "gateway": (403, 404, 429, 502, 504),
 }
 
@@ -49,10 +50,12 @@ _TEXT = {"type": "string", "minLength": 1}
 RESPONSE_HEADERS: Mapping[str, Mapping[str, ResponseHeader]] = {
     "dumpling": {
         "X-RateLimit-Limit": ResponseHeader(
-            "Your current rate limit ceiling (absent when no limit applies).", _COUNT,
-            required=False),
+            "Your current rate limit ceiling, per key per minute (1000000 when no limit "
+            "applies).", _COUNT),
         "X-RateLimit-Remaining": ResponseHeader(
-            "Remaining requests in the current window.", _COUNT, required=False),
+            "Remaining requests in the current window (0 on a 429; 1000000, never counting "
+            "down, when no limit applies).", _COUNT),
+        "Retry-After": ResponseHeader("Seconds until the window resets.", _COUNT, (429,)),
     },
     "socialfetch": {
         "x-request-id": ResponseHeader(

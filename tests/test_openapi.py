@@ -63,8 +63,11 @@ def test_dumpling_statuses_body_and_rate_limit_headers(client):
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["url"]
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    headers = operation["responses"]["200"]["headers"]
-    assert set(headers) == {"X-RateLimit-Limit", "X-RateLimit-Remaining"}
+    for status, response in operation["responses"].items():
+        headers = response["headers"]
+        expected = {"X-RateLimit-Limit", "X-RateLimit-Remaining"}
+        assert set(headers) == expected | ({"Retry-After"} if status == "429" else set())
+        assert all(header["required"] for header in headers.values())
     examples = operation["responses"]["502"]["content"]["application/json"]["examples"]
     assert examples["upstream_invalid_data"]["value"] == {
         "error": "Received invalid data structure from video service."}

@@ -2,6 +2,8 @@
 
 Out of the box any key of the vendor's form is welcome and starts with the
 default balance; strict mode accepts only keys from the config or fixtures.
+Keys of a vendor that documents no request rate (Social Fetch's ``sfk_``) have no
+per-minute limit at all: their ``rate_limit`` is 0 and cannot be set.
 """
 
 from __future__ import annotations
@@ -25,19 +27,29 @@ def mask(key: str) -> str:
 
 class KeyRing:
     def __init__(self, store: Store, *, default_balance: int, default_rate_limit: int,
-                 strict: bool, configured: Mapping[str, Mapping[str, Any]]) -> None:
+                 strict: bool, configured: Mapping[str, Mapping[str, Any]],
+                 unlimited_prefixes: tuple[str, ...] = ()) -> None:
         self._store = store
         self.default_balance = default_balance
         self.default_rate_limit = default_rate_limit
         self.strict = strict
+        self.unlimited_prefixes = unlimited_prefixes
+        for key, values in configured.items():
+            self._check_limit(key, values)
         self._configured = dict(configured)
         self._initial = dict(self._configured)
 
     def _fresh(self, key: str) -> dict[str, Any]:
-        state = {"balance": self.default_balance, "status": "active",
-                 "rate_limit": self.default_rate_limit}
+        limit = 0 if key.startswith(self.unlimited_prefixes) else self.default_rate_limit
+        state = {"balance": self.default_balance, "status": "active", "rate_limit": limit}
         state.update(self._configured.get(key, {}))
         return state
+
+    def _check_limit(self, key: str, changes: Mapping[str, Any]) -> None:
+        if changes.get("rate_limit") and key.startswith(self.unlimited_prefixes):
+            prefix = next(p for p in self.unlimited_prefixes if key.startswith(p))
+            raise AdminError(f"keys starting with {prefix} have no per-minute rate limit "
+                             "(their vendor documents none), so rate_limit must be 0")
 
     def state(self, key: str) -> dict[str, Any]:
         """The key's state, created on first use (unless strict mode forbids unknown keys)."""
@@ -74,6 +86,7 @@ class KeyRing:
         """Admin: set balance, status or rate limit, checking each."""
         state = dict(self._store.get(TABLE, key) or self._fresh(key))
         state.update(checked(changes))
+        self._check_limit(key, changes)
         self._configured.setdefault(key, {})
         self._store.put(TABLE, key, state)
         return state
@@ -96,6 +109,7 @@ class KeyRing:
                 raise AdminError(f"[[keys]] entry {number} needs a key = \"...\"")
             try:
                 self._configured[key] = checked(entry, ("scenario",))
+                self._check_limit(key, entry)
             except AdminError as error:
                 raise AdminError(f"[[keys]] entry {number} ({mask(key)}): {error}") from None
         self._initial = dict(self._configured)

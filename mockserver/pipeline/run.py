@@ -1,8 +1,10 @@
 """The one ordered pipeline every vendor route walks.
 
-latency header -> auth -> key status -> request schema -> parse -> scenario ->
-rate limit -> credit check -> render (validated) -> charge -> send (with any
+latency header -> auth -> key status -> rate limit -> request schema -> parse ->
+scenario -> credit check -> render (validated) -> charge -> send (with any
 transport fault) -> journal. Any MockError on the way is rendered by the vendor.
+The rate limit counts every request of a recognised key, as a vendor's limiter in
+front of its API does, so every answer after it can show the window's count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mockserver.errors import SIMULATED, MockError
 from mockserver.journal import BODY_SHOWN
 from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
+from mockserver.pipeline.ratelimit import Quota
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect
 
 if TYPE_CHECKING:
@@ -87,11 +90,17 @@ class Endpoint:
     async def _prepare(self, call: Call) -> Effect | None:
         """Everything before the answer: auth, request checks, the scenario in force."""
         vendor, route, mock = self.vendor, self.route, self.mock
+        if route is vendor.fallback:
+            raise vendor.off_route(call)
         latency = _latency(call.headers.get(LATENCY_HEADER))
         if latency:
             await asyncio.sleep(latency / 1000)
         call.key = vendor.authenticate(call)
         key_state = mock.keys.require_active(call.key)
+        if vendor.rate_limited:
+            limit = key_state["rate_limit"]
+            call.quota = Quota(limit, 0)  # what a 429 shows, if the limiter refuses this one
+            call.quota = mock.limiter.hit(call.key, limit, call.now)
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
@@ -115,8 +124,6 @@ class Endpoint:
             call.override = effect.name
         # read again, not kept from _prepare: an admin change during a latency sleep counts
         key_state = mock.keys.state(call.key)
-        if self.vendor.rate_limited:
-            call.quota = mock.limiter.hit(call.key, key_state["rate_limit"], call.now)
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
         call.charged = mock.keys.charge(call.key, call.cost, key_state)

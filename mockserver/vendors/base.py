@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from starlette.routing import compile_path
+
 from mockserver.contract import Violation
 from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline.call import Call
 
 Headers = list[tuple[str, str]]
+OFF_ROUTE = "unknown"  # the route name the journal shows for an undefined path or method
 EXAMPLE_REQUEST_ID = "00000000-0000-4000-8000-000000000000"
 
 
@@ -43,12 +47,42 @@ class Vendor(ABC):
     routes: tuple[Route, ...]
     #: scenario name -> error kind, on every route of this vendor
     error_scenarios: Mapping[str, str]
+    #: whether the vendor limits requests per key per minute; one that documents no limit
+    #: (Social Fetch) has none, and its keys (``key_prefix``) have none on any route
     rate_limited: bool = True
+    key_prefix: str = ""  # the form the vendor's keys take, if it has one
     #: whether errors that carry a retry delay (the rate limit's 429) send ``Retry-After``
     sends_retry_after: bool = True
     request_headers: tuple[str, ...] = ()  # headers the request schema describes
-    #: a catch-all row (any method) registered after every vendor's routes, or None
-    fallback: Route | None = None
+    #: the path prefix the vendor's host answers under; any path or method under it that no
+    #: route defines is answered by ``off_route``, in the vendor's own error format
+    prefix: str
+
+    @cached_property
+    def fallback(self) -> Route:
+        """The catch-all row (any method), registered after every vendor's routes."""
+        return Route(self.name, OFF_ROUTE, "*", self.prefix + "{rest:path}", 0, _never,
+                     f"Any other path or method under {self.prefix}")
+
+    @cached_property
+    def _route_paths(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        return tuple((compile_path(route.path)[0], route.method) for route in self.routes)
+
+    def off_route(self, call: Call) -> MockError:
+        """The answer to a method or path no route defines: ``method_not_allowed`` (its
+        detail the ``Allow`` value) when the path is a route's, else ``no_route``. Never a
+        redirect, and a ``HEAD`` is never served as a charged ``GET``."""
+        path = call.scope["path"]
+        allowed = sorted({method for pattern, method in self._route_paths
+                          if pattern.match(path)})
+        if allowed:
+            return MockError("method_not_allowed", ", ".join(allowed))
+        return MockError("no_route")
+
+    @staticmethod
+    def allow_header(error: MockError) -> Headers:
+        """A 405 names the methods the path takes, as HTTP asks."""
+        return [("allow", error.detail)] if error.kind == "method_not_allowed" else []
 
     @property
     def error_schema(self) -> str:
@@ -98,6 +132,10 @@ class Vendor(ABC):
         """The error of ``kind`` on ``route`` as a client would get it, with placeholders."""
         probe = _CatalogueCall(route, request_id)
         return self.error(probe, MockError(kind, SIMULATED))  # type: ignore[arg-type]
+
+
+def _never(call: Call) -> bytes:
+    raise call.vendor.off_route(call)  # the pipeline answers the fallback before rendering
 
 
 class _CatalogueCall:

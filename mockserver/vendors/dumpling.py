@@ -9,16 +9,24 @@ from mockserver.clock import iso
 from mockserver.contract import Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
+from mockserver.pipeline.ratelimit import Quota
 from mockserver.vendors import common
 from mockserver.vendors.base import Headers, Route, Vendor
 from mockserver.world import Account, Video
 from mockserver.world.links import parse_video_url
 
 PAGE_SIZE = 30
+#: What the rate headers say when no limit applies (``--rate-limit 0``): a ceiling so high
+#: that no client backs off, and one that never counts down (inferred).
+NO_LIMIT_SHOWN = 1_000_000
+_NO_LIMIT_HEADERS = [("x-ratelimit-limit", str(NO_LIMIT_SHOWN)),
+                     ("x-ratelimit-remaining", str(NO_LIMIT_SHOWN))]
 ERROR_SCENARIOS = {name: name for name in (
     "service_rejected_input", "service_reported_issue", "unauthorized", "insufficient_credits",
     "service_not_configured", "service_auth_failed", "internal_error", "upstream_unavailable",
     "upstream_invalid_data", "upstream_fetch_error", "upstream_rate_limited")}
+# An undefined path or method under /api/ (inferred: the pages show none)
+OFF_ROUTE = {"no_route": (404, "Not Found"), "method_not_allowed": (405, "Method Not Allowed")}
 # What each route fetches, in the words its messages use.
 _SERVICE = {"profile": "profile", "videos": "video", "video": "video"}
 _SUBJECT = {"profile": "TikTok profile", "videos": "TikTok profile videos",
@@ -66,6 +74,7 @@ class Dumpling(Vendor):
     title = "DumplingAI"
     error_scenarios = ERROR_SCENARIOS
     request_headers = ("authorization", "content-type")
+    prefix = "/api/"
 
     def __init__(self) -> None:
         self.routes = (
@@ -132,14 +141,24 @@ class Dumpling(Vendor):
     # answers -------------------------------------------------------------------
 
     def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
+        if error.kind in OFF_ROUTE:
+            status, message = OFF_ROUTE[error.kind]
+            return status, {"error": message}, self.allow_header(error)
         status, message = _message(call.route.name, error.kind, call, error.detail)
         return status, {"error": message}, []
 
     def headers(self, call: Call) -> Headers:
-        if call.quota is None or not call.quota.limit:
-            return []
-        return [("x-ratelimit-limit", str(call.quota.limit)),
-                ("x-ratelimit-remaining", str(call.quota.remaining))]
+        """The documented rate headers on every answer, errors included. An answer given
+        before a key is recognised (401, an undefined route) shows the default limit with
+        nothing counted; with limits off, a ceiling no client waits for."""
+        quota = call.quota
+        if quota is None:
+            default = call.mock.keys.default_rate_limit
+            quota = Quota(default, default)
+        if not quota.limit:
+            return _NO_LIMIT_HEADERS
+        return [("x-ratelimit-limit", str(quota.limit)),
+                ("x-ratelimit-remaining", str(quota.remaining))]
 
     # renderers -----------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class Gateway(Vendor):
     rate_limited = True
     sends_retry_after = False  # API Gateway's 429s carry no Retry-After
     request_headers = ("x-api-key",)
+    prefix = "/dev/"
 
     def __init__(self) -> None:
         self.routes = (
@@ -60,15 +61,15 @@ class Gateway(Vendor):
                   self.video, "Fetch a TikTok video by author handle and id (stored on first "
                               "fetch)"),
         )
-        # Anything else under the stage, any method: API Gateway's Missing Authentication Token.
-        self.fallback = Route(self.name, "unknown", "*", "/dev/{rest:path}", 0, self.unknown,
-                              "Any other path or method under /dev/")
 
     # request side ---------------------------------------------------------------
 
+    def off_route(self, call: Call) -> MockError:
+        # API Gateway answers any method or resource the stage does not define (HEAD included)
+        # this way, before it looks at the key
+        return MockError("missing_auth_token")
+
     def authenticate(self, call: Call) -> str:
-        if call.route.name == self.fallback.name:
-            raise MockError("missing_auth_token")
         key = call.headers.get("x-api-key", "")
         if not KEY.match(key):
             raise MockError("unauthorized")
@@ -145,9 +146,6 @@ class Gateway(Vendor):
                               lambda stamp: video_record(found, author, stamp))
         memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
         return call.respond(memo, lambda: record)
-
-    def unknown(self, call: Call) -> bytes:
-        raise MockError("missing_auth_token")
 
 
 def user_record(account: Account, anchor: int, stamp: str) -> dict[str, Any]:

@@ -34,9 +34,11 @@ CODES = {
     "temporarily_unavailable": (503, "The service is temporarily unavailable. "
                                      "Please retry after the Retry-After delay."),
 }
+# an undefined path or method under /v1/: kind -> (status, code, message); inferred
+OFF_ROUTE = {"no_route": (404, "not_found", "No such endpoint."),
+             "method_not_allowed": (405, "method_not_allowed", "Method not allowed.")}
 # what the pipeline may raise, as a Social Fetch code
-_KINDS = {"bad_json": "bad_request", "mock_usage": "bad_request",
-          "rate_limited": "temporarily_unavailable"}
+_KINDS = {"bad_json": "bad_request", "mock_usage": "bad_request"}
 # messages for a request its schema rejects, by the offending field
 _REJECTIONS = {
     "$.path.handle": "Invalid handle: expected 1 to 64 characters.",
@@ -53,8 +55,10 @@ class SocialFetch(Vendor):
     name = "socialfetch"
     title = "Social Fetch"
     error_scenarios = {code: code for code in CODES}
-    rate_limited = False
+    rate_limited = False  # the page documents no rate limit and no rate-limit error
+    key_prefix = "sfk_"
     request_headers = ("x-api-key",)
+    prefix = "/v1/"
 
     def __init__(self) -> None:
         self.routes = (
@@ -68,7 +72,7 @@ class SocialFetch(Vendor):
 
     def authenticate(self, call: Call) -> str:
         key = call.headers.get("x-api-key", "").strip()
-        if not key.startswith("sfk_") or len(key) < 5:
+        if not key.startswith(self.key_prefix) or len(key) <= len(self.key_prefix):
             raise MockError("unauthorized")
         return key
 
@@ -114,13 +118,16 @@ class SocialFetch(Vendor):
     # answers -------------------------------------------------------------------
 
     def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
-        code = error.kind if error.kind in CODES else _KINDS.get(error.kind, "internal_error")
-        status, message = CODES[code]
+        headers: Headers = self.allow_header(error)
+        if error.kind in OFF_ROUTE:
+            status, code, message = OFF_ROUTE[error.kind]
+        else:
+            code = error.kind if error.kind in CODES else _KINDS.get(error.kind, "internal_error")
+            status, message = CODES[code]
         if code == "bad_request" and error.detail:
             message = error.detail
         body: dict[str, Any] = {"code": code, "message": message,
                                 "requestId": "req_" + call.request_id}
-        headers: Headers = []
         if code == "insufficient_credits":
             body["checkoutUrl"] = CHECKOUT_URL
         if code == "temporarily_unavailable" and error.retry_after is None:
