@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver import __version__
-from mockserver.clock import parse_instant
+from mockserver.clock import checked_instant, parse_instant
 from mockserver.errors import AdminError
+from mockserver.limits import BodyTooLarge, ClientGone, read_body
 from mockserver.openapi import build_openapi
 from mockserver.pipeline import faults
 from mockserver.pipeline.keys import mask
@@ -36,12 +37,18 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    limit = _mock(request).settings.max_admin_body_bytes
+    try:
+        raw = await read_body(request.receive, request.scope["headers"], limit)
+    except BodyTooLarge as error:
+        raise AdminError(f"{error} (--max-admin-body-bytes)", 413) from None
+    except ClientGone:
+        raise AdminError("the client went away before sending the whole body") from None
     if not raw.strip():
         return {}
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:
+    try:  # orjson refuses NaN and Infinity and stops at 1024 levels instead of recursing
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise AdminError(f"body is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise AdminError("body must be a JSON object")
@@ -144,19 +151,22 @@ async def set_clock(request: Request) -> dict[str, Any]:
     unknown = set(body) - {"freeze", "set", "advance"}
     if unknown:
         raise AdminError(f"unknown fields {sorted(unknown)}; allowed: freeze, set, advance")
-    try:
-        if body.get("freeze") is True:
-            clock.freeze()
-        elif body.get("freeze") is False:
-            clock.unfreeze()
-        if "set" in body:
-            clock.set(parse_instant(str(body["set"])))
-        if "advance" in body:
-            if isinstance(body["advance"], bool) or not isinstance(body["advance"], int | float):
-                raise AdminError("advance must be a number of seconds")
-            clock.advance(float(body["advance"]))
-    except ValueError as exc:
+    freeze, advance = body.get("freeze"), body.get("advance", 0)
+    if freeze is not None and not isinstance(freeze, bool):
+        raise AdminError("freeze must be true or false")
+    if isinstance(advance, bool) or not isinstance(advance, int | float):
+        raise AdminError("advance must be a number of seconds")
+    try:  # every value is checked before the clock changes at all
+        at = parse_instant(str(body["set"])) if "set" in body else clock.now()
+        at = checked_instant(at + advance)
+    except (ValueError, OverflowError) as exc:
         raise AdminError(f"bad time: {exc}") from None
+    if freeze is True:
+        clock.freeze()
+    elif freeze is False:
+        clock.unfreeze()
+    if "set" in body or advance:
+        clock.set(at)
     return clock.describe()
 
 

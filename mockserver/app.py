@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from mockserver import admin
@@ -14,10 +15,11 @@ from mockserver.contract import Enforcer, Schemas
 from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
 from mockserver.fixture_check import check_document
+from mockserver.guard import AdminGuard, admin_token
 from mockserver.index import index_route
 from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
-from mockserver.pipeline.faults import TRANSPORT_FAULTS
+from mockserver.pipeline.faults import TRANSPORT_FAULTS, StopSignal
 from mockserver.pipeline.keys import KeyRing
 from mockserver.pipeline.ratelimit import RateLimiter
 from mockserver.pipeline.request_ids import RequestDigests
@@ -43,6 +45,8 @@ class Mock:
     def __init__(self, settings: Settings, schemas: Schemas | None = None) -> None:
         self.settings = settings
         self.started = time.time()
+        # what /__mock/* requires, and whether it was made now (the CLI then prints it)
+        self.admin_token, self.admin_token_made = admin_token(settings.admin_token, settings.host)
         self.clock = Clock(settings.now)
         self.vendors = {vendor.name: vendor for vendor in all_vendors()}
         scenarios = {name: frozenset(self.scenario_names(vendor))
@@ -77,6 +81,7 @@ class Mock:
         self.journal = Journal(self.store, settings.journal_size)
         self.coverage = Coverage(self.store, self.vendors.values())
         self.request_digests = RequestDigests(settings.seed)
+        self.stop_signal = StopSignal()
         self._arm_configured()
 
     @staticmethod
@@ -84,9 +89,13 @@ class Mock:
         return (*vendor.error_scenarios, *WORLD_SCENARIOS, *TRANSPORT_FAULTS)
 
     def _arm_configured(self) -> None:
+        """Arm the config file's ``[[scenarios]]``, each under an id of its own (its ``name``,
+        or its place in the file), so a file store restarted N times holds one copy."""
         for number, entry in enumerate(self.settings.scenarios, 1):
+            entry = dict(entry)
+            name = entry.pop("name", number)
             try:
-                self.scenarios.arm(entry)
+                self.scenarios.arm(entry, config_id=f"config_{name}")
             except AdminError as error:
                 raise ValueError(f"config: [[scenarios]] entry {number}: {error}") from None
 
@@ -130,6 +139,11 @@ class Mock:
         self.clock = Clock(self.settings.now)
         self._arm_configured()
 
+    def close(self) -> None:
+        """After the server stopped: leave the store whole on disk (one checkpointed file)."""
+        self.stop_signal.stop()
+        self.store.close()
+
 
 def _exact(route: Route) -> Route:
     """A vendor route answers only its own method: Starlette adds HEAD to every GET, which
@@ -150,7 +164,9 @@ def create_app(settings: Settings | None = None, schemas: Schemas | None = None)
     routes.append(index_route("/", admin_routes))
     for vendor in mock.vendors.values():  # catch-alls last, any method
         routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))
-    app = Starlette(routes=routes)
+    guard = Middleware(AdminGuard, token=mock.admin_token,
+                       allowed_hosts=mock.settings.allowed_hosts)
+    app = Starlette(routes=routes, middleware=[guard])
     # no vendor redirects a trailing slash: such a path is the vendor's own 404
     app.router.redirect_slashes = False
     app.state.mock = mock

@@ -91,9 +91,20 @@ def banner(settings: Settings, vendors: dict) -> str:
     return "\n".join(lines)
 
 
+def admin_note(mock: Any) -> str:
+    """How /__mock/ is guarded; a token made at start is printed, as Jupyter prints its own."""
+    if mock.admin_token_made:
+        return (f"admin token (made now, as --host is not loopback; choose one with "
+                f"--admin-token or MOCKSERVER_ADMIN_TOKEN): {mock.admin_token}\n"
+                f"  /__mock/* needs the header  X-Mock-Admin-Token: {mock.admin_token}")
+    if mock.admin_token:
+        return "admin: /__mock/* needs the header X-Mock-Admin-Token (--admin-token)"
+    return "admin: /__mock/* answers loopback host names only (--allowed-host adds one)"
+
+
 def serve_command(args: argparse.Namespace) -> int:
     from mockserver.app import create_app
-    from mockserver.server import AnnouncingServer, listening_socket, uvicorn_config
+    from mockserver.server import MockUvicorn, listening_socket, uvicorn_config
 
     flags = {row.name: getattr(args, row.name) for row in TABLE if row.flag}
     try:
@@ -122,8 +133,9 @@ def serve_command(args: argparse.Namespace) -> int:
 
     def announce(port: int) -> None:
         print(banner(replace(settings, port=port), app.state.mock.vendors), flush=True)
+        print(admin_note(app.state.mock), flush=True)
 
-    AnnouncingServer(config, announce).run(sockets=[sock])
+    MockUvicorn(config, app.state.mock, close_store=True, announce=announce).run(sockets=[sock])
     return 0
 
 

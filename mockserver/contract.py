@@ -9,7 +9,6 @@ the clock) are spliced into an already validated body as a "tail" of fixed type.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,14 @@ from typing import Any
 import orjson
 from jsonschema import Draft202012Validator
 
+from mockserver.limits import (
+    ERROR_MEMO_BYTES,
+    PARSED_WEIGHT,
+    REQUEST_MEMO_BYTES,
+    REQUEST_MEMO_LARGEST,
+    RESPONSE_MEMO_BYTES,
+    BoundedCache,
+)
 from mockserver.resources import data_dir
 
 
@@ -74,42 +81,6 @@ class Schemas:
         return [Violation(json_path(e.absolute_path), e.message) for e in found]
 
 
-class _Bounded(OrderedDict):
-    """An LRU map holding at most ``limit`` entries and, if given, ``max_bytes`` (each entry
-    weighs what ``remember`` is told, by default the length of a bytes value)."""
-
-    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
-        super().__init__()
-        self.limit = limit
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._weights: dict[Hashable, int] = {}
-
-    def remember(self, key: Hashable, value: Any, weight: int | None = None) -> None:
-        if self.max_bytes is not None:
-            weight = len(value) if weight is None else weight
-            self.size += weight - self._weights.get(key, 0)
-            self._weights[key] = weight
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.limit or (self.max_bytes is not None
-                                         and self.size > self.max_bytes and len(self) > 1):
-            dropped, _ = self.popitem(last=False)
-            if self.max_bytes is not None:
-                self.size -= self._weights.pop(dropped)
-
-    def clear(self) -> None:
-        super().clear()
-        self._weights.clear()
-        self.size = 0
-
-    def recall(self, key: Hashable) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-
 def open_object(static: bytes) -> bytes:
     """A serialised JSON object without its closing brace, ready for more keys."""
     return static[:-1]
@@ -131,22 +102,24 @@ class Enforcer:
                  cache_entries: int = 2048) -> None:
         self.schemas = schemas
         self.validate_responses = validate_responses
-        self._requests = _Bounded(cache_entries * 4, max_bytes=64 << 20)
-        self._bodies = _Bounded(cache_entries, max_bytes=64 << 20)
-        self._errors = _Bounded(cache_entries)
+        self._requests = BoundedCache(cache_entries * 4, max_bytes=REQUEST_MEMO_BYTES)
+        self._bodies = BoundedCache(cache_entries, max_bytes=RESPONSE_MEMO_BYTES)
+        self._errors = BoundedCache(cache_entries, max_bytes=ERROR_MEMO_BYTES)
 
     def request(self, schema: str, memo_key: tuple[Any, ...], build: Callable[..., Any],
                 *args: Any) -> tuple[Any, Sequence[Violation]]:
         """The request document ``build(*args)`` makes and its violations, both made once per
         ``memo_key`` (a tuple holding every input of ``build``, weighed by the length of its
-        strings and bytes). The document is shared by every request with that key: read it,
+        strings and bytes times what parsing can make of them; a large request is not kept).
+        The document is shared by every request with that key: read it,
         never change it. Whatever ``build`` raises is raised again next time."""
         known = self._requests.recall(memo_key)
         if known is None:
             document = build(*args)
             known = document, tuple(self.schemas.violations(schema, document))
             weight = sum(len(part) for part in memo_key if isinstance(part, str | bytes))
-            self._requests.remember(memo_key, known, weight)
+            if weight <= REQUEST_MEMO_LARGEST:
+                self._requests.remember(memo_key, known, weight * PARSED_WEIGHT + 512)
         return known
 
     def body(self, schema: str, memo_key: Hashable, build: Callable[[], dict[str, Any]],
@@ -168,7 +141,7 @@ class Enforcer:
         payload = orjson.dumps(document)
         if self.validate_responses and self._errors.recall((schema, payload)) is None:
             self._check(schema, document)
-            self._errors.remember((schema, payload), True)
+            self._errors.remember((schema, payload), True, len(payload) + 128)
         return payload
 
     def _check(self, schema: str, document: Any) -> None:
@@ -177,5 +150,6 @@ class Enforcer:
             raise ContractViolation(schema, violations)
 
     def clear(self) -> None:
+        self._requests.clear()
         self._bodies.clear()
         self._errors.clear()

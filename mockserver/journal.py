@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
 from mockserver.pipeline.keys import mask
 from mockserver.store import Store
 
 LOG = "journal"
 FILTERS = ("vendor", "route", "status", "key")
-BODY_SHOWN = 4096  # bytes of a request body the journal keeps
-SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+#: a header whose name holds one of these is a secret: masked like a key
+SECRET_WORDS = ("key", "token", "secret", "auth", "cookie", "password", "session", "signature")
 AUTH_SCHEMES = {"bearer", "basic", "token", "digest"}
 
 
@@ -42,28 +44,44 @@ class Record:
     seconds: float
     request_id: str
     outcomes: tuple[str, ...]  # what coverage counted this answer as (mockserver/coverage.py)
-    response: bytes  # the first BODY_SHOWN bytes of the body sent
+    response: bytes  # the start of the body sent (cut as a request body is)
     reason: str | None  # why the mock refused the request (strict, inactive, balance, limit)
 
     def entry(self) -> dict[str, Any]:
         return {
             "at": self.at, "vendor": self.vendor, "route": self.route, "method": self.method,
-            "path": self.path, "query": self.query,
-            "headers": {k: masked_header(k, v) if k in SECRET_HEADERS else v
+            "path": cut(self.path), "query": cut(self.query),
+            "headers": {cut(k): masked_header(k, v) if is_secret(k) else cut(v)
                         for k, v in self.headers.items()},
-            "body": self.body[:BODY_SHOWN].decode("utf-8", "replace"),
+            "body": _shown_body(self.body),
             "key": mask(self.key) if self.key else None,
             "status": self.status, "scenario": self.scenario,
             "scenario_source": self.scenario_source, "credits_charged": self.credits_charged,
             "notes": self.notes, "duration_ms": round(self.seconds * 1000, 3),
             "request_id": self.request_id, "outcomes": list(self.outcomes),
-            "response_body": self.response.decode("utf-8", "replace"),
+            "response_body": _shown_body(self.response),
             "reason": self.reason,
         }
 
 
+def _shown_body(body: bytes) -> str:
+    """The body as text; the pipeline keeps one byte more than is shown, to know it was cut."""
+    text = body[:JOURNAL_BODY_BYTES].decode("utf-8", "replace")
+    if len(body) > JOURNAL_BODY_BYTES:
+        text += CUT_MARKER.format(f"than {JOURNAL_BODY_BYTES} bytes")
+    return text
+
+
+@lru_cache(maxsize=512)  # names a client chose: bounded
+def is_secret(name: str) -> bool:
+    """Whether a header's name says it carries a secret (``X-RapidAPI-Key``, ``Cookie``...)."""
+    name = name.lower()
+    return any(word in name for word in SECRET_WORDS)
+
+
 def masked_header(name: str, value: str) -> str:
-    if name not in SECRET_HEADERS:
+    """A secret header's value as the journal shows it: a scheme kept, the secret masked."""
+    if not is_secret(name):
         return value
     scheme, _, secret = value.strip().partition(" ")
     if scheme.lower() in AUTH_SCHEMES and secret:  # keep "Bearer", mask what follows

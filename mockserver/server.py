@@ -1,33 +1,192 @@
-"""Running the app under uvicorn: from the CLI, or in a thread for tests and the pytest plugin."""
+"""Running the app under uvicorn: from the CLI, or in a thread for tests and the pytest plugin.
+
+The connection-level limits live here, in the HTTP protocol, because they must act before
+a request reaches the app: a head too large (414 / 431) or too slow (408), too many open
+connections (503). A stop (SIGTERM, SIGINT, a test's teardown) wakes every hang and
+latency sleep first, so the server exits within seconds whatever is in flight.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from mockserver.pipeline.faults import TRANSPORT_EXTENSION
 
+if TYPE_CHECKING:
+    from mockserver.app import Mock
+    from mockserver.settings import Settings
 
-class TransportExposingProtocol(HttpToolsProtocol):
-    """uvicorn's fastest HTTP protocol, also handing the app its socket transport so the
-    ``drop_connection`` scenario can close it with no response at all."""
+#: seconds uvicorn waits for in-flight requests on a stop before cancelling them
+STOP_GRACE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    max_header_bytes: int
+    max_body_bytes: int
+    max_connections: int
+    header_timeout: float
+    body_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> ConnectionLimits:
+        return cls(settings.max_header_bytes, settings.max_body_bytes, settings.max_connections,
+                   settings.header_timeout, settings.body_timeout)
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing a request already answered."""
+
+
+class MockProtocol(HttpToolsProtocol):
+    """uvicorn's fastest HTTP protocol, with the mock's connection limits, handing the app its
+    socket transport so the ``drop_connection`` scenario can close it with no response."""
+
+    def __init__(self, *args: Any, limits: ConnectionLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._head_bytes = 0  # request line and headers parsed so far
+        # bytes received while a head is incomplete: the parser holds a header until it ends,
+        # so this bounds what one endless header can make it hold
+        self._unparsed = 0
+        self._in_head = True
+        self._deadline: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self._refuse(503, f"more than {self.limits.max_connections} connections are open "
+                              "(--max-connections)")
+            return
+        self._arm(self.limits.header_timeout, "the request line and headers")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._in_head:
+            self._unparsed += len(data)
+            if self._unparsed > self.limits.max_header_bytes + self.limits.max_body_bytes + 65536:
+                self._refuse(431, self._too_long("the request headers are"))
+                return
+        super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:  # a refusal already answered, and stopped the parser
+            super().send_400_response(msg)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[typeddict-unknown-key]
+        self._head_bytes = 0
+        self._in_head = True
+        if self._deadline is None:
+            self._arm(self.limits.header_timeout, "the request line and headers")
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url), 414, "the URL is")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4, 431, "the request headers are")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._unparsed = False, 0
+        self._disarm()
+        self._arm(self.limits.body_timeout, "the request body")
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    # limits ------------------------------------------------------------------------
+
+    def _too_long(self, what: str) -> str:
+        return f"{what} over the limit of {self.limits.max_header_bytes} bytes " \
+               "(--max-header-bytes)"
+
+    def _count(self, size: int, status: int, what: str) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._refuse(status, self._too_long(what))
+            raise _Refused  # the parser stops; send_400_response above stays quiet
+
+    def _arm(self, seconds: float, what: str) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(
+            seconds, self._refuse, 408, f"{what} did not arrive within {seconds:g} s")
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer ``status`` with a JSON message (unless an answer is being written) and close."""
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        self._disarm()
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            body = orjson.dumps({"error": message})
+            self.transport.write(b"".join((
+                STATUS_LINE[status], b"content-type: application/json\r\n",
+                b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body), body)))
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the app's receive() sees the client gone
+            cycle.message_event.set()
+        self.transport.close()
+
+
+class MockUvicorn(uvicorn.Server):
+    """uvicorn's server, ending the mock's hangs and sleeps as soon as it starts to stop, and
+    calling ``announce(port)`` once it accepts connections, so what the CLI prints (a banner
+    with a curl line to try) is true when it is printed."""
+
+    def __init__(self, config: uvicorn.Config, mock: Mock, *, close_store: bool = False,
+                 announce: Callable[[int], None] | None = None) -> None:
+        super().__init__(config)
+        self.mock = mock
+        self.close_store = close_store
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.mock.stop_signal.resume()
+        await super().startup(sockets)
+        if self.started and self._announce is not None:
+            self._announce(self.servers[0].sockets[0].getsockname()[1])
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.mock.stop_signal.stop()
+        await super().shutdown(sockets)
+        if self.close_store:  # before uvicorn re-raises the signal that stopped it
+            self.mock.close()
 
 
 def uvicorn_config(app: Starlette, host: str, port: int, **extra: Any) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, http=TransportExposingProtocol, loop="auto",
-                          lifespan="off", **extra)
+    limits = ConnectionLimits.of(app.state.mock.settings)
+    protocol = functools.partial(MockProtocol, limits=limits)
+    return uvicorn.Config(app, host=host, port=port, http=protocol, loop="auto",  # type: ignore[arg-type]
+                          lifespan="off", timeout_graceful_shutdown=STOP_GRACE_SECONDS, **extra)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -46,20 +205,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class AnnouncingServer(uvicorn.Server):
-    """A uvicorn server that calls ``announce(port)`` once it accepts connections, so what
-    the CLI prints (a banner with a curl line to try) is true when it is printed."""
-
-    def __init__(self, config: uvicorn.Config, announce: Callable[[int], None]) -> None:
-        super().__init__(config)
-        self._announce = announce
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._announce(self.servers[0].sockets[0].getsockname()[1])
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -74,7 +219,7 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn_config(app, self.host, self.port, log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
+        self.server = MockUvicorn(config, app.state.mock)
         self._thread = threading.Thread(target=self._run, daemon=True, name="mockserver")
 
     @property

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.clock import parse_instant
+from mockserver.clock import checked_instant, parse_instant
 
 DEFAULT_SEED = 1
 DEFAULT_CREDITS = 1000
@@ -45,6 +45,17 @@ class Settings:
     hang_seconds: float = 300.0  # how long `hang` holds a request when the client never gives up
     log_level: str = "warning"
     access_log: bool = False
+    # the control plane: a token required on /__mock/* ("none": explicitly no token, even
+    # beyond loopback); without one, Host names besides loopback that /__mock/* accepts
+    admin_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    # limits on what a client can make the mock read (README "Limits and safety")
+    max_header_bytes: int = 16 << 10  # request line and headers: 414 / 431 beyond
+    max_body_bytes: int = 64 << 10  # a vendor route's body: 413 in the vendor's envelope
+    max_admin_body_bytes: int = 1 << 20  # a /__mock/ body: 413
+    max_connections: int = 100  # open at once; more are answered 503 and closed
+    header_timeout: float = 10.0  # seconds to send the request line and headers: 408 after
+    body_timeout: float = 30.0  # seconds to send the body once the headers are in: 408 after
     fixture_paths: tuple[str, ...] = ()
     keys: tuple[Mapping[str, Any], ...] = ()
     scenarios: tuple[Mapping[str, Any], ...] = ()
@@ -146,7 +157,8 @@ def instant(raw: Any) -> float | None:
         return None
     if isinstance(raw, bool):
         raise ValueError(raw)
-    return float(raw) if isinstance(raw, int | float) else parse_instant(str(raw))
+    return checked_instant(float(raw)) if isinstance(raw, int | float) \
+        else parse_instant(str(raw))
 
 
 def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -161,6 +173,15 @@ def text(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError(raw)
     return raw.strip()
+
+
+def names(raw: Any) -> tuple[str, ...]:
+    """A list (flag, config) or one string split on commas (variable)."""
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list | tuple) or not all(isinstance(n, str) for n in raw):
+        raise ValueError(raw)
+    return tuple(n.strip() for n in raw if n.strip())
 
 
 def paths(raw: Any) -> tuple[str, ...]:
@@ -248,6 +269,29 @@ TABLE: tuple[Setting, ...] = (
             choices=LOG_LEVELS),
     Setting("access_log", "print one line per request", switch, "true or false",
             kind="switch"),
+    Setting("admin_token", "token /__mock/* requires in the header X-Mock-Admin-Token; "
+            "`none`: no token even beyond loopback (Host and Origin checks only)", text,
+            "a token, or none", shown_default="none on loopback; made and printed at start "
+            "when --host is not loopback", metavar="TOKEN"),
+    Setting("allowed_hosts", "a Host name /__mock/* accepts besides loopback names, when no "
+            "admin token is set (repeatable; the variable takes a comma-separated list)",
+            names, "a list of host names", flag="--allowed-host",
+            env=f"{ENV_PREFIX}ALLOWED_HOSTS", kind="repeat", shown_default="none",
+            metavar="NAME"),
+    Setting("max_header_bytes", "request line and headers, in bytes: 414 (URL) or 431 beyond",
+            whole(1024), "a whole number >= 1024", metavar="BYTES"),
+    Setting("max_body_bytes", "a vendor route's request body, in bytes: 413 in the vendor's "
+            "error form beyond", whole(1024), "a whole number >= 1024", metavar="BYTES"),
+    Setting("max_admin_body_bytes", "a /__mock/ request body, in bytes: 413 beyond",
+            whole(1024), "a whole number >= 1024", metavar="BYTES"),
+    Setting("max_connections", "connections open at once; one more is answered 503 and "
+            "closed", whole(1), "a whole number >= 1", metavar="N"),
+    Setting("header_timeout", "seconds a client has to send a request's line and headers: "
+            "408 and closed after", positive_seconds, "a number of seconds > 0",
+            metavar="SECONDS"),
+    Setting("body_timeout", "seconds a client has to send a request's body once its headers "
+            "are in: 408 and closed after", positive_seconds, "a number of seconds > 0",
+            metavar="SECONDS"),
     Setting("config", "TOML file with [server], fixtures, [[keys]] and [[scenarios]]", text,
             "the path of a TOML file", config=None, shown_default="none", metavar="FILE"),
     Setting("keys", "keys with their balance, status and rate limit (same fields as "

@@ -38,14 +38,20 @@ def test_the_body_memo_is_bounded_in_bytes():
 def test_the_request_memo_is_bounded_in_bytes():
     enforcer = Enforcer(Schemas())
     enforcer._requests.max_bytes = 1_000_000
-    for n in range(100):  # 100 distinct 50 KB bodies: about 5 MB of keys
-        body = b'{"handle": "%d", "pad": "%s"}' % (n, b"x" * 50_000)
+    for n in range(100):  # 100 distinct 5 KB bodies, each weighed as what parsing can make
+        body = b'{"handle": "%d", "pad": "%s"}' % (n, b"x" * 5_000)
         document, violations = enforcer.request(
             "dumpling/profile.request", ("dumpling/profile.request", "/p", "", body),
             lambda body=body: {"body": orjson.loads(body)})
         assert document["body"]["handle"] == str(n)
     assert 0 < enforcer._requests.size <= 1_000_000
     assert 0 < len(enforcer._requests) < 100
+    enforcer.clear()  # as a reset does
+    assert len(enforcer._requests) == enforcer._requests.size == 0
+    big = b'{"handle": "x", "pad": "%s"}' % (b"x" * 50_000)  # over REQUEST_MEMO_LARGEST
+    enforcer.request("dumpling/profile.request", ("dumpling/profile.request", "/p", "", big),
+                     lambda: {"body": orjson.loads(big)})
+    assert len(enforcer._requests) == 0  # parsed anew each time, never kept
 
 
 def test_a_spliced_body_goes_out_in_one_message():

@@ -88,4 +88,4 @@ def test_what_the_client_sent(mockserver):
     assert (first["status"], first["scenario"], first["credits_charged"]) == (
         502, "upstream_unavailable", 0)
     assert (latest["status"], latest["credits_charged"]) == (200, 2)
-    assert latest["headers"]["authorization"] == "Bearer sk…"  # keys are masked
+    assert latest["headers"]["authorization"].startswith("Bearer …#")  # keys are masked

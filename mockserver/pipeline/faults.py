@@ -23,13 +23,59 @@ TRANSPORT_EXTENSION = "mockserver.transport"
 NON_JSON = b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
 
 
-async def wait_for_disconnect(receive: Receive, timeout: float) -> None:
-    """Hold the request until the client gives up (or ``timeout`` passes)."""
+class StopSignal:
+    """Set when the server begins to stop, so hangs and latency sleeps end at once rather
+    than holding the process until its supervisor kills it."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current(self) -> asyncio.Event:
+        # an Event belongs to one event loop; an app may be served by several in turn (tests)
+        loop = asyncio.get_running_loop()
+        if self._event is None or self._loop is not loop:
+            self._event, self._loop = asyncio.Event(), loop
+            if self.stopping:
+                self._event.set()
+        return self._event
+
+    def resume(self) -> None:
+        """Serving (again): pauses and hangs last their full time."""
+        self.stopping = False
+        self._event = None
+
+    def stop(self) -> None:
+        """Wake every pause and hang; call from the loop serving the app."""
+        self.stopping = True
+        if self._event is not None:
+            self._event.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the server stops meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._current().wait(), seconds)
+
+    async def wait_for_disconnect(self, receive: Receive, timeout: float) -> None:
+        """Hold the request until the client gives up, ``timeout`` passes or the server stops."""
+        await wait_for_disconnect(receive, timeout, self._current())
+
+
+async def wait_for_disconnect(receive: Receive, timeout: float,
+                              stop: asyncio.Event | None = None) -> None:
+    """Hold the request until the client gives up (or ``timeout`` passes, or ``stop`` is set)."""
     async def drain() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(drain(), timeout)
+    waits = [asyncio.ensure_future(drain())]
+    if stop is not None:
+        waits.append(asyncio.ensure_future(stop.wait()))
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 async def drop(scope: Scope, receive: Receive, send: Send) -> None:

@@ -8,6 +8,7 @@ per-minute limit at all: their ``rate_limit`` is 0 and cannot be set.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,10 +20,11 @@ STATUSES = ("active", "inactive")
 
 
 def mask(key: str) -> str:
-    """Enough of a key to tell two apart in a journal, never enough to reuse it."""
-    if len(key) <= 8:
-        return key[:2] + "…"
-    return f"{key[:4]}…{key[-4:]}"
+    """Enough of a key to tell two apart in a journal, never enough to reuse it: at most its
+    last 4 characters (fewer of a short key) and a 4-hex fingerprint of the whole key."""
+    shown = key[-4:] if len(key) >= 16 else key[-2:] if len(key) >= 10 else ""
+    fingerprint = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=2).hexdigest()
+    return f"…{shown}#{fingerprint}"
 
 
 class KeyRing:

@@ -9,7 +9,8 @@ and kept; each call then hashes only that digest and a counter.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+
+from mockserver.limits import REQUEST_IDS_BYTES, BoundedCache
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
@@ -17,23 +18,20 @@ _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 class RequestDigests:
     def __init__(self, seed: int, remembered: int = 100_000) -> None:
         self._seed = seed
-        self._remembered = remembered
         # request -> [times seen, its digest]; least recently seen forgotten first, so a
-        # request made over and over keeps counting (and its ids keep differing)
-        self._seen: OrderedDict[tuple[str, str, str, bytes], list] = OrderedDict()
+        # request made over and over keeps counting (and its ids keep differing); bounded by
+        # the bytes its requests hold too, so large distinct bodies cannot pile up
+        self._seen = BoundedCache(remembered, max_bytes=REQUEST_IDS_BYTES)
 
     def next(self, method: str, path: str, query: str, body: bytes) -> bytes:
         """32 bytes for this request's next occurrence."""
         request = (method, path, query, body)
-        known = self._seen.get(request)
+        known = self._seen.recall(request)
         if known is None:
             head = f"{self._seed}\x1f{method}\x1f{path}\x1f{query}\x1f".encode()
             digest = hashlib.blake2b(head + body, digest_size=32).digest()
-            known = self._seen[request] = [0, digest]
-            if len(self._seen) > self._remembered:
-                self._seen.popitem(last=False)
-        else:
-            self._seen.move_to_end(request)
+            known = [0, digest]
+            self._seen.remember(request, known, len(path) + len(query) + len(body) + 256)
         count = known[0]
         known[0] = count + 1
         return hashlib.blake2b(known[1] + count.to_bytes(8, "little"), digest_size=32).digest()

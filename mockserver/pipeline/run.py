@@ -9,7 +9,6 @@ front of its API does, so every answer after it can show the window's count.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,35 +18,19 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ContractViolation
 from mockserver.errors import SIMULATED, MockError
-from mockserver.journal import BODY_SHOWN
+from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read_body
 from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.ratelimit import Quota
-from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect
+from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
     from mockserver.vendors.base import Route, Vendor
 
 log = logging.getLogger("mockserver")
-MAX_BODY = 1 << 20
 SCENARIO_HEADER = "x-mock-scenario"
 LATENCY_HEADER = "x-mock-latency-ms"
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= MAX_BODY:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 class Endpoint:
@@ -59,17 +42,23 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         call = Call(self.mock, self.vendor, self.route, scope)
-        call.body = await read_body(receive)
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
         try:
+            call.body = await read_body(receive, scope["headers"],
+                                        self.mock.settings.max_body_bytes)
             effect = await self._prepare(call)
             if effect is not None and effect.name in ("hang", "drop_connection"):
                 await self._withhold(effect, scope, receive, send)
                 self._journal(call, None, effect, started)
                 return
             status, payload, headers = self._answer(call, effect)
+        except ClientGone:
+            return  # nobody to answer, and no whole request to journal
+        except BodyTooLarge as error:
+            status, payload, headers = self._error(call, MockError("body_too_large", str(error)))
+            headers = [*headers, ("connection", "close")]  # the rest of the body is never read
         except MockError as error:
             status, payload, headers = self._error(call, error)
         except ContractViolation as violation:
@@ -81,7 +70,11 @@ class Endpoint:
         headers = self.vendor.headers(call) + headers
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
             content_type, payload = faults.broken_body(effect.name, payload)
-        raw_headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(payload))]
+        if status in NO_BODY_STATUSES:  # an armed 204 / 304: no body, no length, no type
+            raw_headers = []
+        else:
+            raw_headers = [(b"content-type", content_type),
+                           (b"content-length", b"%d" % len(payload))]
         raw_headers += [(k.encode(), str(v).encode()) for k, v in headers]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
@@ -94,7 +87,7 @@ class Endpoint:
             raise vendor.off_route(call)
         latency = _latency(call.headers.get(LATENCY_HEADER))
         if latency:
-            await asyncio.sleep(latency / 1000)
+            await mock.stop_signal.pause(latency / 1000)
         call.key = vendor.authenticate(call)
         key_state = mock.keys.require_active(call.key)
         if vendor.rate_limited:
@@ -111,12 +104,14 @@ class Endpoint:
         vendor.parse(call, document)
         effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
         if effect is not None and effect.latency_ms:
-            await asyncio.sleep(effect.latency_ms / 1000)
+            await mock.stop_signal.pause(effect.latency_ms / 1000)
         return effect
 
     def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
         mock, route = self.mock, self.route
         if effect is not None and effect.status is not None:
+            if effect.status in NO_BODY_STATUSES:
+                return effect.status, b"", []
             return effect.status, orjson.dumps(effect.body), []
         if effect is not None and effect.name in self.vendor.error_scenarios:
             raise MockError(self.vendor.error_scenarios[effect.name], SIMULATED)
@@ -140,7 +135,8 @@ class Endpoint:
 
     async def _withhold(self, effect: Effect, scope: Scope, receive: Receive, send: Send) -> None:
         if effect.name == "hang":
-            await faults.wait_for_disconnect(receive, self.mock.settings.hang_seconds)
+            await self.mock.stop_signal.wait_for_disconnect(receive,
+                                                            self.mock.settings.hang_seconds)
             transport = scope.get("extensions", {}).get(faults.TRANSPORT_EXTENSION)
             if transport is not None:
                 transport.close()
@@ -156,10 +152,10 @@ class Endpoint:
         mock.coverage.record(route.vendor, route.name, outcomes, call.notes, request_id)
         mock.journal.record(
             call.now, route.vendor, route.name, scope["method"], scope["path"],
-            call.query_string, call.headers, call.body[:BODY_SHOWN], call.key, status,
+            call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key, status,
             effect.name if effect else None, effect.source if effect else None, call.charged,
             call.notes, time.perf_counter() - started, request_id, outcomes,
-            payload[:BODY_SHOWN], call.reason)
+            payload[:JOURNAL_BODY_BYTES + 1], call.reason)
 
 
 def _latency(raw: str | None) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import AdminError, MockError
+from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
 from mockserver.store import Store
@@ -30,6 +31,8 @@ WORLD_DESCRIPTIONS = {
 WORLD_SCENARIOS = tuple(WORLD_DESCRIPTIONS)
 TABLE = "armed"
 MATCH_FIELDS = ("vendor", "route", "handle", "key")
+#: statuses whose answer has no body (a body after them breaks the connection's framing)
+NO_BODY_STATUSES = (204, 304)
 ARM_FIELDS = {"scenario", "status", "body", "latency_ms", "times", "probability", *MATCH_FIELDS}
 
 
@@ -64,7 +67,10 @@ class Scenarios:
 
     # arming -------------------------------------------------------------------
 
-    def arm(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def arm(self, request: Mapping[str, Any], config_id: str | None = None) -> dict[str, Any]:
+        """Check an arming request whole, then store it. ``config_id`` (an entry of the config
+        file) replaces the entry of that id instead of adding one, so a restarted mock with a
+        file store holds one copy of it, not one per start."""
         unknown = set(request) - ARM_FIELDS
         if unknown:
             raise AdminError(f"unknown fields {sorted(unknown)}; allowed: {sorted(ARM_FIELDS)}")
@@ -86,11 +92,20 @@ class Scenarios:
                 where = " ".join(v for v in (entry["vendor"], entry["route"]) if v)
                 raise AdminError(f"scenario {scenario!r} does not apply to {where}; "
                                  "GET /__mock/scenarios lists what applies where")
-        if request.get("body") is not None and status is None:
+        body = request.get("body")
+        if body is not None and status is None:
             raise AdminError("a custom body needs a status")
         if status is not None and (isinstance(status, bool) or not isinstance(status, int)
-                                   or not 100 <= status <= 599):
-            raise AdminError("status must be an HTTP status code")
+                                   or not 200 <= status <= 599):
+            raise AdminError("status must be an HTTP status code from 200 to 599 (a 1xx is "
+                             "not a final answer)")
+        if status in NO_BODY_STATUSES and body is not None:
+            raise AdminError(f"status {status} is sent without a body; leave body out")
+        if body is not None:
+            try:
+                check_document(body)
+            except ValueError as exc:
+                raise AdminError(f"body cannot be armed: {exc}") from None
         if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 600_000:
             raise AdminError("latency_ms must be a whole number of milliseconds, 0 to 600000")
         if scenario is None and status is None and not latency:
@@ -103,8 +118,15 @@ class Scenarios:
                                         or not isinstance(probability, int | float)
                                         or not 0 <= probability <= 1):
             raise AdminError("probability must be a number from 0 to 1")
+        entry_id = config_id
+        if len(self._store.items(TABLE)) >= ARMED_ENTRIES and (
+                entry_id is None or self._store.get(TABLE, entry_id) is None):
+            raise AdminError(f"{ARMED_ENTRIES} scenarios are armed already, the most the mock "
+                             "holds; DELETE /__mock/scenarios disarms them", 409)
         self._counter += 1
-        entry.update(id=f"arm_{self._counter}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}",
+        if entry_id is None:
+            entry_id = f"arm_{self._counter}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
+        entry.update(id=entry_id,
                      scenario=scenario, status=status, body=request.get("body"),
                      latency_ms=latency, times=times, remaining=times,
                      probability=probability, fired=0, order=self._counter)

@@ -65,6 +65,7 @@ def _message(route: str, kind: str, call: Any, detail: str) -> tuple[int, str]:
         "upstream_fetch_error": (502, f"Error fetching {service} data from the upstream service."),
         "rate_limited": (429, "Rate limit exceeded. Please try again later."),
         "mock_usage": (400, detail),
+        "body_too_large": (413, "Request body too large."),  # inferred
     }
     return fixed[kind]
 
@@ -124,7 +125,9 @@ class Dumpling(Vendor):
         call.handle = handle
         if call.route.name == "videos":
             cursor = str(body.get("maxCursor", "") or "0").strip()
-            if not cursor.isdigit() or len(cursor) > 19:
+            # ASCII digits only: str.isdigit() also passes "²" and "٣", which int() refuses
+            # or reads as another number
+            if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19:
                 raise MockError("service_reported_issue", "bad maxCursor")
             call.params["max_cursor"] = int(cursor)
             call.params["trim"] = bool(body.get("trim", False))

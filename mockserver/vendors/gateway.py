@@ -33,6 +33,8 @@ ERRORS: dict[str, tuple[int, str, str | None]] = {
     "not_found": (404, "User not found", None),
     "video_not_found": (404, "Video not found", None),  # inferred
     "mock_usage": (400, "", "BadRequestException"),
+    # API Gateway's answer to a payload over its limit (the mock's limit is smaller)
+    "body_too_large": (413, "Request Too Long", "RequestTooLongException"),
 }
 ERROR_SCENARIOS = {"forbidden": "forbidden", "missing_auth_token": "missing_auth_token",
                    "throttled": "rate_limited", "quota_exceeded": "insufficient_credits",
