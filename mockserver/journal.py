@@ -68,7 +68,7 @@ def _shown_body(body: bytes) -> str:
     """The body as text; the pipeline keeps one byte more than is shown, to know it was cut."""
     text = body[:JOURNAL_BODY_BYTES].decode("utf-8", "replace")
     if len(body) > JOURNAL_BODY_BYTES:
-        text += CUT_MARKER.format(f"than {JOURNAL_BODY_BYTES} bytes")
+        text += CUT_MARKER.format(f"the body is over {JOURNAL_BODY_BYTES} bytes")
     return text
 
 

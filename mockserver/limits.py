@@ -23,7 +23,7 @@ ARMED_ENTRIES = 64
 #: the journal: characters kept of a header value, a path or a query; bytes of a body
 JOURNAL_VALUE_CHARS = 1024
 JOURNAL_BODY_BYTES = 4096
-CUT_MARKER = "…[cut by mockserver: {} more]"
+CUT_MARKER = "…[cut by mockserver: {}]"
 #: caches, each bounded by the bytes it holds and emptied by POST /__mock/reset
 RESPONSE_MEMO_BYTES = 32 << 20  # validated response bodies
 ERROR_MEMO_BYTES = 2 << 20  # error bodies already validated
@@ -142,4 +142,4 @@ def cut(text: str, limit: int = JOURNAL_VALUE_CHARS) -> str:
     """``text``, or its first ``limit`` characters and a marker saying how many more there were."""
     if len(text) <= limit:
         return text
-    return text[:limit] + CUT_MARKER.format(f"{len(text) - limit} characters")
+    return text[:limit] + CUT_MARKER.format(f"{len(text) - limit} more characters")

@@ -9,6 +9,7 @@ front of its API does, so every answer after it can show the window's count.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -140,6 +141,8 @@ class Endpoint:
             transport = scope.get("extensions", {}).get(faults.TRANSPORT_EXTENSION)
             if transport is not None:
                 transport.close()
+                # let the server see the connection gone, or it answers a 500 of its own
+                await asyncio.sleep(0)
             return
         await faults.drop(scope, receive, send)
 
