@@ -51,7 +51,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # limits on what a client can make the mock read (README "Limits and safety")
     max_header_bytes: int = 16 << 10  # request line and headers: 414 / 431 beyond
-    max_body_bytes: int = 64 << 10  # a vendor route's body: 413 in the vendor's envelope
+    max_body_bytes: int = 16 << 10  # a vendor route's body: 413 in the vendor's envelope
     max_admin_body_bytes: int = 1 << 20  # a /__mock/ body: 413
     max_connections: int = 100  # open at once; more are answered 503 and closed
     header_timeout: float = 10.0  # seconds to send the request line and headers: 408 after

@@ -301,7 +301,7 @@ def test_slow_and_idle_connections_are_timed_out(served, http):
 
 
 def test_memory_stays_bounded_whatever_clients_send(served, http):
-    pad = b",".join([b"{}"] * 21_000)  # ~63 KiB: what parses into the most objects
+    pad = b",".join([b"{}"] * 5_300)  # ~16 KiB: what parses into the most objects
     with httpx.Client(base_url=served.url, timeout=30) as client:
         for n in range(150):  # distinct bodies just under the limit: memo and id tables
             client.post("/api/v1/get-tiktok-profile", content=b'{"handle": "stoolpresidente",'
@@ -314,8 +314,22 @@ def test_memory_stays_bounded_whatever_clients_send(served, http):
                 client.get("/__mock/health", headers={"X-Big": "a" * (16 << 20)})
             with contextlib.suppress(httpx.TransportError):
                 client.post("/__mock/scenarios", content=b"[" * (50 << 20))
-    assert served.rss_mb() < RSS_LIMIT_MB
-    still_answers(http)
+    held = []  # requests held open by a hang, each with its parsed body
+    for n in range(60):
+        body = b'{"handle": "stoolpresidente", "n": %d, "pad": [%s]}' % (n, pad)
+        sock = socket.create_connection(("127.0.0.1", served.port))
+        sock.sendall(b"POST /api/v1/get-tiktok-profile HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: Bearer sk_test_key\r\nX-Mock-Scenario: hang\r\n"
+                     b"X-Pad: %s\r\nContent-Length: %d\r\n\r\n%s"
+                     % (b"z" * 15_000, len(body), body))
+        held.append(sock)
+    try:
+        time.sleep(0.5)
+        assert served.rss_mb() < RSS_LIMIT_MB
+        still_answers(http)
+    finally:
+        for sock in held:
+            sock.close()
 
 
 # the control plane ----------------------------------------------------------------------
@@ -457,3 +471,18 @@ def test_a_reset_empties_every_cache(client, app):
     assert all(len(cache) > 0 for cache in caches)
     assert client.post("/__mock/reset").status_code == 200
     assert all(len(cache) == 0 and cache.size == 0 for cache in caches)
+
+
+def test_keys_a_client_invents_are_bounded_in_length_and_number(http, client, monkeypatch):
+    before = state(http)
+    response = call(http, "dumpling", key="sk_" + "k" * 300)
+    assert response.status_code == 401  # no vendor's key is that long
+    assert state(http)[:3] == before[:3]
+    from mockserver.pipeline import keys
+    monkeypatch.setattr(keys, "RUN_TIME_KEYS", 3)
+    statuses = [call(client, "dumpling", key=f"sk_key_{n}").status_code for n in range(5)]
+    assert statuses == [200, 200, 200, 400, 400]
+    assert "POST /__mock/reset" in call(client, "dumpling", key="sk_key_9").json()["error"]
+    assert call(client, "dumpling", key="sk_key_0").status_code == 200  # known keys still work
+    client.post("/__mock/reset")
+    assert call(client, "dumpling", key="sk_key_9").status_code == 200

@@ -37,7 +37,11 @@ def test_every_flag_is_read_from_its_variable_and_its_config_key(tmp_path):
               "store": ("memory", "memory"), "validate_responses": ("off", False),
               "journal_size": ("5", 5), "hang_seconds": ("1.5", 1.5),
               "log_level": ("DEBUG", "debug"), "access_log": ("1", True),
-              "now": ("2026-01-02T00:00:00Z", 1767312000.0)}
+              "now": ("2026-01-02T00:00:00Z", 1767312000.0),
+              "admin_token": ("tok", "tok"), "allowed_hosts": ("a.test,b", ("a.test", "b")),
+              "max_header_bytes": ("2048", 2048), "max_body_bytes": ("4096", 4096),
+              "max_admin_body_bytes": ("8192", 8192), "max_connections": ("7", 7),
+              "header_timeout": ("2.5", 2.5), "body_timeout": ("3", 3.0)}
     server_rows = [row for row in TABLE if row.config and row.config.startswith("[server] ")]
     assert {row.name for row in server_rows} == set(values)  # a new row needs a case here
     env = {row.env: values[row.name][0] for row in server_rows}

@@ -17,6 +17,9 @@ from mockserver.store import Store
 
 TABLE = "keys"
 STATUSES = ("active", "inactive")
+KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
+RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
+MAX_COUNT = 10 ** 15  # a balance or rate limit: exact in every JSON reader (below 2**53)
 
 
 def mask(key: str) -> str:
@@ -40,6 +43,7 @@ class KeyRing:
             self._check_limit(key, values)
         self._configured = dict(configured)
         self._initial = dict(self._configured)
+        self._made = 0  # keys created by requests since start or reset
 
     def _fresh(self, key: str) -> dict[str, Any]:
         limit = 0 if key.startswith(self.unlimited_prefixes) else self.default_rate_limit
@@ -54,14 +58,22 @@ class KeyRing:
                              "(their vendor documents none), so rate_limit must be 0")
 
     def state(self, key: str) -> dict[str, Any]:
-        """The key's state, created on first use (unless strict mode forbids unknown keys)."""
+        """The key's state, created on first use (unless strict mode forbids unknown keys).
+        Keys a client invents are bounded in length and number, as each is kept until reset."""
         state = self._store.get(TABLE, key)
         if state is None:
             if self.strict and key not in self._configured:
                 raise MockError("unauthorized", reason="strict mode (--strict) accepts only "
                                 "keys from the config's [[keys]] or the fixtures")
+            if len(key) > KEY_CHARS:
+                raise MockError("unauthorized", reason=f"a key longer than {KEY_CHARS} "
+                                "characters is no vendor's key")
+            if self._made >= RUN_TIME_KEYS and key not in self._configured:
+                raise MockError("mock_usage", f"The mock holds at most {RUN_TIME_KEYS} keys "
+                                "made by requests; POST /__mock/reset forgets them.")
             state = self._fresh(key)
             self._store.put(TABLE, key, state)
+            self._made += 1
         return state
 
     def require_active(self, key: str) -> dict[str, Any]:
@@ -86,6 +98,8 @@ class KeyRing:
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""
+        if len(key) > KEY_CHARS:
+            raise AdminError(f"a key is at most {KEY_CHARS} characters")
         state = dict(self._store.get(TABLE, key) or self._fresh(key))
         state.update(checked(changes))
         self._check_limit(key, changes)
@@ -119,6 +133,7 @@ class KeyRing:
     def reset(self) -> None:
         """Forget keys that were only set at run time (strict mode refuses them again)."""
         self._configured = dict(self._initial)
+        self._made = 0
 
 
 def checked(changes: Mapping[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -129,8 +144,8 @@ def checked(changes: Mapping[str, Any], extra: tuple[str, ...] = ()) -> dict[str
                          "rate_limit")
     for field in ("balance", "rate_limit"):
         value = changes.get(field, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AdminError(f"{field} must be a whole number >= 0")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            raise AdminError(f"{field} must be a whole number from 0 to {MAX_COUNT}")
     if "status" in changes and changes["status"] not in STATUSES:
         raise AdminError(f"status must be one of {list(STATUSES)}")
     return dict(changes)
