@@ -61,6 +61,8 @@ class MockProtocol(HttpToolsProtocol):
         # bytes received while a head is incomplete: the parser holds a header until it ends,
         # so this bounds what one endless header can make it hold
         self._unparsed = 0
+        # a chunk may end one request and start the next, so allow a whole read on top
+        self._unparsed_limit = limits.max_header_bytes + limits.max_body_bytes + (256 << 10)
         self._in_head = True
         self._deadline: asyncio.TimerHandle | None = None
         self._refused = False
@@ -80,12 +82,11 @@ class MockProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        if self._in_head:
-            self._unparsed += len(data)
-            if self._unparsed > self.limits.max_header_bytes + self.limits.max_body_bytes + 65536:
-                self._refuse(431, self._too_long("the request headers are"))
-                return
         super().data_received(data)
+        if self._in_head and not self._refused:  # still no end of headers after this chunk
+            self._unparsed += len(data)
+            if self._unparsed > self._unparsed_limit:
+                self._refuse(431, self._too_long("the request headers are"))
 
     def send_400_response(self, msg: str) -> None:
         if not self._refused:  # a refusal already answered, and stopped the parser
@@ -94,7 +95,7 @@ class MockProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[typeddict-unknown-key]
-        self._head_bytes = 0
+        self._head_bytes = self._unparsed = 0
         self._in_head = True
         if self._deadline is None:
             self._arm(self.limits.header_timeout, "the request line and headers")

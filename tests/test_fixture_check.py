@@ -58,7 +58,7 @@ BAD = [
     ({"accounts": {"wrong": {"video_scenarios": {"1": "upstream_on_fire"}}}},
      "account 'wrong' field 'video_scenarios': unknown scenario 'upstream_on_fire'"),
     ({"keys": {"sk_negative": {"balance": -1}}},
-     "key 'sk_negative': balance must be a whole number >= 0"),
+     "key 'sk_negative': balance must be a whole number from 0 to"),
     ({"keys": {"sk_typo": {"balanse": 3}}}, "key 'sk_typo': unknown key fields ['balanse']"),
     ({"keys": {"sk_odd": {"status": "paused"}}},
      "key 'sk_odd': status must be one of ['active', 'inactive']"),
