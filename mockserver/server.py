@@ -183,8 +183,15 @@ class MockUvicorn(uvicorn.Server):
             self.mock.close()
 
 
+def mock_of(app: Any) -> Mock:
+    """The Mock an app serves, also through ASGI wrappers that keep it as ``.app``."""
+    while not hasattr(app, "state"):
+        app = app.app
+    return app.state.mock
+
+
 def uvicorn_config(app: Starlette, host: str, port: int, **extra: Any) -> uvicorn.Config:
-    limits = ConnectionLimits.of(app.state.mock.settings)
+    limits = ConnectionLimits.of(mock_of(app).settings)
     protocol = functools.partial(MockProtocol, limits=limits)
     return uvicorn.Config(app, host=host, port=port, http=protocol, loop="auto",  # type: ignore[arg-type]
                           lifespan="off", timeout_graceful_shutdown=STOP_GRACE_SECONDS, **extra)
@@ -220,7 +227,7 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn_config(app, self.host, self.port, log_level="warning", access_log=False)
-        self.server = MockUvicorn(config, app.state.mock)
+        self.server = MockUvicorn(config, mock_of(app))
         self._thread = threading.Thread(target=self._run, daemon=True, name="mockserver")
 
     @property
