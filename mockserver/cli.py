@@ -150,7 +150,11 @@ def openapi_command(args: argparse.Namespace) -> int:
         return _usage_error(exc)
     text = json.dumps(build_openapi(vendor, Schemas()), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            return _usage_error(f"--output {args.output}: cannot write it: "
+                                f"{exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     return 0
@@ -199,7 +203,11 @@ def coverage_command(args: argparse.Namespace) -> int:
 
 
 def _read_json(file: str) -> Any:
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"FILE {file}: cannot read it: {getattr(exc, 'strerror', None) or exc}"
+                         ) from None
     try:
         return json.loads(text)
     except ValueError as exc:

@@ -108,3 +108,18 @@ def test_the_banner_comes_once_bound_with_the_real_port_and_access_log_lines():
     warning = server.stderr.read()
     assert ("mockserver: warning: ignoring unknown environment variable "
             "MOCKSERVER_FIXTURE_PATHS (did you mean MOCKSERVER_FIXTURES?)") in warning
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["openapi", "gateway", "-o", "/nonexistent/folder/gateway.json"],
+     "--output /nonexistent/folder/gateway.json: cannot write it: No such file or directory"),
+    (["openapi", "twitter"], "unknown vendor 'twitter'; one of dumpling, gateway, socialfetch"),
+    (["validate", "--vendor", "dumpling", "--route", "profile", "--response", "200",
+      "/nonexistent/captured.json"],
+     "FILE /nonexistent/captured.json: cannot read it: No such file or directory"),
+])
+def test_the_other_commands_name_what_was_wrong_too(args, words):
+    done = subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == f"mockserver: {words}\n"
