@@ -77,9 +77,10 @@ class Endpoint:
             raw_headers = [(b"content-type", content_type),
                            (b"content-length", b"%d" % len(payload))]
         raw_headers += [(k.encode(), str(v).encode()) for k, v in headers]
+        # journal first: a test that reads the journal as soon as its answer arrives finds it
+        self._journal(call, status, effect, started, payload)
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
-        self._journal(call, status, effect, started, payload)
 
     async def _prepare(self, call: Call) -> Effect | None:
         """Everything before the answer: auth, request checks, the scenario in force."""
