@@ -136,6 +136,14 @@ def test_a_cursor_of_non_ascii_digits_is_the_vendors_400(http, cursor):
     assert http.get("/__mock/keys/sk_test_key").json()["balance"] == 1000  # free
 
 
+@pytest.mark.parametrize("video_id", ["٣٣٣", "７２１", "1²"])
+def test_a_video_url_with_non_ascii_digits_is_not_a_tiktok_url(http, video_id):
+    response = http.post("/api/v1/get-tiktok-video", headers={"Authorization": "Bearer sk_t_key"},
+                         json={"url": f"https://www.tiktok.com/@stoolpresidente/video/{video_id}"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "Invalid TikTok video URL format."}
+
+
 @pytest.mark.parametrize("body", [
     b'{"advance": NaN}', b'{"advance": 1e308}', b'{"advance": -1e12}',
     b'{"set": 253402300800}', b'{"set": -1e12}', b'{"set": "9999-12-31T23:59:59Z"}',

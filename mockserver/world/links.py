@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 _WEB = re.compile(
     r"^https?://(?:www\.|m\.)?tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{2,24})/video/(?P<id>\d{1,20})"
-    r"/?(?:[?#].*)?$")
-_MOBILE = re.compile(r"^https?://m\.tiktok\.com/v/(?P<id>\d{1,20})(?:\.html)?/?(?:[?#].*)?$")
+    r"/?(?:[?#].*)?$", re.ASCII)  # ASCII: \d would also take "٣" or "７", no id of TikTok's
+_MOBILE = re.compile(r"^https?://m\.tiktok\.com/v/(?P<id>\d{1,20})(?:\.html)?/?(?:[?#].*)?$",
+                     re.ASCII)
 _SHORT = re.compile(
     r"^https?://(?:(?:vm|vt)\.tiktok\.com|(?:www\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,16})"
     r"/?(?:[?#].*)?$")
