@@ -308,6 +308,22 @@ def test_slow_and_idle_connections_are_timed_out(served, http):
     still_answers(http)
 
 
+def test_connections_beyond_the_limit_are_refused_at_once_and_idle_ones_time_out():
+    server = Served("--max-connections", "4", "--header-timeout", "1")
+    try:
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]
+        time.sleep(0.2)
+        extra = raw(server.port, b"GET /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 2)
+        assert extra.startswith(b"HTTP/1.1 503 ") and b"--max-connections" in extra
+        time.sleep(1.5)  # the idle ones are closed by the header timeout, freeing their places
+        for sock in idle:
+            assert sock.recv(200).startswith(b"HTTP/1.1 408 ")
+            sock.close()
+        assert httpx.get(server.url + "/__mock/health").status_code == 200
+    finally:
+        server.stop()
+
+
 def test_memory_stays_bounded_whatever_clients_send(served, http):
     pad = b",".join([b"{}"] * 5_300)  # ~16 KiB: what parses into the most objects
     with httpx.Client(base_url=served.url, timeout=30) as client:
@@ -418,6 +434,8 @@ def test_a_stop_with_a_hang_in_flight_exits_promptly_with_one_store_file(tmp_pat
     server = Served("--store", str(store))
     try:
         assert call(server.http, "dumpling").status_code == 200  # 2 credits charged
+        with contextlib.suppress(httpx.TransportError):  # refused, so never stored
+            call(server.http, "dumpling", headers={"X-Big": "b" * (16 << 20)})
         outcomes: list[object] = []
 
         def hold(headers: dict[str, str]) -> None:
@@ -443,6 +461,7 @@ def test_a_stop_with_a_hang_in_flight_exits_promptly_with_one_store_file(tmp_pat
         assert sorted(map(str, outcomes)) == ["200", "RemoteProtocolError"]
     finally:
         server.stop()
+    assert store.stat().st_size < 1 << 20
     wal = Path(f"{store}-wal")
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed into the one file
     with sqlite3.connect(store) as db:
