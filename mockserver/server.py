@@ -64,7 +64,11 @@ class MockProtocol(HttpToolsProtocol):
         # a chunk may end one request and start the next, so allow a whole read on top
         self._unparsed_limit = limits.max_header_bytes + limits.max_body_bytes + (256 << 10)
         self._in_head = True
-        self._deadline: asyncio.TimerHandle | None = None
+        # when the current phase (head, body) must be complete; one timer per connection
+        # checks it, re-armed only when it fires early, so a request costs no timer of its own
+        self._due: float | None = None
+        self._late = ""  # what is late when _due passes
+        self._timer: asyncio.TimerHandle | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -77,6 +81,9 @@ class MockProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -97,7 +104,7 @@ class MockProtocol(HttpToolsProtocol):
         self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[typeddict-unknown-key]
         self._head_bytes = self._unparsed = 0
         self._in_head = True
-        if self._deadline is None:
+        if self._due is None:
             self._arm(self.limits.header_timeout, "the request line and headers")
 
     def on_url(self, url: bytes) -> None:
@@ -110,7 +117,6 @@ class MockProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head, self._unparsed = False, 0
-        self._disarm()
         self._arm(self.limits.body_timeout, "the request body")
         super().on_headers_complete()
 
@@ -131,14 +137,25 @@ class MockProtocol(HttpToolsProtocol):
             raise _Refused  # the parser stops; send_400_response above stays quiet
 
     def _arm(self, seconds: float, what: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(
-            seconds, self._refuse, 408, f"{what} did not arrive within {seconds:g} s")
+        self._due = self.loop.time() + seconds
+        self._late = f"{what} did not arrive within {seconds:g} s"
+        if self._timer is not None and self._timer.when() > self._due:
+            self._timer.cancel()  # a sooner deadline than the one it waits for
+            self._timer = None
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._due, self._check_due)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
+
+    def _check_due(self) -> None:
+        self._timer = None
+        if self._due is None:
+            return
+        if self.loop.time() >= self._due:
+            self._refuse(408, self._late)
+        else:
+            self._timer = self.loop.call_at(self._due, self._check_due)
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer ``status`` with a JSON message (unless an answer is being written) and close."""
