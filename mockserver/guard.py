@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,8 +25,9 @@ TOKEN_HEADER = b"x-mock-admin-token"
 NO_TOKEN = "none"
 #: open to any caller: what a container's health check or a load balancer asks
 UNGUARDED = frozenset({"/__mock/health"})
-#: the inspector's page may carry the token in its address (``/__mock/ui?token=...``)
-TOKEN_IN_QUERY = "/__mock/ui"
+#: the inspector's static page and assets (no data in them): a browser fetches the assets
+#: without the token, which the page then sends on every admin API call it makes
+STATIC = "/__mock/ui"
 
 
 def is_loopback(host: str) -> bool:
@@ -67,8 +68,7 @@ class AdminGuard:
         self.allowed = frozenset(h.strip().lower().rstrip(".") for h in allowed_hosts if h)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if path.startswith(PREFIX) and path not in UNGUARDED and scope["type"] == "http":
+        if scope["type"] == "http" and _guarded(scope.get("path", ""), scope["method"]):
             refusal = self.refusal(scope)
             if refusal is not None:
                 await _answer(send, *refusal)
@@ -79,7 +79,7 @@ class AdminGuard:
         """(status, reason) if this control-plane request must be refused, else None."""
         headers = dict(scope["headers"])
         if self.token is not None:
-            given = headers.get(TOKEN_HEADER, b"") or self._query_token(scope)
+            given = headers.get(TOKEN_HEADER, b"")
             if hmac.compare_digest(given, self.token):
                 return None
             return 401, ("/__mock/ needs the admin token in the X-Mock-Admin-Token header "
@@ -103,12 +103,11 @@ class AdminGuard:
     def _known(self, host: str) -> bool:
         return is_loopback(host) or host.lower().rstrip(".") in self.allowed
 
-    @staticmethod
-    def _query_token(scope: Scope) -> bytes:
-        if not scope["path"].startswith(TOKEN_IN_QUERY) or scope["method"] != "GET":
-            return b""
-        query = scope.get("query_string", b"").decode("latin-1")
-        return dict(parse_qsl(query)).get("token", "").encode()
+
+def _guarded(path: str, method: str) -> bool:
+    if not path.startswith(PREFIX) or path in UNGUARDED:
+        return False
+    return not (method == "GET" and (path == STATIC or path.startswith(STATIC + "/")))
 
 
 def _over_the_network(scope: Scope) -> bool:

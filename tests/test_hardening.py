@@ -403,6 +403,9 @@ def test_an_allowed_host_and_an_admin_token():
         # the token is the guard: any Host, with it
         assert http.get("/__mock/clock", headers={**good, "Host": "mock"}).status_code == 200
         assert http.get("/__mock/health").status_code == 200  # health checks need no token
+        for static in ("/__mock/ui", "/__mock/ui/app.js"):  # nor the inspector's files
+            assert http.get(static).status_code == 200
+        assert http.get("/__mock/ui/app.js", headers={"Host": "x"}).status_code == 200
         assert call(http, "gateway").status_code == 200  # nor do vendor routes
         # the token itself never shows in the journal
         call(http, "dumpling", headers=good)
