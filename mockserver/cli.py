@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mockserver import __version__
-from mockserver.settings import TABLE, Settings, settings_epilog
+from mockserver.settings import TABLE, Settings
+from mockserver.settings_doc import add_setting_flags, settings_epilog
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,21 +25,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
         "also read from its MOCKSERVER_*\nvariable and the config file; a flag beats the "
         "variable, which beats the config\nfile, which beats the default.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=settings_epilog())
-    for row in TABLE:
-        if row.flag is None:
-            continue
-        where = f"env {row.env}" + (f", config {row.config}" if row.config else "")
-        help_text = f"{row.meaning} (default {row.default}; {where})"
-        dest = row.name
-        if row.kind == "switch" and row.default == "true":
-            serve.add_argument(row.flag, dest=dest, action=argparse.BooleanOptionalAction,
-                               default=None, help=help_text)
-        elif row.kind == "switch":
-            serve.add_argument(row.flag, dest=dest, action="store_true", default=None,
-                               help=help_text)
-        else:
-            serve.add_argument(row.flag, dest=dest, metavar=row.metavar, help=help_text,
-                               action="append" if row.kind == "repeat" else "store")
+    add_setting_flags(serve)
     serve.set_defaults(run=serve_command)
 
 

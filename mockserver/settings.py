@@ -3,7 +3,8 @@
 ``TABLE`` is the one list of settings: each row names its flag, its variable, its
 config key, its default and its meaning, and parses its own values. argparse, the
 environment, the config file, ``--help`` and the README's table are all made from it,
-so the names cannot drift apart. Adding a setting is a field of ``Settings`` and a row.
+so the names cannot drift apart (the flags and both renderings are in ``settings_doc``).
+Adding a setting is a field of ``Settings`` and a row.
 
 Precedence, highest first: a flag given on the command line, the environment
 variable, the config file, the default.
@@ -336,53 +337,3 @@ def unknown_variables(env: Mapping[str, str]) -> tuple[str, ...]:
             notes.append(f"ignoring unknown environment variable {name}{hint}")
     return tuple(notes)
 
-
-# The table as people read it: in ``mockserver serve --help`` and in the README.
-
-README_START = "<!-- settings table: generated from mockserver/settings.py TABLE by " \
-               "`python -m mockserver.settings README.md`; edit the table, not this -->"
-README_END = "<!-- end of settings table -->"
-
-
-def settings_epilog() -> str:
-    config_only = [row for row in TABLE if row.flag is None]
-    lines = ["config file only:"]
-    lines += [f"  {row.config:<16} {row.meaning}" for row in config_only]
-    lines.append(f"boolean variables take {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS[:-1])}")
-    return "\n".join(lines)
-
-
-def markdown_table() -> str:
-    def cell(value: str | None) -> str:
-        return f"`{value}`" if value else "-"
-
-    lines = ["| flag | environment variable | config key | default | meaning |",
-             "| --- | --- | --- | --- | --- |"]
-    for row in TABLE:
-        flag = row.flag
-        if flag and row.kind == "switch" and row.default == "true":
-            flag = f"--[no-]{flag[2:]}"
-        elif flag and row.kind != "switch":
-            flag = f"{flag} {row.metavar}"
-        cells = [cell(flag), cell(row.env), cell(row.config), row.default, row.meaning]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines)
-
-
-def readme_with_table(readme: str) -> str:
-    """``readme`` with the text between the markers replaced by the current table."""
-    head, found, rest = readme.partition(README_START)
-    _, found_end, tail = rest.partition(README_END)
-    if not found or not found_end:
-        raise ValueError("the README has no settings table markers")
-    return f"{head}{README_START}\n{markdown_table()}\n{README_END}{tail}"
-
-
-if __name__ == "__main__":
-    import sys
-
-    if len(sys.argv) == 2:
-        target = Path(sys.argv[1])
-        target.write_text(readme_with_table(target.read_text()))
-    else:
-        print(markdown_table())

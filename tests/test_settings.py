@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.cli import main
-from mockserver.settings import TABLE, SettingError, Settings, markdown_table, readme_with_table
+from mockserver.settings import TABLE, SettingError, Settings
+from mockserver.settings_doc import markdown_table, readme_with_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -16,7 +17,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_the_readme_settings_table_is_the_one_in_the_code():
     text = README.read_text()
     assert readme_with_table(text) == text, (
-        "README.md's settings table is out of date: run `python -m mockserver.settings README.md`")
+        "README.md's settings table is out of date: "
+        "run `python -m mockserver.settings_doc README.md`")
     assert markdown_table() in text
 
 
