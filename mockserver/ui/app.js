@@ -60,6 +60,7 @@ function renderJournal(entries) {
     return row + `<tr class="detail"><td colspan="9">
       <b>${escape(e.method)} ${escape(e.path)}${e.query ? "?" + escape(e.query) : ""}</b>
       <span class="muted">request id ${escape(e.request_id)}${e.scenario_source ? ", scenario from " + escape(e.scenario_source) : ""}, ${e.credits_charged} credit(s)</span>
+      ${e.reason ? `<div>refused: ${escape(e.reason)}</div>` : ""}
       ${e.notes.map((n) => `<div>contract note: ${escape(n)}</div>`).join("")}
       <div>request headers</div><pre>${escape(headers)}</pre>
       <div>request body</div><pre class="request-body">${escape(pretty(e.body)) || "(empty)"}</pre>
