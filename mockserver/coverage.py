@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import AdminError
 from mockserver.pipeline.faults import BODY_FAULTS, TRANSPORT_FAULTS
+from mockserver.pipeline.request_ids import Occurrence, request_id
 from mockserver.store import Store
 
 if TYPE_CHECKING:
@@ -174,25 +175,33 @@ class Coverage:
     # counting -----------------------------------------------------------------------
 
     def record(self, vendor: str, route: str, names: tuple[str, ...], notes: list[str],
-               request_id: str) -> None:
+               occurrence: Occurrence) -> None:
+        """Count an answer's outcomes and notes; the request id (``occurrence`` hashed) is
+        made only where an outcome is met for the first time. Runs on every request, so an
+        in-memory store's row is changed in place rather than copied."""
+        store, marks = self._store, self._marks
         for name in names:
             key = f"{vendor} {route} {name}"
-            row = self._store.get(TABLE, key)
-            met = row["met"] if row else 0
-            since = dict(row["since"]) if row else {}
-            for mark, snapshot in self._marks.items():
-                if snapshot["counts"].get(key, 0) == met:  # first time since that mark
-                    since.setdefault(mark, request_id)
-            self._store.put(TABLE, key, {"met": met + 1, "first": row["first"] if row
-                                         else request_id, "since": since})
+            row = store.get(TABLE, key)
+            if row is None:  # first met: since every mark too, which report reads as first
+                store.put(TABLE, key, {"met": 1, "first": request_id(occurrence), "since": {}})
+                continue
+            if not store.keeps_objects:
+                row = {**row, "since": dict(row["since"])}
+            for mark, snapshot in marks.items():
+                if mark not in row["since"] and snapshot["counts"].get(key, 0) == row["met"]:
+                    row["since"][mark] = request_id(occurrence)  # first met since that mark
+            row["met"] += 1
+            if not store.keeps_objects:
+                store.put(TABLE, key, row)
         for note in notes:
             key = f"{vendor} {route} {note[:300]}"
-            row = self._store.get(NOTES, key)
+            row = store.get(NOTES, key)
             if row is None and self._notes_kept >= MAX_NOTES:
                 continue
             self._notes_kept += row is None
-            self._store.put(NOTES, key, {"met": (row["met"] if row else 0) + 1,
-                                         "first": row["first"] if row else request_id})
+            store.put(NOTES, key, {"met": (row["met"] if row else 0) + 1,
+                                   "first": row["first"] if row else request_id(occurrence)})
 
     def mark(self, name: Any) -> dict[str, Any]:
         """Remember the counts now, so a later report can count from here."""

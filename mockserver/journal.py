@@ -14,6 +14,7 @@ from typing import Any
 
 from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
 from mockserver.pipeline.keys import mask
+from mockserver.pipeline.request_ids import Occurrence, request_id
 from mockserver.store import Store
 
 LOG = "journal"
@@ -42,7 +43,7 @@ class Record:
     credits_charged: int
     notes: list[str]
     seconds: float
-    request_id: str
+    request: Occurrence  # what the request id is made of, hashed only when shown
     outcomes: tuple[str, ...]  # what coverage counted this answer as (mockserver/coverage.py)
     response: bytes  # the start of the body sent (cut as a request body is)
     reason: str | None  # why the mock refused the request (strict, inactive, balance, limit)
@@ -58,7 +59,7 @@ class Record:
             "status": self.status, "scenario": self.scenario,
             "scenario_source": self.scenario_source, "credits_charged": self.credits_charged,
             "notes": self.notes, "duration_ms": round(self.seconds * 1000, 3),
-            "request_id": self.request_id, "outcomes": list(self.outcomes),
+            "request_id": request_id(self.request), "outcomes": list(self.outcomes),
             "response_body": _shown_body(self.response),
             "reason": self.reason,
         }

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import MockError
-from mockserver.pipeline.request_ids import uuid4_text
+from mockserver.pipeline.request_ids import Occurrence, digest, uuid4_text
 from mockserver.world import Account, Video
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class Call:
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "params", "handle", "video_id", "override", "quota", "cost",
                  "charged", "balance", "notes", "now", "error_kind", "reason", "subject", "page",
-                 "_request_digest", "_request_id")
+                 "_occurrence", "_request_digest", "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -51,15 +51,23 @@ class Call:
         self.reason: str | None = None  # why the mock refused it, for the journal
         self.subject: Account | None = None  # the account the answer was about
         self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
+        self._occurrence: Occurrence | None = None
         self._request_digest: bytes | None = None
         self._request_id: str | None = None
+
+    @property
+    def occurrence(self) -> Occurrence:
+        """Which occurrence of this request this is: what its id is made of (see request_ids)."""
+        if self._occurrence is None:
+            self._occurrence = self.mock.request_digests.occurrence(
+                self.scope["method"], self.scope["path"], self.query_string, self.body)
+        return self._occurrence
 
     @property
     def request_digest(self) -> bytes:
         """32 bytes unique to this request, the same on every run (see request_ids)."""
         if self._request_digest is None:
-            self._request_digest = self.mock.request_digests.next(
-                self.scope["method"], self.scope["path"], self.query_string, self.body)
+            self._request_digest = digest(self.occurrence)
         return self._request_digest
 
     @property

@@ -3,7 +3,8 @@
 A request's id depends on the seed, the request (method, path, query, body) and how
 many times that same request was made before, so a test suite replays the same ids in
 any order. Both hashes are cheap: the request's own is made once per distinct request
-and kept; each call then hashes only that digest and a counter.
+and kept; each call then counts, and hashes that digest and its count only when its id
+is shown (a vendor's header or body, the journal, coverage's first request).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from mockserver.limits import REQUEST_IDS_BYTES, BoundedCache
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+Occurrence = tuple[bytes, int]  # (the request's digest, times it was made before)
 
 
 class RequestDigests:
@@ -23,8 +25,9 @@ class RequestDigests:
         # the bytes its requests hold too, so large distinct bodies cannot pile up
         self._seen = BoundedCache(remembered, max_bytes=REQUEST_IDS_BYTES)
 
-    def next(self, method: str, path: str, query: str, body: bytes) -> bytes:
-        """32 bytes for this request's next occurrence."""
+    def occurrence(self, method: str, path: str, query: str, body: bytes) -> Occurrence:
+        """This request's own digest and how many times it was made before: what its id is
+        made of, counted on every request; ``digest`` hashes it only when an id is shown."""
         request = (method, path, query, body)
         known = self._seen.recall(request)
         if known is None:
@@ -34,10 +37,20 @@ class RequestDigests:
             self._seen.remember(request, known, len(path) + len(query) + len(body) + 256)
         count = known[0]
         known[0] = count + 1
-        return hashlib.blake2b(known[1] + count.to_bytes(8, "little"), digest_size=32).digest()
+        return known[1], count
 
     def clear(self) -> None:
         self._seen.clear()
+
+
+def digest(occurrence: Occurrence) -> bytes:
+    """32 bytes unique to one occurrence of a request."""
+    request, count = occurrence
+    return hashlib.blake2b(request + count.to_bytes(8, "little"), digest_size=32).digest()
+
+
+def request_id(occurrence: Occurrence) -> str:
+    return uuid4_text(digest(occurrence))
 
 
 def uuid4_text(digest: bytes) -> str:

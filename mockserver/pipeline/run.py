@@ -152,13 +152,13 @@ class Endpoint:
         """One event, read twice: the journal keeps the request, coverage counts its outcomes."""
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
-        request_id = call.request_id
-        mock.coverage.record(route.vendor, route.name, outcomes, call.notes, request_id)
+        occurrence = call.occurrence
+        mock.coverage.record(route.vendor, route.name, outcomes, call.notes, occurrence)
         mock.journal.record(
             call.now, route.vendor, route.name, scope["method"], scope["path"],
             call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key, status,
             effect.name if effect else None, effect.source if effect else None, call.charged,
-            call.notes, time.perf_counter() - started, request_id, outcomes,
+            call.notes, time.perf_counter() - started, occurrence, outcomes,
             payload[:JOURNAL_BODY_BYTES + 1], call.reason)
 
 
