@@ -1,6 +1,7 @@
 """The inspector at /__mock/ui, driven in a real headless Chromium (Debian's chromium and
-chromedriver, no driver download): it shows a request made by the test, arms a scenario
-that the next request meets, moves the clock, and sends the admin token it was opened with.
+chromedriver, no driver download), on a mock guarded by an admin token: opened with the
+token in its address, it shows a request made by the test, arms a scenario that the next
+request meets, moves the clock, and sends the token on every admin call.
 The same run takes the screenshot the README shows: into docs/inspector.png when that file
 is missing or MOCKSERVER_UPDATE_SCREENSHOT=1 (so an ordinary run leaves the checkout
 clean), else into the test's temporary folder."""
@@ -62,7 +63,8 @@ class AdminCalls:
 
 @pytest.fixture
 def served() -> Iterator[tuple[ServerThread, AdminCalls]]:
-    app = create_app(Settings.load({}, env={}))  # a running clock, which the page freezes
+    # a running clock, which the page freezes; a control plane guarded by an admin token
+    app = create_app(Settings.load({"admin_token": TOKEN}, env={}))
     spy = AdminCalls(app)
     server = ServerThread(spy)  # type: ignore[arg-type]
     with server:
@@ -111,7 +113,9 @@ def test_the_inspector_shows_arms_and_moves_the_mock(served, browser, tmp_path):
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#arm-scenario option"),
              "the scenario catalogue never loaded")
 
-    with httpx.Client(base_url=server.url, timeout=10) as http:
+    assert httpx.get(f"{server.url}/__mock/ui", timeout=10).status_code == 401  # no token
+    with httpx.Client(base_url=server.url, timeout=10,
+                      headers={"X-Mock-Admin-Token": TOKEN}) as http:
         # a request made by the test appears in the journal, with its bodies on a click
         assert call(http, "dumpling").status_code == 200
         request_id = journal(http)[0]["request_id"]
