@@ -113,7 +113,8 @@ def test_the_inspector_shows_arms_and_moves_the_mock(served, browser, tmp_path):
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#arm-scenario option"),
              "the scenario catalogue never loaded")
 
-    assert httpx.get(f"{server.url}/__mock/ui", timeout=10).status_code == 401  # no token
+    # the page's files need no token; the admin API it reads does
+    assert httpx.get(f"{server.url}/__mock/requests", timeout=10).status_code == 401
     with httpx.Client(base_url=server.url, timeout=10,
                       headers={"X-Mock-Admin-Token": TOKEN}) as http:
         # a request made by the test appears in the journal, with its bodies on a click
