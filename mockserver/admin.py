@@ -216,7 +216,10 @@ async def openapi(request: Request) -> dict[str, Any]:
     name = request.path_params["vendor"]
     if name not in mock.vendors:
         raise AdminError(f"no vendor {name!r}; one of {sorted(mock.vendors)}", 404)
-    return build_openapi(mock.vendors[name], mock.schemas)
+    # the document names the server it was fetched from, so a tool pointed at it (schemathesis)
+    # calls this mock, on whatever host and port it runs
+    server = str(request.base_url).rstrip("/")
+    return build_openapi(mock.vendors[name], mock.schemas, server)
 
 
 def routes() -> list[Route]:

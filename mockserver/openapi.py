@@ -70,8 +70,10 @@ RESPONSE_HEADERS: Mapping[str, Mapping[str, ResponseHeader]] = {
 }
 
 
-def build_openapi(vendor: Vendor, schemas: Schemas) -> dict[str, Any]:
-    """The vendor's OpenAPI 3.1 document: every route, parameter, header and response."""
+def build_openapi(vendor: Vendor, schemas: Schemas, server_url: str = SERVER_URL
+                  ) -> dict[str, Any]:
+    """The vendor's OpenAPI 3.1 document: every route, parameter, header and response, for
+    the mock at ``server_url`` (by default where ``mockserver serve`` listens)."""
     components = _Components(schemas)
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     schemes: dict[str, Any] = {}
@@ -85,7 +87,9 @@ def build_openapi(vendor: Vendor, schemas: Schemas) -> dict[str, Any]:
                  "description": f"The {vendor.title} routes as the mock serves them, generated "
                                 "from the mock's JSON Schemas (schemas/"
                                 f"{vendor.name}/)."},
-        "servers": [{"url": SERVER_URL, "description": "mockserver serve (default port)"}],
+        "servers": [{"url": server_url,
+                     "description": "this mock" if server_url != SERVER_URL
+                     else "mockserver serve (default host and port)"}],
         "paths": dict(paths),
         "components": {"schemas": components.schemas, "securitySchemes": schemes},
     }

@@ -223,7 +223,7 @@ NATURAL = [
      "'handle' parameter is required and must be a non-empty string."),
     (VIDEOS, {"handle": "has space"}, 400, "The video service could not process the handle."),
     (VIDEOS, {"handle": "tiny_account", "maxCursor": "yesterday"}, 400,
-     "The video service reported an issue."),
+     "'maxCursor' parameter must be a string of digits."),
     (VIDEOS, {"handle": "ghost_account_404"}, 404,
      "TikTok profile not found for handle: ghost_account_404"),
     (VIDEO, {}, 400, "'url' parameter is required and must be a non-empty string."),

@@ -104,7 +104,7 @@ class Endpoint:
         document, violations = mock.enforcer.request(
             route.request_schema, memo, vendor.request_document, call)
         if violations:
-            raise vendor.reject(call, violations)
+            raise vendor.reject(call, document, violations)
         vendor.parse(call, document)
         effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
         if effect is not None and effect.latency_ms:

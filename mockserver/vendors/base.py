@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -105,8 +105,9 @@ class Vendor(ABC):
         """Fill ``call.params`` / ``handle`` / ``video_id`` from a schema-valid request."""
 
     @abstractmethod
-    def reject(self, call: Call, violations: list[Violation]) -> MockError:
-        """The vendor's answer to a request its schema rejects."""
+    def reject(self, call: Call, document: Mapping[str, Any], violations: Sequence[Violation]
+               ) -> MockError:
+        """The vendor's answer to a request (``document``) its schema rejects."""
 
     @abstractmethod
     def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -144,6 +145,12 @@ def json_object(raw: bytes) -> Any:
         return orjson.loads(raw)
     except ValueError:
         raise MockError("bad_json") from None
+
+
+def json_text(value: Any, limit: int = 40) -> str:
+    """A request value as JSON, cut short for a contract note."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def undocumented_fields(given: Any, documented: Mapping[str, Any], what: str = "body field"

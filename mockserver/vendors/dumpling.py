@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.clock import iso
@@ -27,6 +27,9 @@ ERROR_SCENARIOS = {name: name for name in (
     "upstream_invalid_data", "upstream_fetch_error", "upstream_rate_limited")}
 # An undefined path or method under /api/ (inferred: the pages show none)
 OFF_ROUTE = {"no_route": (404, "Not Found"), "method_not_allowed": (405, "Method Not Allowed")}
+# Optional body fields: what each must be, in the words of the page's own 400 message
+OPTIONAL_FIELDS = {"maxCursor": "a string of digits", "trim": "a boolean",
+                   "requestSource": "a string"}
 # What each route fetches, in the words its messages use.
 _SERVICE = {"profile": "profile", "videos": "video", "video": "video"}
 _SUBJECT = {"profile": "TikTok profile", "videos": "TikTok profile videos",
@@ -64,6 +67,7 @@ def _message(route: str, kind: str, call: Any, detail: str) -> tuple[int, str]:
         "upstream_unavailable": (502, f"The {service} service is currently unavailable."),
         "upstream_fetch_error": (502, f"Error fetching {service} data from the upstream service."),
         "rate_limited": (429, "Rate limit exceeded. Please try again later."),
+        "bad_field": (400, f"'{detail}' parameter must be {OPTIONAL_FIELDS.get(detail, '')}."),
         "mock_usage": (400, detail),
         "body_too_large": (413, "Request body too large."),  # inferred
     }
@@ -101,36 +105,50 @@ class Dumpling(Vendor):
         document["body"] = common.json_object(call.body)
         return document
 
-    def reject(self, call: Call, violations: list[Violation]) -> MockError:
-        param = "url" if call.route.name == "video" else "handle"
-        if any(v.path in ("$.body", f"$.body.{param}") for v in violations):
-            return MockError("missing_param")
+    def reject(self, call: Call, document: Mapping[str, Any], violations: Sequence[Violation]
+               ) -> MockError:
+        """The required field first (missing or not a non-empty string, else outside its
+        pattern), then an optional field of the wrong type or form, named."""
         if any(v.path.startswith("$.headers.authorization") for v in violations):
             return MockError("unauthorized")
+        param = "url" if call.route.name == "video" else "handle"
+        body = document.get("body")
+        value = body.get(param) if isinstance(body, dict) else None
+        if any(v.path in ("$.body", f"$.body.{param}") for v in violations):
+            if not isinstance(value, str) or not value:
+                return MockError("missing_param")
+            if param == "handle":
+                call.handle = value
+            return MockError("invalid_url" if param == "url" else "service_rejected_input")
+        for violation in violations:
+            field = violation.path.removeprefix("$.body.")
+            if field in OPTIONAL_FIELDS:
+                call.notes.append(f"body field {field!r} must be {OPTIONAL_FIELDS[field]}, "
+                                  f"not {common.json_text(body[field])}: answered 400")
+                return MockError("bad_field", field)
         return MockError("service_rejected_input", violations[0].message)
 
     def parse(self, call: Call, document: Mapping[str, Any]) -> None:
-        body = document["body"]
-        call.params = dict(body)
+        body = dict(document["body"])
+        for field in [name for name, value in body.items() if value is None]:
+            del body[field]  # the required field is never null here: the schema refused it
+            call.notes.append(f"body field {field!r} is null: treated as absent")
+        call.params = body
         schema = call.mock.enforcer.schemas.documents[call.route.request_schema]
         call.notes += common.undocumented_fields(
             body, schema["properties"]["body"].get("properties", {}))
         if call.route.name == "video":
             self._parse_url(call, body["url"])
             return
-        handle = body["handle"].strip().lower()
-        if handle.startswith("@") or not call.mock.world.well_formed(handle):
-            call.handle = handle
+        # the schema's pattern admits only well-formed handles (and one final newline)
+        call.handle = body["handle"].strip().lower()
+        if not call.mock.world.well_formed(call.handle):
             raise MockError("service_rejected_input")
-        call.handle = handle
         if call.route.name == "videos":
-            cursor = str(body.get("maxCursor", "") or "0").strip()
-            # ASCII digits only: str.isdigit() also passes "²" and "٣", which int() refuses
-            # or reads as another number
-            if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19:
-                raise MockError("service_reported_issue", "bad maxCursor")
-            call.params["max_cursor"] = int(cursor)
-            call.params["trim"] = bool(body.get("trim", False))
+            # the schema admits ASCII digits only ([0-9], not str.isdigit(), which also
+            # passes "²" and "٣"), so int() reads exactly what the client sent
+            call.params["max_cursor"] = int(body.get("maxCursor", "").strip() or "0")
+            call.params["trim"] = body.get("trim", False)
 
     def _parse_url(self, call: Call, url: str) -> None:
         link = parse_video_url(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mockserver.clock import iso
@@ -77,7 +77,8 @@ class Gateway(Vendor):
             raise MockError("unauthorized")
         return key
 
-    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+    def reject(self, call: Call, document: Mapping[str, Any], violations: Sequence[Violation]
+               ) -> MockError:
         paths = {v.path for v in violations}
         if any(p.startswith("$.headers") for p in paths):
             return MockError("unauthorized")

@@ -1,15 +1,11 @@
 """Social Fetch: GET routes with ``x-api-key: sfk_...``, a ``data``/``meta`` envelope,
-``{"error": {code, message, requestId}}`` errors and opaque, tamper-evident cursors."""
+``{"error": {code, message, requestId}}`` errors and cursors that name a position in the
+listing (digits), so that every cursor of the documented form means a page."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-import orjson
 
 from mockserver.clock import iso
 from mockserver.contract import Violation
@@ -44,7 +40,7 @@ _REJECTIONS = {
     "$.path.handle": "Invalid handle: expected 1 to 64 characters.",
     "$.query.sortBy": "Invalid sortBy: expected one of latest, popular.",
     "$.query.trim": "Invalid trim: expected true or false.",
-    "$.query.cursor": "Invalid cursor.",
+    "$.query.cursor": "Invalid cursor: expected the data.page.nextCursor of a previous response.",
     "$.query.userId": "Invalid userId: must not be empty.",
     "$.query.region": "Invalid region: must not be empty.",
 }
@@ -85,7 +81,8 @@ class SocialFetch(Vendor):
             document["query"] = query
         return document
 
-    def reject(self, call: Call, violations: list[Violation]) -> MockError:
+    def reject(self, call: Call, document: Mapping[str, Any], violations: Sequence[Violation]
+               ) -> MockError:
         for violation in violations:
             if violation.path.startswith("$.headers"):
                 return MockError("unauthorized")
@@ -106,14 +103,15 @@ class SocialFetch(Vendor):
         if call.route.name != "videos":
             return
         sort = query.get("sortBy", DEFAULT_SORT)
+        # the schema admits only digits (and one final newline, which int() ignores)
         call.params.update(sortBy=sort, trim=query.get("trim", False),
-                           offset=0 if "cursor" not in query else decode_cursor(
-                               call.mock.settings.seed, call.handle, sort, query["cursor"]))
+                           offset=int(query.get("cursor", "0")))
         user_id = query.get("userId")
         if user_id is not None and world.well_formed(call.handle):
             account = world.account(call.handle)
             if account.exists and user_id != account.user_id:
-                raise MockError("bad_request", "userId does not match handle.")
+                call.notes.append(f"query parameter 'userId' {common.json_text(user_id)} is not "
+                                  f"the id of {call.handle}: ignored, the handle decides")
 
     # answers -------------------------------------------------------------------
 
@@ -168,7 +166,6 @@ class SocialFetch(Vendor):
         end = min(offset + PAGE_SIZE, count)
         call.page = (offset, end, count)
         order = world.by_popularity if sort == "popular" else world.by_latest_pinned_first
-        seed = call.mock.settings.seed
 
         def build() -> dict[str, Any]:
             videos = [] if account is None else [
@@ -176,45 +173,11 @@ class SocialFetch(Vendor):
                 for p in range(offset, end)]
             return {"data": {
                 "videos": videos,
-                "page": {"nextCursor": encode_cursor(seed, call.handle or "", sort, end)
-                         if end < count else None,
+                "page": {"nextCursor": str(end) if end < count else None,
                          "hasMore": end < count},
             }}
         memo = (account.handle if account else None, sort, offset, trim)
         return call.respond(memo, build, tail=self._meta(call))
-
-
-# cursors: base64url(JSON {h, s, o}) "." base64url(HMAC-SHA256, 12 bytes), keyed by the seed
-
-
-def _sign(seed: int, payload: str) -> str:
-    key = hashlib.sha256(f"socialfetch-cursor\x1f{seed}".encode()).digest()
-    mac = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:12]
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def encode_cursor(seed: int, handle: str, sort: str, offset: int) -> str:
-    raw = orjson.dumps({"h": handle, "s": sort, "o": offset})
-    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return f"{payload}.{_sign(seed, payload)}"
-
-
-def decode_cursor(seed: int, handle: str, sort: str, cursor: str) -> int:
-    """The offset a cursor we issued for this handle and sort carries; else bad_request."""
-    payload, _, mac = cursor.partition(".")
-    if not hmac.compare_digest(mac.encode(), _sign(seed, payload).encode()):
-        raise MockError("bad_request", "Invalid cursor.")
-    try:
-        state = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        issued_handle, issued_sort, offset = state["h"], state["s"], state["o"]
-    except (ValueError, TypeError, KeyError):
-        raise MockError("bad_request", "Invalid cursor.") from None
-    if issued_handle != handle or issued_sort != sort:
-        raise MockError("bad_request",
-                        "Invalid cursor: it was issued for another handle or sortBy.")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise MockError("bad_request", "Invalid cursor.")
-    return offset
 
 
 def render_profile(account: Account | None, anchor: int) -> dict[str, Any]:
