@@ -131,7 +131,8 @@ def test_a_cursor_of_non_ascii_digits_is_the_vendors_400(http, cursor):
     response = http.post(VIDEOS, json={"handle": "stoolpresidente", "maxCursor": cursor},
                          headers={"Authorization": "Bearer sk_test_key"})
     assert response.status_code == 400
-    assert response.json() == {"error": "The video service reported an issue."}
+    # the field is named, as for any maxCursor that is not a string of digits (issue 11)
+    assert response.json() == {"error": "'maxCursor' parameter must be a string of digits."}
     assert journal(http, limit=1)[0]["status"] == 400  # journaled like any answer
     assert http.get("/__mock/keys/sk_test_key").json()["balance"] == 1000  # free
 
