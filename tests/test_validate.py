@@ -58,7 +58,8 @@ def test_a_mutated_copy_is_rejected_at_the_path_of_the_change(route, change, pat
 def test_request_documents_and_bare_bodies():
     document = {"headers": {"authorization": "Token abc"}, "body": {"handle": ""}}
     paths = [v.path for v in validate_payload("dumpling", "profile", document, request=True)]
-    assert paths == ["$.body.handle", "$.headers.authorization"]
+    # an empty handle is both too short and outside the handle pattern
+    assert list(dict.fromkeys(paths)) == ["$.body.handle", "$.headers.authorization"]
     assert [v.path for v in validate_payload("dumpling", "video", {}, request=True)] == ["$"]
     gateway = {"path": {"userHandle": "someone", "videoId": "12ab"},
                "headers": {"x-api-key": "k" * 24}}
