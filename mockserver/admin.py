@@ -20,6 +20,7 @@ from mockserver.openapi import build_openapi
 from mockserver.pipeline import faults
 from mockserver.pipeline.keys import mask
 from mockserver.pipeline.scenarios import WORLD_DESCRIPTIONS
+from mockserver.store import StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -32,6 +33,9 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             result = await handler(request)
         except AdminError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
+        except StoreUnavailable as lost:
+            return JSONResponse({"error": lost.message}, status_code=503,
+                                headers={"retry-after": "1"})
         return result if isinstance(result, Response) else JSONResponse(result)
     return endpoint
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -10,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from mockserver import admin
-from mockserver.clock import Clock
+from mockserver.clock import Clock, SharedClock
 from mockserver.contract import Enforcer, Schemas
 from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
@@ -34,6 +35,8 @@ from mockserver.vendors.socialfetch import SocialFetch
 from mockserver.world import World
 from mockserver.world.fixtures import load_fixtures
 
+CONFIG_TABLE = "config"  # what the config file put in the store, so it happens once
+
 
 def all_vendors() -> list[Vendor]:
     return [Dumpling(), SocialFetch(), Gateway()]
@@ -47,19 +50,19 @@ class Mock:
         self.started = time.time()
         # what /__mock/* requires, and whether it was made now (the CLI then prints it)
         self.admin_token, self.admin_token_made = admin_token(settings.admin_token, settings.host)
-        self.clock = Clock(settings.now)
         self.vendors = {vendor.name: vendor for vendor in all_vendors()}
         scenarios = {name: frozenset(self.scenario_names(vendor))
                      for name, vendor in self.vendors.items()}
         self.fixtures = load_fixtures(
             settings.fixture_paths,
             check=lambda path, document: check_document(path, document, scenarios))
-        self.world = World(settings.seed, self.clock.now(), self.fixtures)
+        self.store = open_store(settings.store)
+        self.clock = self._clock()
+        self.world = World(settings.seed, self.clock.anchor, self.fixtures)
         # accounts whose fixture scripts a scenario (generated accounts never do)
         self._scripted_handles = frozenset(
             handle for handle, values in self.fixtures.accounts.items()
             if values.get("scenario") or values.get("video_scenarios"))
-        self.store = open_store(settings.store)
         self.schemas = schemas or Schemas()
         self.enforcer = Enforcer(self.schemas, settings.validate_responses)
         unlimited = tuple(vendor.key_prefix for vendor in self.vendors.values()
@@ -74,7 +77,7 @@ class Mock:
             self.keys.configure(settings.keys)
         except AdminError as error:
             raise ValueError(f"config: {error}") from None
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(self.store)
         self.scenarios = Scenarios(self.store, settings.seed, {
             (vendor.name, route.name): self.scenario_names(vendor)
             for vendor in self.vendors.values() for route in vendor.routes})
@@ -84,13 +87,26 @@ class Mock:
         self.stop_signal = StopSignal()
         self._arm_configured()
 
+    def _clock(self) -> Clock:
+        """A store other processes may share holds the clock, so all of them keep one."""
+        if self.store.shared:
+            return SharedClock(self.store, self.settings.now)
+        return Clock(self.settings.now)
+
     @staticmethod
     def scenario_names(vendor: Vendor) -> tuple[str, ...]:
         return (*vendor.error_scenarios, *WORLD_SCENARIOS, *TRANSPORT_FAULTS)
 
     def _arm_configured(self) -> None:
         """Arm the config file's ``[[scenarios]]``, each under an id of its own (its ``name``,
-        or its place in the file), so a file store restarted N times holds one copy."""
+        or its place in the file), once per store, not once per process sharing it: the
+        first process to claim the store's marker arms them (a reset clears it), so a file
+        store restarted N times, or N replicas started one after another, hold one copy."""
+        if not self.settings.scenarios:
+            return
+        claim = {"by": uuid.uuid4().hex}
+        if self.store.put_new(CONFIG_TABLE, "scenarios_armed", claim) != claim:
+            return
         for number, entry in enumerate(self.settings.scenarios, 1):
             entry = dict(entry)
             name = entry.pop("name", number)
@@ -106,7 +122,7 @@ class Mock:
         header = header.strip()
         if header:
             return self.scenarios.from_header(vendor, route, header, 0)
-        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key)
+        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key, call.key_id)
         if armed is not None and (armed.name is not None or armed.status is not None):
             return armed
         scripted = call.handle in self._scripted_handles
@@ -128,15 +144,15 @@ class Mock:
         return armed
 
     def reset(self) -> None:
-        """Back to the state at start: balances, journal, armed scenarios, stored records."""
+        """Back to the state at start: balances, rate windows, journal, armed scenarios,
+        stored records, the clock. A shared store's reset reaches every process sharing it."""
         self.store.clear()
         self.coverage.reset()
-        self.limiter.clear()
         self.enforcer.clear()
         self.scenarios.reset()
         self.keys.reset()
         self.request_digests.clear()
-        self.clock = Clock(self.settings.now)
+        self.clock = self._clock()
         self._arm_configured()
 
     def close(self) -> None:

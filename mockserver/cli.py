@@ -100,8 +100,14 @@ def serve_command(args: argparse.Namespace) -> int:
         return _usage_error(exc)
     for warning in settings.warnings:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    if settings.workers > 1 and settings.store in ("", "memory"):
+        return _usage_error(
+            f"--workers {settings.workers} needs a store its processes can share: "
+            "--store FILE (an SQLite file, processes on one machine) or --store "
+            "redis://HOST:PORT/DB (Redis, processes and replicas anywhere); the memory store "
+            "lives inside one process")
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # in every case: a bad config or store stops here
     except (ValueError, OSError) as exc:
         return _usage_error(exc)
     except sqlite3.Error as exc:  # a folder, a missing parent or not an SQLite file
@@ -122,6 +128,16 @@ def serve_command(args: argparse.Namespace) -> int:
         print(banner(replace(settings, port=port), app.state.mock.vendors), flush=True)
         print(admin_note(app.state.mock), flush=True)
 
+    if settings.workers > 1:
+        from mockserver.workers import run_workers
+
+        mock = app.state.mock
+        # one token for every worker: a token made now is handed to them, not made N times
+        flags["admin_token"] = mock.admin_token
+        mock.close()  # each worker opens the store itself
+        announce(sock.getsockname()[1])
+        run_workers(flags, sock, settings.workers)
+        return 0
     MockUvicorn(config, app.state.mock, close_store=True, announce=announce).run(sockets=[sock])
     return 0
 

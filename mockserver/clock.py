@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.store import Store
 
 #: The instants the mock's clock may show: from TikTok's launch to the end of 2099. Video
 #: ids keep their create time in 32 bits and every date must print, so far outside this the
@@ -49,6 +53,7 @@ class Clock:
     def __init__(self, frozen_at: float | None = None) -> None:
         self._frozen_at = frozen_at
         self._offset = 0.0
+        self.anchor = self.now()  # the instant the mock started (links minted then expire)
 
     @property
     def frozen(self) -> bool:
@@ -83,3 +88,67 @@ class Clock:
     def describe(self) -> dict[str, object]:
         now = self.now()
         return {"now": iso(now), "unix": now, "frozen": self.frozen}
+
+
+class SharedClock(Clock):
+    """One clock for every process sharing a store: its frozen instant or offset lives in
+    the store and is read on every request (one small read), so a change made through any
+    process is seen by all of them from their next request.
+
+    A process starting on a store whose clock was started with the same ``--now`` joins it
+    (a replica restarting keeps the moved clock); a different ``--now`` starts it afresh,
+    as the user asked. After a reset, the first process to look starts it again."""
+
+    def __init__(self, store: Store, frozen_at: float | None = None) -> None:
+        self._store = store
+        self._origin = frozen_at
+        state = store.clock_state()
+        if state is None or state["origin"] != frozen_at:
+            state = self._start()
+        self.anchor = state["anchor"]
+
+    def _start(self) -> dict[str, Any]:
+        state = {"frozen_at": self._origin, "offset": 0.0, "origin": self._origin,
+                 "anchor": time.time() if self._origin is None else self._origin}
+        self._store.set_clock(state)
+        return state
+
+    def _state(self) -> dict[str, Any]:
+        return self._store.clock_state() or self._start()
+
+    @property
+    def frozen(self) -> bool:
+        return self._state()["frozen_at"] is not None
+
+    def now(self) -> float:
+        state = self._state()
+        if state["frozen_at"] is not None:
+            return state["frozen_at"]
+        return time.time() + state["offset"]
+
+    def freeze(self, at: float | None = None) -> None:
+        state = self._state()
+        self._store.set_clock({**state, "frozen_at": self.now() if at is None else at})
+
+    def unfreeze(self) -> None:
+        state = self._state()
+        if state["frozen_at"] is not None:
+            state = {**state, "offset": state["frozen_at"] - time.time(), "frozen_at": None}
+            self._store.set_clock(state)
+
+    def set(self, at: float) -> None:
+        state = self._state()
+        if state["frozen_at"] is not None:
+            self._store.set_clock({**state, "frozen_at": at})
+        else:
+            self._store.set_clock({**state, "offset": at - time.time()})
+
+    def advance(self, seconds: float) -> None:
+        self._state()
+        self._store.advance_clock(seconds)
+
+    def describe(self) -> dict[str, object]:
+        state = self._state()
+        now = state["frozen_at"] if state["frozen_at"] is not None \
+            else time.time() + state["offset"]
+        return {"now": iso(now), "unix": now, "frozen": state["frozen_at"] is not None}

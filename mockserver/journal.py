@@ -107,7 +107,7 @@ class Journal:
         if "key" in wanted and "…" not in wanted["key"]:
             wanted["key"] = mask(wanted["key"])
         found = []
-        for kept in self._store.recent(LOG):
+        for kept in self._store.recent(LOG, self.size):
             entry = Record(*kept).entry() if isinstance(kept, tuple) else kept
             if all(str(entry.get(k)) == v for k, v in wanted.items()):
                 found.append(entry)

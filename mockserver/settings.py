@@ -40,7 +40,8 @@ class Settings:
     credits: int = DEFAULT_CREDITS  # starting balance of a key never seen before
     rate_limit: int = DEFAULT_RATE_LIMIT  # requests per key per minute; 0 turns it off
     strict: bool = False  # accept only keys from the config or fixtures
-    store: str = "memory"  # "memory" or the path of an SQLite file
+    store: str = "memory"  # "memory", the path of an SQLite file, or redis://HOST:PORT/DB
+    workers: int = 1  # processes serving the port (they share the ledger through the store)
     validate_responses: bool = True
     journal_size: int = 1000
     hang_seconds: float = 300.0  # how long `hang` holds a request when the client never gives up
@@ -253,8 +254,14 @@ TABLE: tuple[Setting, ...] = (
             INTEGER, metavar="N"),
     Setting("strict", "accept only keys from the config's [[keys]] or the fixtures", switch,
             "true or false", kind="switch"),
-    Setting("store", "`memory`, or an SQLite file that keeps state across restarts", text,
-            "memory or the path of a file", metavar="memory|FILE"),
+    Setting("store", "where the ledger lives: `memory` (one process), an SQLite file (kept "
+            "across restarts; processes on one machine may share it) or `redis://HOST:PORT/DB` "
+            "(one ledger for processes and replicas)", text,
+            "memory, the path of a file, or redis://HOST:PORT/DB",
+            metavar="memory|FILE|redis://HOST:PORT/DB"),
+    Setting("workers", "processes serving the port, sharing the ledger through `--store` "
+            "(an SQLite file or Redis; the memory store is refused)", whole(1),
+            "a whole number >= 1", metavar="N"),
     Setting("fixture_paths", "extra fixture file or folder (repeatable; the variable takes "
             "a list split by the OS path separator, `:` or `;`; config paths are relative to "
             "the config file)",

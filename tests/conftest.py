@@ -53,3 +53,13 @@ def dumpling(client, route: str, body, key: str | None = DUMPLING_KEY, **headers
 def assert_valid(app, schema: str, document) -> None:
     violations = app.state.mock.schemas.violations(schema, document)
     assert violations == [], violations
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One real redis-server for the session; tests that use it flush it first."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()

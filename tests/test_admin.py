@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.cli import main
+from mockserver.errors import MockError
 from mockserver.pipeline.keys import KeyRing, mask
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
@@ -133,13 +134,16 @@ def test_the_balance_never_goes_below_zero(http):
     assert charged == [0, 0, 1, 0]
 
 
-def test_a_charge_takes_at_most_the_balance():
+def test_a_charge_takes_all_it_costs_or_nothing():
     keys = KeyRing(MemoryStore(), default_balance=1, default_rate_limit=0, strict=False,
                    configured={})
-    # even when nothing checked the balance first
-    assert keys.charge("sk_any_key", 2, keys.state("sk_any_key")) == 1
+    # even when nothing checked the balance first (another process may have spent it)
+    with pytest.raises(MockError) as refused:
+        keys.charge("sk_any_key", 2)
+    assert refused.value.kind == "insufficient_credits"
+    assert keys.state("sk_any_key")["balance"] == 1
+    assert keys.charge("sk_any_key", 1) == 0  # the balance left
     assert keys.state("sk_any_key")["balance"] == 0
-    assert keys.charge("sk_any_key", 1, keys.state("sk_any_key")) == 0
 
 
 def test_credits_are_the_documented_cost_and_failures_cost_nothing(http):

@@ -20,9 +20,9 @@ class Call:
     """What the pipeline knows of a request so far; renderers read it, steps fill it."""
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
-                 "body", "key", "params", "handle", "video_id", "override", "quota", "cost",
-                 "charged", "balance", "notes", "now", "error_kind", "reason", "subject", "page",
-                 "_occurrence", "_request_digest", "_request_id")
+                 "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
+                 "quota", "cost", "charged", "balance", "notes", "now", "error_kind", "reason",
+                 "subject", "page", "_occurrence", "_request_digest", "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -36,6 +36,8 @@ class Call:
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
         self.body: bytes = b""
         self.key: str | None = None
+        self.key_id: str | None = None  # what the store knows the key by (store.key_id)
+        self.key_state: dict[str, Any] | None = None  # as read when the request began
         self.params: dict[str, Any] = {}
         self.handle: str | None = None
         self.video_id: str | None = None

@@ -1,7 +1,9 @@
 """API keys: balance, status and rate limit per key, kept in the store.
 
 Out of the box any key of the vendor's form is welcome and starts with the
-default balance; strict mode accepts only keys from the config or fixtures.
+default balance; strict mode accepts only keys from the config or fixtures (or set
+through the admin API). The store keeps each key's record under its digest
+(``store.key_id``), never the key itself.
 Keys of a vendor that documents no request rate (Social Fetch's ``sfk_``) have no
 per-minute limit at all: their ``rate_limit`` is 0 and cannot be set.
 """
@@ -13,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockserver.errors import AdminError, MockError
-from mockserver.store import Store
+from mockserver.store import Store, key_id
 
 TABLE = "keys"
+MASKED = "masked"  # the record's own field naming its key as the journal does
 STATUSES = ("active", "inactive")
 KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
 RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
@@ -47,7 +50,8 @@ class KeyRing:
 
     def _fresh(self, key: str) -> dict[str, Any]:
         limit = 0 if key.startswith(self.unlimited_prefixes) else self.default_rate_limit
-        state = {"balance": self.default_balance, "status": "active", "rate_limit": limit}
+        state = {"balance": self.default_balance, "status": "active", "rate_limit": limit,
+                 MASKED: mask(key)}
         state.update(self._configured.get(key, {}))
         return state
 
@@ -57,10 +61,11 @@ class KeyRing:
             raise AdminError(f"keys starting with {prefix} have no per-minute rate limit "
                              "(their vendor documents none), so rate_limit must be 0")
 
-    def state(self, key: str) -> dict[str, Any]:
+    def state(self, key: str, kid: str | None = None) -> dict[str, Any]:
         """The key's state, created on first use (unless strict mode forbids unknown keys).
-        Keys a client invents are bounded in length and number, as each is kept until reset."""
-        state = self._store.get(TABLE, key)
+        ``kid`` is ``key_id(key)`` when the caller has it already."""
+        kid = kid or key_id(key)
+        state = self._store.get(TABLE, kid)
         if state is None:
             if self.strict and key not in self._configured:
                 raise MockError("unauthorized", reason="strict mode (--strict) accepts only "
@@ -71,50 +76,55 @@ class KeyRing:
             if self._made >= RUN_TIME_KEYS and key not in self._configured:
                 raise MockError("mock_usage", f"The mock holds at most {RUN_TIME_KEYS} keys "
                                 "made by requests; POST /__mock/reset forgets them.")
-            state = self._fresh(key)
-            self._store.put(TABLE, key, state)
-            self._made += 1
+            fresh = self._fresh(key)
+            state = self._store.put_new(TABLE, kid, fresh)
+            self._made += state is fresh  # this process made it (counted per process)
         return state
 
-    def require_active(self, key: str) -> dict[str, Any]:
-        state = self.state(key)
+    def require_active(self, key: str, kid: str | None = None) -> dict[str, Any]:
+        state = self.state(key, kid)
         if state["status"] != "active":
             raise MockError("unauthorized", reason=f"the key is {state['status']}")
         return state
 
     def ensure_balance(self, state: Mapping[str, Any], cost: int) -> None:
+        """A first look, before the work of rendering; :meth:`charge` has the last word."""
         if cost and state["balance"] < cost:
             raise MockError("insufficient_credits", reason=f"the key's balance {state['balance']}"
                             f" is less than the cost {cost}")
 
-    def charge(self, key: str, cost: int, state: Mapping[str, Any]) -> int:
-        """Take ``cost`` credits from ``state`` (the key's, read in the same request step);
-        the balance never goes below zero."""
+    def charge(self, key: str, cost: int, kid: str | None = None,
+               state: dict[str, Any] | None = None) -> int:
+        """Take ``cost`` credits in one store step: all of them, or none and
+        ``insufficient_credits`` (another process may have spent them since the check).
+        The balance left; ``state`` (the key's, as read) answers when nothing is taken."""
+        kid = kid or key_id(key)
         if not cost:
-            return 0
-        taken = min(cost, state["balance"])
-        self._store.put(TABLE, key, {**state, "balance": state["balance"] - taken})
-        return taken
+            return (state or self.state(key, kid))["balance"]
+        # created from the state as read if a reset took the record meanwhile
+        after = self._store.charge(TABLE, kid, "balance", cost,
+                                   state if state is not None else self._fresh(key))
+        if after is None:
+            raise MockError("insufficient_credits", reason="another request spent the balance "
+                            f"first; it is less than the cost {cost}")
+        return after["balance"]
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""
         if len(key) > KEY_CHARS:
             raise AdminError(f"a key is at most {KEY_CHARS} characters")
-        state = dict(self._store.get(TABLE, key) or self._fresh(key))
-        state.update(checked(changes))
+        changes = checked(changes)
         self._check_limit(key, changes)
-        self._configured.setdefault(key, {})
-        self._store.put(TABLE, key, state)
-        return state
+        return _shown(self._store.update(TABLE, key_id(key), changes, self._fresh(key)))
 
     def peek(self, key: str) -> dict[str, Any]:
         """Admin: the state without creating it."""
-        return dict(self._store.get(TABLE, key) or self._fresh(key))
+        return _shown(self._store.get(TABLE, key_id(key)) or self._fresh(key))
 
     def listing(self) -> list[dict[str, Any]]:
         """Admin: every key used or set so far, masked, with its state."""
-        return sorted(({"key": mask(key), **state} for key, state in self._store.items(TABLE)),
-                      key=lambda entry: entry["key"])
+        return sorted(({"key": state.get(MASKED, "…"), **_shown(state)}
+                       for _, state in self._store.items(TABLE)), key=lambda entry: entry["key"])
 
     def configure(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Keys from the config file: ``{"key": ..., "balance"/"status"/"rate_limit"/...}``."""
@@ -128,12 +138,15 @@ class KeyRing:
                 self._check_limit(key, entry)
             except AdminError as error:
                 raise AdminError(f"[[keys]] entry {number} ({mask(key)}): {error}") from None
-        self._initial = dict(self._configured)
 
     def reset(self) -> None:
         """Forget keys that were only set at run time (strict mode refuses them again)."""
         self._configured = dict(self._initial)
         self._made = 0
+
+
+def _shown(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in state.items() if name != MASKED}
 
 
 def checked(changes: Mapping[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from mockserver.pipeline import faults
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.ratelimit import Quota
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
+from mockserver.store import StoreUnavailable, key_id
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -42,7 +43,11 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        call = Call(self.mock, self.vendor, self.route, scope)
+        try:
+            call = Call(self.mock, self.vendor, self.route, scope)  # reads the clock
+        except StoreUnavailable as lost:
+            await _send(send, *store_unavailable(lost))
+            return
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
@@ -64,6 +69,8 @@ class Endpoint:
             headers = [*headers, ("connection", "close")]  # the rest of the body is never read
         except MockError as error:
             status, payload, headers = self._error(call, error)
+        except StoreUnavailable as lost:  # the mock's own 503, not a vendor's: no schema
+            status, payload, headers = store_unavailable(lost)
         except ContractViolation as violation:
             log.error("response broke its own schema: %s", violation)
             status, headers = 500, [("x-mock-contract-violation", violation.schema)]
@@ -73,16 +80,11 @@ class Endpoint:
         headers = self.vendor.headers(call) + headers
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
             content_type, payload = faults.broken_body(effect.name, payload)
-        if status in NO_BODY_STATUSES:  # an armed 204 / 304: no body, no length, no type
-            raw_headers = []
-        else:
-            raw_headers = [(b"content-type", content_type),
-                           (b"content-length", b"%d" % len(payload))]
-        raw_headers += [(k.encode(), str(v).encode()) for k, v in headers]
-        # journal first: a test that reads the journal as soon as its answer arrives finds it
+        # journalled before it is sent: a client that has its answer finds it in the journal,
+        # through any process sharing the store, and a process killed after sending loses
+        # no line of what it answered
         self._journal(call, status, effect, started, payload)
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        await _send(send, status, payload, headers, content_type)
 
     async def _prepare(self, call: Call) -> Effect | None:
         """Everything before the answer: auth, request checks, the scenario in force."""
@@ -93,11 +95,12 @@ class Endpoint:
         if latency:
             await mock.stop_signal.pause(latency / 1000)
         call.key = vendor.authenticate(call)
-        key_state = mock.keys.require_active(call.key)
+        call.key_id = key_id(call.key)
+        key_state = call.key_state = mock.keys.require_active(call.key, call.key_id)
         if vendor.rate_limited:
             limit = key_state["rate_limit"]
             call.quota = Quota(limit, 0)  # what a 429 shows, if the limiter refuses this one
-            call.quota = mock.limiter.hit(call.key, limit, call.now)
+            call.quota = mock.limiter.hit(call.key_id, limit, call.now)
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
@@ -109,6 +112,7 @@ class Endpoint:
         effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
         if effect is not None and effect.latency_ms:
             await mock.stop_signal.pause(effect.latency_ms / 1000)
+            call.key_state = None  # an admin change during the sleep counts: read it again
         return effect
 
     def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
@@ -121,12 +125,11 @@ class Endpoint:
             raise MockError(self.vendor.error_scenarios[effect.name], SIMULATED)
         if effect is not None and effect.name in WORLD_SCENARIOS:
             call.override = effect.name
-        # read again, not kept from _prepare: an admin change during a latency sleep counts
-        key_state = mock.keys.state(call.key)
+        key_state = call.key_state or mock.keys.state(call.key, call.key_id)
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
-        call.charged = mock.keys.charge(call.key, call.cost, key_state)
-        call.balance = key_state["balance"] - call.charged
+        call.balance = mock.keys.charge(call.key, call.cost, call.key_id, key_state)
+        call.charged = call.cost
         return 200, payload, []
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
@@ -151,6 +154,13 @@ class Endpoint:
 
     def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float,
                  payload: bytes = b"") -> None:
+        try:
+            self._record(call, status, effect, started, payload)
+        except StoreUnavailable as lost:  # the answer is sent; only its journal line is lost
+            log.warning("request not journalled: %s", lost.message)
+
+    def _record(self, call: Call, status: int | None, effect: Effect | None, started: float,
+                payload: bytes) -> None:
         """One event, read twice: the journal keeps the request, coverage counts its outcomes."""
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
@@ -162,6 +172,24 @@ class Endpoint:
             effect.name if effect else None, effect.source if effect else None, call.charged,
             call.notes, time.perf_counter() - started, occurrence, outcomes,
             payload[:JOURNAL_BODY_BYTES + 1], call.reason)
+
+
+def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:
+    """What every request gets while the shared store is out of reach: a 503 that says so,
+    and to retry (the store's client reconnects by itself)."""
+    body = {"mockserver_error": "store_unavailable", "message": lost.message}
+    return 503, orjson.dumps(body), [("retry-after", "1")]
+
+
+async def _send(send: Send, status: int, payload: bytes, headers: list[Any],
+                content_type: bytes = b"application/json") -> None:
+    if status in NO_BODY_STATUSES:  # an armed 204 / 304: no body, no length, no type
+        raw = []
+    else:
+        raw = [(b"content-type", content_type), (b"content-length", b"%d" % len(payload))]
+    raw += [(k.encode(), str(v).encode()) for k, v in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _latency(raw: str | None) -> int:

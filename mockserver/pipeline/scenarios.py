@@ -19,7 +19,7 @@ from mockserver.errors import AdminError, MockError
 from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
-from mockserver.store import Store
+from mockserver.store import Store, key_id
 
 #: situation -> what it means, for the catalogue; each vendor renders it its own way
 WORLD_DESCRIPTIONS = {
@@ -54,8 +54,6 @@ class Scenarios:
         self._seed = seed
         self._rng = random.Random(seed)
         self._names = {route: frozenset(names) for route, names in names_by_route.items()}
-        # a file-backed store may still hold entries armed before a restart: never reuse an id
-        self._counter = max((entry["order"] for entry in self.armed()), default=0)
 
     # catalogue ----------------------------------------------------------------
 
@@ -80,6 +78,8 @@ class Scenarios:
                 raise AdminError(f"{name} must be a string")
         if entry["handle"]:
             entry["handle"] = entry["handle"].lstrip("@").lower()
+        if entry["key"] and "…" not in entry["key"]:  # a key in full: keep its digest only
+            entry.update(key=mask(entry["key"]), key_id=key_id(entry["key"]))
         scenario, status = request.get("scenario"), request.get("status")
         latency = request.get("latency_ms", 0)
         if scenario is not None and status is not None:
@@ -123,13 +123,14 @@ class Scenarios:
                 entry_id is None or self._store.get(TABLE, entry_id) is None):
             raise AdminError(f"{ARMED_ENTRIES} scenarios are armed already, the most the mock "
                              "holds; DELETE /__mock/scenarios disarms them", 409)
-        self._counter += 1
+        # numbered by the store, so processes sharing it never make the same id
+        order = self._store.next_number(TABLE)
         if entry_id is None:
-            entry_id = f"arm_{self._counter}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
+            entry_id = f"arm_{order}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
         entry.update(id=entry_id,
                      scenario=scenario, status=status, body=request.get("body"),
                      latency_ms=latency, times=times, remaining=times,
-                     probability=probability, fired=0, order=self._counter)
+                     probability=probability, fired=0, order=order)
         self._store.put(TABLE, entry["id"], entry)
         return entry
 
@@ -155,14 +156,12 @@ class Scenarios:
         """Remove one armed entry, or all; returns how many went."""
         gone = 0
         for key, _ in self._store.items(TABLE):
-            if entry_id is None or key == entry_id:
-                self._store.delete(TABLE, key)
+            if (entry_id is None or key == entry_id) and self._store.delete(TABLE, key):
                 gone += 1
         return gone
 
     def reset(self) -> None:
         self._rng = random.Random(self._seed)
-        self._counter = 0
 
     # selection ----------------------------------------------------------------
 
@@ -172,34 +171,41 @@ class Scenarios:
                             " GET /__mock/scenarios lists the catalogue.")
         return Effect(name=name or None, latency_ms=latency_ms, source="header")
 
-    def from_armed(self, vendor: str, route: str, handle: str | None, key: str | None
-                   ) -> Effect | None:
+    def from_armed(self, vendor: str, route: str, handle: str | None, key: str | None,
+                   kid: str | None = None) -> Effect | None:
         for entry in self.armed():
-            if not self._matches(entry, vendor, route, handle, key):
+            if not self._matches(entry, vendor, route, handle, key, kid):
                 continue
             if entry["probability"] is not None and self._rng.random() >= entry["probability"]:
                 continue
-            entry = dict(entry, fired=entry["fired"] + 1)
-            if entry["remaining"] is not None:
-                entry["remaining"] -= 1
-            if entry["remaining"] == 0:
-                self._store.delete(TABLE, entry["id"])
-            else:
-                self._store.put(TABLE, entry["id"], entry)
+            # one store step: of N processes matching the last firing, exactly one gets it
+            if self._store.consume(TABLE, entry["id"]) is None:
+                continue
             return Effect(name=entry["scenario"], status=entry["status"], body=entry["body"],
                           latency_ms=entry["latency_ms"], source=f"armed:{entry['id']}")
         return None
 
     def _matches(self, entry: Mapping[str, Any], vendor: str, route: str,
-                 handle: str | None, key: str | None) -> bool:
+                 handle: str | None, key: str | None, kid: str | None) -> bool:
         if entry["vendor"] not in (None, vendor) or entry["route"] not in (None, route):
             return False
         if entry["handle"] is not None and entry["handle"] != handle:
             return False
-        if entry["key"] is not None and entry["key"] not in (key, mask(key or "")):
+        if entry["key"] is not None and not self._same_key(entry, key, kid):
             return False
         scenario = entry["scenario"]
         return scenario is None or scenario in self.valid_for(vendor, route)
+
+
+    @staticmethod
+    def _same_key(entry: Mapping[str, Any], key: str | None, kid: str | None) -> bool:
+        """Armed with a key in full: its digest matches; armed with a masked key (as the
+        journal shows it): any key that masks the same matches."""
+        if key is None:
+            return False
+        if entry.get("key_id"):
+            return entry["key_id"] == (kid or key_id(key))
+        return entry["key"] == mask(key)
 
 
 def is_transport_fault(name: str | None) -> bool:

@@ -116,9 +116,8 @@ class Gateway(Vendor):
             return make(iso(call.now))
         store = call.mock.store
         record = store.get(table, key)
-        if record is None:
-            record = make(iso(call.now))
-            store.put(table, key, record)
+        if record is None:  # of processes storing it at once, the first one's record stays
+            record = store.put_new(table, key, make(iso(call.now)))
         return record
 
     def _account(self, call: Call) -> Account:

@@ -1,0 +1,80 @@
+"""``mockserver serve --workers N``: N processes answering one port, sharing nothing but
+the store (the world is a pure function of the seed, the handle and the clock; the ledger
+is in SQLite or Redis).
+
+The parent binds the port and checks the settings and the store once, then starts the
+workers (spawned, so each builds its own app) and keeps N of them: a worker that dies is
+replaced. SIGTERM or SIGINT stops them all, each as a single ``mockserver serve`` stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from mockserver.server import STOP_GRACE_SECONDS
+
+log = logging.getLogger("mockserver")
+RESTART_PAUSE_SECONDS = 1.0  # between replacing workers, so a failing start cannot spin
+
+
+def serve_worker(flags: dict[str, Any], sock: socket.socket) -> None:
+    """One worker: the app from the same flags as the command, on the parent's socket."""
+    from mockserver.app import create_app
+    from mockserver.server import MockUvicorn, uvicorn_config
+    from mockserver.settings import Settings
+
+    settings = Settings.load(flags)
+    logging.basicConfig(level=settings.log_level.upper())
+    app = create_app(settings)
+    config = uvicorn_config(app, settings.host, settings.port, log_level=settings.log_level,
+                            access_log=settings.access_log)
+    if settings.access_log:
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    MockUvicorn(config, app.state.mock, close_store=True).run(sockets=[sock])
+
+
+def run_workers(flags: dict[str, Any], sock: socket.socket, count: int) -> None:
+    """Serve ``sock`` from ``count`` worker processes until SIGTERM or SIGINT."""
+    context = multiprocessing.get_context("spawn")
+
+    def start() -> BaseProcess:
+        process = context.Process(target=serve_worker, args=(flags, sock),
+                                  name="mockserver-worker")
+        process.start()
+        return process
+
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    workers = [start() for _ in range(count)]
+    try:
+        while not stopping:
+            for number, worker in enumerate(workers):
+                if not worker.is_alive() and not stopping:
+                    log.warning("worker %s exited (%s); starting another", worker.pid,
+                                worker.exitcode)
+                    time.sleep(RESTART_PAUSE_SECONDS)
+                    workers[number] = start()
+            time.sleep(0.1)
+    finally:
+        for worker in workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.join(STOP_GRACE_SECONDS + 5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,256 @@
+"""Several ``mockserver serve`` processes on one ledger answer exactly as one process: real
+processes on a real redis-server (2, then 4) and on one SQLite file (2), driven at once
+over HTTP from many threads, then checked to the credit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from mockserver.cli import main
+from mockserver.server import free_port
+from tests.calls import call
+from tests.conftest import FROZEN
+
+GW_KEY = "gw_replica_key_0123456789"  # API Gateway: rate limited, 1 credit a user
+JOURNAL_SIZE = 40
+
+
+class Replica:
+    """One ``mockserver serve`` process on its own loopback port."""
+
+    def __init__(self, store: str, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port),
+             "--store", store, "--now", FROZEN, "--journal-size", str(JOURNAL_SIZE), *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")})
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mockserver exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"{self.url}/__mock/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"mockserver did not start on {self.url}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stderr.close()
+
+
+@contextmanager
+def replicas(count: int, store: str, *extra: str) -> Iterator[list[httpx.Client]]:
+    with replica_processes(count, store, *extra) as (clients, _):
+        yield clients
+
+
+@contextmanager
+def replica_processes(count: int, store: str, *extra: str
+                      ) -> Iterator[tuple[list[httpx.Client], list[Replica]]]:
+    started = [Replica(store, *extra) for _ in range(count)]
+    clients = []
+    try:
+        for replica in started:
+            replica.wait_ready()
+            clients.append(httpx.Client(base_url=replica.url, timeout=20))
+        clients[0].post("/__mock/reset").raise_for_status()
+        yield clients, started
+    finally:
+        for client in clients:
+            client.close()
+        for replica in started:
+            replica.stop()
+
+
+def spread(clients: list[httpx.Client], count: int, send: Callable[[httpx.Client], Any],
+           threads: int = 16) -> list[Any]:
+    """``count`` requests from ``threads`` threads at once, round robin over the replicas."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda n: send(clients[n % len(clients)]), range(count)))
+
+
+def statuses(responses: list[httpx.Response]) -> Counter[int]:
+    return Counter(r.status_code for r in responses)
+
+
+def put_key(client: httpx.Client, key: str, **state: Any) -> None:
+    client.put(f"/__mock/keys/{key}", json=state).raise_for_status()
+
+
+def check_one_ledger(clients: list[httpx.Client]) -> None:
+    first = clients[0]
+    # the balance: 301 credits, 2 a profile, 200 tries from every process at once
+    put_key(first, "sk_replica_balance", balance=301)
+    answered = spread(clients, 200, lambda c: call(c, "dumpling", key="sk_replica_balance"))
+    assert statuses(answered) == {200: 150, 403: 50}
+    for client in clients:
+        assert client.get("/__mock/keys/sk_replica_balance").json()["balance"] == 1
+    # the rate limit: 25 a minute admits exactly 25 of 60 in the (frozen) window
+    put_key(clients[-1], GW_KEY, rate_limit=25)
+    limited = spread(clients, 60, lambda c: call(c, "gateway", key=GW_KEY))
+    assert statuses(limited) == {200: 25, 429: 35}
+    assert clients[1].get(f"/__mock/keys/{GW_KEY}").json()["balance"] == 1000 - 25
+    # an armed scenario, times=7, fires exactly 7 times whichever process serves
+    armed = clients[1].post("/__mock/scenarios", json={
+        "scenario": "upstream_unavailable", "vendor": "dumpling", "times": 7,
+        "key": "sk_replica_armed"})
+    assert armed.status_code == 201, armed.text
+    fired = spread(clients, 40, lambda c: call(c, "dumpling", key="sk_replica_armed"))
+    assert statuses(fired) == {502: 7, 200: 33}
+    for client in clients:
+        assert client.get("/__mock/scenarios").json()["armed"] == []
+    # one clock: moved through one process, read the same through every one
+    moved = clients[-1].post("/__mock/clock", json={"advance": 3600}).json()["now"]
+    assert moved == "2026-11-23T13:00:00.000Z"
+    assert {c.get("/__mock/clock").json()["now"] for c in clients} == {moved}
+    # one journal, bounded and in order: requests one after another, alternating processes
+    handles = [f"replica_order_{n}" for n in range(12)]
+    for n, handle in enumerate(handles):
+        call(clients[n % len(clients)], "socialfetch", handle=handle)
+    for client in clients:
+        kept = client.get("/__mock/requests").json()["requests"]
+        assert len(kept) == JOURNAL_SIZE
+        newest = [entry["path"].split("/")[4] for entry in kept[:len(handles)]]
+        assert newest == handles[::-1]
+        assert {entry["at"] for entry in kept[:len(handles)]} == {1795438800.0}
+    # a reset through one process reaches them all
+    clients[-1].post("/__mock/reset").raise_for_status()
+    for client in clients:
+        assert client.get("/__mock/keys/sk_replica_balance").json()["balance"] == 1000
+        assert client.get("/__mock/requests").json()["count"] == 0
+        assert client.get("/__mock/clock").json()["now"] == "2026-11-23T12:00:00.000Z"
+    put_key(clients[0], GW_KEY, rate_limit=25)  # the spent window went with the reset
+    assert statuses(spread(clients, 25, lambda c: call(c, "gateway", key=GW_KEY))) == {200: 25}
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_processes_on_one_redis_answer_exactly_as_one(redis_server, processes):
+    redis_server.flush()
+    with replicas(processes, redis_server.url) as clients:
+        check_one_ledger(clients)
+        call(clients[0], "dumpling", key="sk_secret_replica_key_1")
+        call(clients[0], "gateway", key="gw_secret_replica_key_0123")
+        listed = {entry["key"] for entry in clients[1].get("/__mock/keys").json()["keys"]}
+        assert {"sk_s…ey_1", "gw_s…0123"} <= listed  # masked, as the journal shows them
+    held = redis_server.dump()
+    assert held and b"sk_secret_replica" not in held and b"gw_secret_replica" not in held
+
+
+def test_processes_on_one_sqlite_file_answer_exactly_as_one(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    with replicas(2, str(path)) as clients:
+        check_one_ledger(clients)
+        call(clients[1], "dumpling", key="sk_secret_replica_key_1")
+    held = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"sk_secret_replica" not in held
+
+
+def test_a_process_killed_mid_load_loses_nothing_it_acknowledged(redis_server):
+    redis_server.flush()
+    with replica_processes(2, redis_server.url) as (clients, processes):
+        put_key(clients[0], "sk_replica_kill", balance=10_000)
+        outcomes: Counter[str] = Counter()
+        lock = threading.Lock()
+
+        def send(n: int) -> None:
+            client = clients[n % 2]
+            try:
+                status = call(client, "dumpling", "videos", key="sk_replica_kill").status_code
+                outcome = str(status)
+            except httpx.ConnectError:  # never reached the process: cannot have been charged
+                outcome = "refused"
+            except httpx.TransportError:  # sent, no answer: charged or not, unacknowledged
+                outcome = "unanswered"
+            with lock:
+                outcomes[outcome] += 1
+
+        with ThreadPoolExecutor(12) as pool:
+            futures = [pool.submit(send, n) for n in range(600)]
+            while sum(outcomes.values()) < 150:
+                time.sleep(0.01)
+            os.kill(processes[1].process.pid, signal.SIGKILL)  # no goodbye, no flushing
+            for future in futures:
+                future.result()
+        balance = clients[0].get("/__mock/keys/sk_replica_kill").json()["balance"]
+    spent = 10_000 - balance
+    assert outcomes["200"] >= 150 and outcomes["refused"] + outcomes["unanswered"] > 0
+    assert set(outcomes) <= {"200", "refused", "unanswered"}
+    # every acknowledged request is charged once; at most the unanswered ones besides
+    assert outcomes["200"] <= spent <= outcomes["200"] + outcomes["unanswered"]
+
+
+def test_workers_share_one_port_and_one_ledger(redis_server):
+    redis_server.flush()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", "2",
+         "--store", redis_server.url, "--now", FROZEN],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=url, timeout=20) as http:
+            while True:
+                try:
+                    http.get("/__mock/health")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and process.poll() is None
+                    time.sleep(0.1)
+            put_key(http, "sk_replica_workers", balance=51)
+            answered = spread([http], 40, lambda c: call(c, "dumpling", key="sk_replica_workers"))
+            assert statuses(answered) == {200: 25, 403: 15}
+            assert http.get("/__mock/keys/sk_replica_workers").json()["balance"] == 1
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_a_memory_store_with_several_workers_is_refused(capsys):
+    assert main(["serve", "--workers", "2", "--port", "0"]) == 2
+    error = capsys.readouterr().err
+    assert "--workers 2 needs a store its processes can share" in error
+    assert "--store FILE" in error and "--store redis://HOST:PORT/DB" in error
+
+
+def test_the_compose_file_runs_redis_and_two_replicas_behind_one_port():
+    compose = yaml.safe_load((Path(__file__).parents[1] / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"redis", "mock-1", "mock-2", "balancer"}
+    for name in ("mock-1", "mock-2"):
+        environment = services[name]["environment"]
+        assert environment["MOCKSERVER_STORE"] == "redis://redis:6379/0"
+        assert environment["MOCKSERVER_ADMIN_TOKEN"].startswith("${MOCKSERVER_ADMIN_TOKEN:?")
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["balancer"]["ports"] == ["8080:8080"]
+    upstream = compose["configs"]["balancer"]["content"]
+    assert "server mock-1:8080;" in upstream and "server mock-2:8080;" in upstream

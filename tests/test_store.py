@@ -1,0 +1,150 @@
+"""The store's ledger steps, the same in memory, in SQLite and in a real Redis: each one
+atomic, so threads (here) or processes (test_replicas) hammering it lose nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from mockserver.app import create_app
+from mockserver.clock import SharedClock
+from mockserver.server import ServerThread
+from mockserver.settings import Settings
+from mockserver.store import Store, open_store
+from tests.calls import call
+from tests.conftest import FROZEN
+from tests.redis_server import RedisServer
+
+FRESH = {"balance": 100, "status": "active"}
+
+
+def _open(request, tmp_path, kind: str) -> Store:
+    if kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        spec = server.url
+    else:
+        spec = str(tmp_path / "ledger.sqlite") if kind == "sqlite" else "memory"
+    return open_store(spec)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request, tmp_path) -> Iterator[Store]:
+    opened = _open(request, tmp_path, request.param)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store(request, tmp_path) -> Iterator[Store]:
+    opened = _open(request, tmp_path, request.param)
+    yield opened
+    opened.close()
+
+
+def test_get_or_create_keeps_the_first_record(store):
+    assert store.put_new("t", "a", {"n": 1}) == {"n": 1}
+    assert store.put_new("t", "a", {"n": 2}) == {"n": 1}
+    assert store.get("t", "a") == {"n": 1}
+    assert store.update("t", "a", {"m": 3}, {"n": 0}) == {"n": 1, "m": 3}
+    assert store.update("t", "b", {"m": 3}, {"n": 0}) == {"n": 0, "m": 3}
+    assert store.delete("t", "a") is True and store.delete("t", "a") is False
+
+
+def test_a_charge_takes_all_or_nothing_and_racing_threads_spend_each_credit_once(store):
+    assert store.charge("keys", "k", "balance", 101, FRESH) is None
+    assert store.get("keys", "k") is None  # a refused charge changes nothing
+    with ThreadPoolExecutor(8) as pool:
+        taken = list(pool.map(lambda _: store.charge("keys", "k", "balance", 3, FRESH),
+                              range(60)))
+    assert sum(1 for t in taken if t is not None) == 33  # 33 * 3 = 99 of 100
+    assert store.get("keys", "k")["balance"] == 1
+    assert sorted(t["balance"] for t in taken if t is not None) == list(range(1, 100, 3))
+
+
+def test_admit_counts_exactly_the_limit_per_window(store):
+    with ThreadPoolExecutor(8) as pool:
+        left = list(pool.map(lambda _: store.admit("k", 10, 5), range(25)))
+    assert sorted(x for x in left if x is not None) == list(range(10))
+    assert left.count(None) == 15
+    assert store.admit("k", 10, 6) == 9  # a new window starts from nothing
+    assert store.admit("other", 1, 6) == 0 and store.admit("other", 1, 6) is None
+
+
+def test_an_armed_entry_fires_exactly_its_times_then_goes(store):
+    store.put("armed", "a1", {"id": "a1", "body": [], "remaining": 4, "fired": 0, "x": 0.1})
+    store.put("armed", "a2", {"id": "a2", "body": {}, "remaining": None, "fired": 0})
+    with ThreadPoolExecutor(8) as pool:
+        fired = list(pool.map(lambda _: store.consume("armed", "a1"), range(20)))
+    kept = [f for f in fired if f is not None]
+    assert sorted(f["fired"] for f in kept) == [1, 2, 3, 4]
+    assert sorted(f["remaining"] for f in kept) == [0, 1, 2, 3]
+    assert store.consume("armed", "a2")["fired"] == 1
+    assert store.consume("armed", "a2")["remaining"] is None
+    # what was stored comes back as it was given (no [] turned into {}, no float rounded)
+    assert store.items("armed") == [("a2", {"id": "a2", "body": {}, "remaining": None,
+                                            "fired": 2})]
+    assert store.get("armed", "a1") is None
+
+
+def test_numbers_never_repeat_and_the_log_is_ordered_and_bounded(store):
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(lambda _: store.next_number("armed"), range(50)))
+    assert sorted(numbers) == list(range(1, 51))
+    for n in range(30):
+        store.append("journal", {"n": n}, 10)
+    assert store.recent("journal", 100) == [{"n": n} for n in range(29, 19, -1)]
+    assert store.recent("journal", 3) == [{"n": 29}, {"n": 28}, {"n": 27}]
+    store.clear()
+    assert store.recent("journal", 10) == [] and store.next_number("armed") == 1
+
+
+def test_a_shared_clock_is_one_clock_and_a_new_now_starts_it_afresh(shared_store):
+    store = shared_store
+    first, second = SharedClock(store, 1000.0), SharedClock(store, 1000.0)
+    first.advance(30.5)
+    assert second.now() == 1030.5 and second.frozen
+    second.unfreeze()
+    assert not first.frozen and abs(first.now() - 1030.5) < 5
+    first.set(5000.0)
+    assert abs(second.now() - 5000.0) < 5
+    assert SharedClock(store, 1000.0).now() > 4000  # the same --now joins the moved clock
+    assert SharedClock(store, 7.0).now() == 7.0  # another --now is what the user asked for
+    store.clear()
+    assert first.now() == 1000.0  # a reset starts it again from the settings
+
+
+def test_a_lost_redis_is_a_503_and_service_resumes_when_it_returns(tmp_path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    app = create_app(Settings.load({"now": FROZEN, "store": redis_server.url}, env={}))
+    with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling").status_code == 200
+        redis_server.stop()
+        for vendor in ("dumpling", "socialfetch", "gateway"):
+            lost = call(http, vendor)
+            assert lost.status_code == 503, lost.text
+            assert lost.json()["mockserver_error"] == "store_unavailable"
+            assert "Redis store at redis://127.0.0.1" in lost.json()["message"]
+            assert lost.headers["retry-after"] == "1"
+        admin = http.get("/__mock/keys/sk_test_key")
+        assert admin.status_code == 503 and "unreachable" in admin.json()["error"]
+        redis_server.start()  # empty again: the ledger starts afresh, as after a reset
+        assert call(http, "dumpling").status_code == 200
+        assert http.get("/__mock/keys/sk_test_key").json()["balance"] == 998
+        assert http.get("/__mock/clock").json()["now"] == "2026-11-23T12:00:00.000Z"
+    redis_server.stop()
+
+
+def test_an_unreachable_redis_at_start_is_a_clear_error(capsys):
+    from mockserver.cli import main
+    from mockserver.server import free_port
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    assert main(["serve", "--store", url, "--port", "0"]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot reach Redis at {url}" in error and "Traceback" not in error
+    with pytest.raises(ValueError, match="cannot reach Redis"):
+        open_store(url)
