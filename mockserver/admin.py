@@ -18,7 +18,6 @@ from mockserver.errors import AdminError
 from mockserver.limits import BodyTooLarge, ClientGone, read_body
 from mockserver.openapi import build_openapi
 from mockserver.pipeline import faults
-from mockserver.pipeline.keys import mask
 from mockserver.pipeline.scenarios import WORLD_DESCRIPTIONS
 from mockserver.store import StoreUnavailable
 
@@ -98,8 +97,9 @@ async def scenarios(request: Request) -> dict[str, Any]:
 
 
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:
-    """An armed entry as the admin API shows it: a key to match is masked, like the journal."""
-    return {**entry, "key": mask(entry["key"])} if entry.get("key") else entry
+    """An armed entry as the admin API shows it: the key it matches is held masked, as
+    the journal shows keys, with the digest that matches it left out."""
+    return {name: value for name, value in entry.items() if name != "key_id"}
 
 
 @_admin

@@ -45,7 +45,6 @@ class KeyRing:
         for key, values in configured.items():
             self._check_limit(key, values)
         self._configured = dict(configured)
-        self._initial = dict(self._configured)
         self._made = 0  # keys created by requests since start or reset
 
     def _fresh(self, key: str) -> dict[str, Any]:
@@ -140,8 +139,8 @@ class KeyRing:
                 raise AdminError(f"[[keys]] entry {number} ({mask(key)}): {error}") from None
 
     def reset(self) -> None:
-        """Forget keys that were only set at run time (strict mode refuses them again)."""
-        self._configured = dict(self._initial)
+        """Count keys made by requests from nothing again. (Keys set at run time live in the
+        store, which a reset clears, so strict mode refuses them again.)"""
         self._made = 0
 
 
