@@ -58,7 +58,7 @@ class Mock:
             check=lambda path, document: check_document(path, document, scenarios))
         self.store = open_store(settings.store)
         self.clock = self._clock()
-        self.world = World(settings.seed, self.clock.anchor, self.fixtures)
+        self.world = World(settings.seed, self.fixtures)
         # accounts whose fixture scripts a scenario (generated accounts never do)
         self._scripted_handles = frozenset(
             handle for handle, values in self.fixtures.accounts.items()
@@ -134,7 +134,7 @@ class Mock:
             account = self.world.account(call.handle)
             candidates.append(("account fixture", account.scenario))
             if call.video_id and account.video_scenarios:
-                video = self.world.find_video(account, call.video_id)
+                video = self.world.find_video(account, call.video_id, call.instant)
                 candidates.append(("video fixture", video.scenario if video else None))
         for source, wanted in candidates:
             name = wanted.get(vendor) if isinstance(wanted, dict) else wanted

@@ -75,3 +75,17 @@ def error_message(vendor: str, response: httpx.Response) -> str:
     if vendor == "socialfetch":
         return body["error"]["message"]
     return body["message"]
+
+
+def utf16_slice(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` counted in UTF-16 code units, as TikTok counts caption offsets."""
+    units = text.encode("utf-16-le")
+    return units[2 * start:2 * end].decode("utf-16-le")
+
+
+def tagged(extra: dict[str, Any], snake: bool = True) -> str:
+    """The caption text a ``text_extra`` / ``textExtra`` entry points at: ``#name`` for a
+    hashtag (type 1), ``@handle`` for a mention (type 0)."""
+    if extra["type"] == 1:
+        return "#" + extra["hashtag_name" if snake else "hashtagName"]
+    return "@" + extra["user_unique_id" if snake else "userUniqueId"]

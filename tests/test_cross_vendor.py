@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from mockserver.clock import iso
-from mockserver.vendors.common import display_count
 from tests.conftest import dumpling
 
 SF = {"x-api-key": "sfk_cross_vendor"}
@@ -70,25 +69,23 @@ def test_the_same_videos_in_the_same_order_through_both_list_routes(http):
 
 
 @pytest.mark.parametrize("handle", ["stoolpresidente", "brand_with_ads", "cross.vendor.probe"])
-def test_a_first_page_holds_the_same_videos_through_both_list_routes(http, handle):
-    """Social Fetch's latest puts pinned videos first, so a first page differs from the 30
-    newest only by pinned videos older than those; every shared video is identical."""
+def test_a_first_page_is_the_same_through_both_list_routes(http, handle):
+    """One order for every vendor, TikTok's: pinned videos first on the first page, then the
+    rest newest first; every video identical in both renderings."""
     dumpling_page = ok(dumpling(http, "get-tiktok-profile-videos", {"handle": handle}))
     social = ok(http.get(f"/v1/tiktok/profiles/{handle}/videos", headers=SF))["data"]
-    from_dumpling = {a["aweme_id"]: (iso(a["create_time"]), a["statistics"]["play_count"],
-                                     a["statistics"]["share_count"], a["video"]["duration"])
-                     for a in dumpling_page["aweme_list"]}
-    from_social = {v["id"]: (v["createdAt"], v["stats"]["views"], v["stats"]["shares"],
-                             v["durationMs"] // 1000) for v in social["videos"]}
-    shared = from_dumpling.keys() & from_social.keys()
-    assert {i: from_dumpling[i] for i in shared} == {i: from_social[i] for i in shared}
-    older_pins = from_social.keys() - from_dumpling.keys()
-    assert all(v["pinned"] for v in social["videos"] if v["id"] in older_pins)
-    assert len(from_dumpling.keys() - from_social.keys()) == len(older_pins)
+    from_dumpling = [(a["aweme_id"], iso(a["create_time"]), a["statistics"]["play_count"],
+                      a["statistics"]["share_count"], a["video"]["duration"], a["is_top"])
+                     for a in dumpling_page["aweme_list"]]
+    from_social = [(v["id"], v["createdAt"], v["stats"]["views"], v["stats"]["shares"],
+                    (v["durationMs"] + 500) // 1000, int(v["pinned"])) for v in social["videos"]]
+    assert from_dumpling == from_social
+    pinned = [row for row in from_dumpling if row[5]]
+    assert from_dumpling[:len(pinned)] == pinned
+    rest = from_dumpling[len(pinned):]
+    assert rest == sorted(rest, key=lambda row: row[1], reverse=True)
     if handle != "cross.vendor.probe":
-        assert not older_pins  # the fixtures pin among their 30 newest
-    assert [a["aweme_id"] for a in dumpling_page["aweme_list"]] == sorted(
-        from_dumpling, key=lambda i: from_dumpling[i][0], reverse=True)
+        assert pinned  # the fixtures pin videos
 
 
 def _listed(http, handle: str) -> list[tuple[str, dict]]:
@@ -115,17 +112,16 @@ def test_a_listed_video_is_fetchable_by_both_video_routes_with_identical_stats(h
         assert item["url"] == url
         by_url = ok(dumpling(http, "get-tiktok-video", {"url": url}))
         stored = ok(http.get(f"/dev/tiktok/video/{handle}/{video_id}", headers=GW))
-        exact = item["stats"]
-        rounded = {"diggCount": display_count(exact["likes"]),
-                   "shareCount": display_count(exact["shares"]),
-                   "commentCount": display_count(exact["comments"]),
-                   "playCount": display_count(exact["views"]),
-                   "collectCount": display_count(exact["saves"])}
-        assert by_url["stats"] == rounded
-        assert {k: stored["stats"][k] for k in rounded} == rounded
+        given = item["stats"]
+        exact = {"diggCount": given["likes"], "shareCount": given["shares"],
+                 "commentCount": given["comments"], "playCount": given["views"],
+                 "collectCount": given["saves"]}
+        assert by_url["stats"] == exact  # per-video counts are exact on every route
+        assert {k: stored["stats"][k] for k in exact} == exact
         assert by_url["id"] == stored["id"] == video_id
         assert iso(by_url["createTime"]) == iso(int(stored["createTime"])) == item["createdAt"]
         assert by_url["desc"] == stored["description"] == item["caption"]
-        assert by_url["video"]["duration"] == stored["duration"] == item["durationMs"] // 1000
+        seconds = (item["durationMs"] + 500) // 1000
+        assert by_url["video"]["duration"] == stored["duration"] == seconds
         assert by_url["music"]["id"] == stored["music"]["id"] == item["details"]["music"]["id"]
         assert by_url["author"]["id"] == stored["author"]["id"]

@@ -129,7 +129,7 @@ SCENARIOS = [(vendor.name, route, name)
 def known_good_request(vendor: str, route: str) -> dict:
     """Inputs that reach the scenario step: a real account, and one of its videos."""
     world = app.state.mock.world
-    video_id = world.video(world.account(HANDLE), 0).id
+    video_id = world.nth_newest(world.account(HANDLE), 1_795_435_200).id
     return {
         ("dumpling", "profile"): {"body": {"handle": HANDLE}},
         ("dumpling", "videos"): {"body": {"handle": HANDLE}},

@@ -8,9 +8,11 @@ import httpx
 import pytest
 
 from mockserver.clock import iso
+from tests.calls import tagged, utf16_slice
 from tests.conftest import assert_valid
 
 KEY = "sfk_test_key"
+NOW = 1_795_435_200  # the suite's frozen clock, 2026-11-23T12:00:00Z
 PROFILE, VIDEOS = "socialfetch/profile.200", "socialfetch/videos.200"
 CODES = {"bad_request": 400, "unauthorized": 401, "insufficient_credits": 402,
          "internal_error": 500, "lookup_failed": 502, "temporarily_unavailable": 503}
@@ -160,22 +162,23 @@ def test_video_items_carry_every_documented_field(client, app):
     assert first["createdAt"] == iso(video.create_time)
     assert first["url"] == f"https://www.tiktok.com/@brand_with_ads/video/{video.id}"
     assert "tiktokcdn.com" in first["thumbnailUrl"] and "x-expires=" in first["thumbnailUrl"]
-    assert first["durationMs"] == video.duration * 1000
+    assert first["durationMs"] == video.duration_ms
     assert first["pinned"] is True
     assert first["isAd"] is (account.pinned[0] in account.ads)
-    assert first["stats"] == {"views": video.views, "likes": video.likes,
-                              "comments": video.comments, "shares": video.shares,
-                              "saves": video.saves}
+    counts = mock.world.counts(account, video, NOW)
+    assert first["stats"] == {"views": counts.views, "likes": counts.likes,
+                              "comments": counts.comments, "shares": counts.shares,
+                              "saves": counts.saves}
     assert "watermark=1" in first["media"]["downloadUrl"]
     assert "watermark=0" in first["media"]["downloadWithoutWatermarkUrl"]
     details = first["details"]
     assert set(details) == {"author", "music", "challenges", "video", "statistics",
                             "text_extra"}
     assert details["author"]["uid"] == account.user_id
-    assert details["statistics"]["play_count"] == video.views
-    assert details["video"]["duration"] == video.duration
+    assert details["statistics"]["play_count"] == counts.views
+    assert details["video"]["duration"] == video.duration_ms  # TikTok's own unit here
     for extra in details["text_extra"]:
-        assert first["caption"][extra["start"]:extra["end"]] == "#" + extra["hashtag_name"]
+        assert utf16_slice(first["caption"], extra["start"], extra["end"]) == tagged(extra)
     ads = [v for v in body["data"]["videos"] if v["isAd"]]
     assert ads, "brand_with_ads shows its ads"
     for item in body["data"]["videos"]:
@@ -196,10 +199,11 @@ def test_latest_walk_is_pinned_first_then_newest_first_every_video_once(client, 
     mock = app.state.mock
     account = mock.world.account(handle)
     videos, pages = walk(client, handle, sortBy="latest")
-    rest = [i for i in range(account.video_count) if i not in account.pinned]
+    count = mock.world.count(account, NOW)
+    rest = [i for i in range(count - 1, -1, -1) if i not in account.pinned]
     expected = [mock.world.video(account, i).id for i in (*account.pinned, *rest)]
     assert [v["id"] for v in videos] == expected
-    assert len(set(expected)) == account.video_count
+    assert len(set(expected)) == count
     assert [v["pinned"] for v in videos[:len(account.pinned)]] == [True] * len(account.pinned)
     times = [v["createdAt"] for v in videos[len(account.pinned):]]
     assert times == sorted(times, reverse=True)
@@ -215,7 +219,8 @@ def test_popular_walk_is_most_viewed_first_every_video_once(client, app, handle)
     videos, pages = walk(client, handle, sortBy="popular")
     views = [v["stats"]["views"] for v in videos]
     assert views == sorted(views, reverse=True)
-    assert len({v["id"] for v in videos}) == len(videos) == account.video_count
+    assert len({v["id"] for v in videos}) == len(videos) == app.state.mock.world.count(
+        account, NOW)
     latest, _ = walk(client, handle, sortBy="latest")
     assert {v["id"] for v in latest} == {v["id"] for v in videos}
     assert pages[-1] == {"nextCursor": None, "hasMore": False}
@@ -239,16 +244,21 @@ def test_pages_are_full_until_the_last(client):
 
 
 def test_cursors_are_positions_and_anything_else_is_a_bad_request(client, app):
-    """A cursor is the position of the next video in the listing, so every cursor of the
-    documented form (1 to 9 digits) is a page, and anything else is refused, free."""
+    """A latest cursor is the position (counted from the oldest video, so new posts never
+    shift it) below which the next page continues; a popular cursor is the position in the
+    order of views. Every cursor of the documented form (1 to 9 digits) is a page, and
+    anything else is refused, free."""
     first = sf(client, "brand_with_ads/videos").json()["data"]
     cursor = first["page"]["nextCursor"]
-    assert cursor == "30"
+    assert cursor == "152"  # 180 videos: 2 pinned, then the 28 newest of the rest
     second = sf(client, "brand_with_ads/videos", params={"cursor": cursor}).json()["data"]
     assert not {v["id"] for v in first["videos"]} & {v["id"] for v in second["videos"]}
-    past_the_end = sf(client, "brand_with_ads/videos", params={"cursor": "999999999"})
-    assert past_the_end.json()["data"] == {"videos": [], "page": {"nextCursor": None,
-                                                                  "hasMore": False}}
+    popular = sf(client, "brand_with_ads/videos", params={"sortBy": "popular"}).json()["data"]
+    assert popular["page"]["nextCursor"] == "30"
+    for sort, end in (("latest", "0"), ("popular", "999999999")):
+        past_the_end = sf(client, "brand_with_ads/videos", params={"cursor": end, "sortBy": sort})
+        assert past_the_end.json()["data"] == {"videos": [], "page": {"nextCursor": None,
+                                                                      "hasMore": False}}
     spent = balance(client)
     for bad in ["-1", "1e3", "garbage", "a.b", " 30", "1234567890", "３０"]:
         error = assert_error(app, sf(client, "brand_with_ads/videos", params={"cursor": bad}),
@@ -386,7 +396,7 @@ def test_the_last_page_of_120000_videos_is_as_cheap_as_the_first(client, app, so
     """A page costs O(page size): jump to the end of huge_account with a cursor we issue."""
     started = time.perf_counter()
     first = sf(client, "huge_account/videos", params={"sortBy": sort}).json()["data"]
-    cursor = "119990"
+    cursor = "119990" if sort == "popular" else "10"  # 10 videos below the 11th oldest
     last = sf(client, "huge_account/videos", params={"sortBy": sort, "cursor": cursor})
     assert time.perf_counter() - started < 2
     assert last.status_code == 200, last.text

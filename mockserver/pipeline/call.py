@@ -21,8 +21,8 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
-                 "quota", "cost", "charged", "balance", "notes", "now", "error_kind", "reason",
-                 "subject", "page", "_occurrence", "_request_digest", "_request_id")
+                 "quota", "cost", "charged", "balance", "notes", "now", "instant", "error_kind",
+                 "reason", "subject", "page", "_occurrence", "_request_digest", "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -54,6 +54,7 @@ class Call:
         self.subject: Account | None = None  # the account the answer was about
         self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
         self._occurrence: Occurrence | None = None
+        self.instant = int(self.now)  # the world moves by whole seconds
         self._request_digest: bytes | None = None
         self._request_id: str | None = None
 
@@ -94,10 +95,11 @@ class Call:
     def video(self, account: Account) -> Video | None:
         if self.video_id is None or not account.exists or self.override == "not_found":
             return None
-        return self.mock.world.find_video(account, self.video_id)
+        return self.mock.world.find_video(account, self.video_id, self.instant)
 
     def respond(self, memo_key: tuple[Any, ...], build: Callable[[], dict[str, Any]],
                 tail: Mapping[str, Any] | None = None) -> bytes:
-        """The validated body for ``memo_key``, rendered by ``build`` only the first time."""
+        """The validated body for ``memo_key``, rendered by ``build`` only the first time.
+        A key holds everything the body depends on, the world's instant included."""
         key = (self.route.vendor, self.route.name, self.override, *memo_key)
         return self.mock.enforcer.body(self.route.response_schema, key, build, tail)

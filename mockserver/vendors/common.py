@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from mockserver.errors import MockError
-from mockserver.world import Account, Video, ids
+from mockserver.world import Account, Counts, Profile, Video, ids
 
 _DAY = 86_400
 
@@ -25,68 +25,95 @@ def display_count(value: int) -> int:
     return value // step * step
 
 
-def expires(anchor: int) -> int:
-    """CDN links in a day's world expire two days after it starts, like TikTok's signed URLs."""
-    return anchor + 2 * _DAY
+def day_of(instant: int) -> int:
+    """The UTC day an instant falls in: signed CDN links are made per day."""
+    return instant // _DAY * _DAY
 
 
-def avatar(account: Account, anchor: int, size: str) -> str:
+def expires(day: int) -> int:
+    """CDN links made on a day expire two days after it starts, like TikTok's signed URLs."""
+    return day + 2 * _DAY
+
+
+def avatar(account: Account, day: int, size: str) -> str:
     side = {"large": "1080:1080", "medium": "720:720", "thumb": "100:100"}[size]
-    return ids.cdn_image("avatar", account.avatar_key, side, expires(anchor))
+    return ids.cdn_image("avatar", account.avatar_key, side, expires(day))
 
 
-def cover(video: Video, anchor: int, origin: bool = False) -> str:
+def cover(video: Video, day: int, origin: bool = False) -> str:
     size = f"{video.width}:{video.height}" if origin else "720:1280"
-    return ids.cdn_image("cover", video.media_key, size, expires(anchor))
+    return ids.cdn_image("cover", video.media_key, size, expires(day))
 
 
-def play_url(video: Video, anchor: int, watermark: bool) -> str:
-    return ids.cdn_video(video.media_key, expires(anchor), watermark=watermark)
+def play_url(video: Video, day: int, watermark: bool) -> str:
+    return ids.cdn_video(video.media_key, expires(day), watermark=watermark)
 
 
 def ratio(video: Video) -> str:
     return {576: "540p", 720: "720p", 1080: "1080p"}.get(video.width, "720p")
 
 
-# TikTok's app-API shapes (``aweme_list`` items): exact counts -------------------------
+# TikTok's app-API shapes (``aweme_list`` items): exact counts, lists of mirrors -------
 
 
-def app_statistics(video: Video, full: bool = True) -> dict[str, Any]:
+def _mirrors(url: str) -> list[str]:
+    """TikTok lists two or three CDN mirrors of every media file."""
+    return [url, url.replace("://p16-sign-va.", "://p19-sign.", 1).replace(
+        "://v16-webapp-prime.", "://v19-webapp-prime.", 1)]
+
+
+def _url_object(uri: str, url: str) -> dict[str, Any]:
+    return {"uri": uri, "url_list": _mirrors(url)}
+
+
+def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str, Any]:
     statistics: dict[str, Any] = {
-        "comment_count": video.comments, "digg_count": video.likes,
-        "download_count": video.downloads, "play_count": video.views,
-        "share_count": video.shares,
+        "comment_count": counts.comments, "digg_count": counts.likes,
+        "download_count": counts.downloads, "play_count": counts.views,
+        "share_count": counts.shares,
     }
     if full:
-        statistics.update(collect_count=video.saves, forward_count=video.reposts,
+        statistics.update(collect_count=counts.saves, forward_count=counts.reposts,
                           aweme_id=video.id)
     return statistics
 
 
-def app_video(video: Video, anchor: int, full: bool = True) -> dict[str, Any]:
-    thumbnail = cover(video, anchor)
+def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = False
+              ) -> dict[str, Any]:
+    """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds."""
+    duration = video.duration_ms if milliseconds else video.duration
+    thumbnail = cover(video, day)
     if not full:
-        return {"duration": video.duration, "cover": {"url_list": [thumbnail]}}
+        return {"duration": duration, "cover": {"url_list": [thumbnail]}}
+    plain = play_url(video, day, watermark=False)
+    play = _url_object(video.media_key, plain)
+    play["url_list"].append(f"https://api16-normal-c-useast1a.tiktokv.com/aweme/v1/play/"
+                            f"?video_id={video.media_key}&line=0&ratio={ratio(video)}")
+    play.update(width=video.width, height=video.height)
     return {
-        "duration": video.duration, "cover": {"uri": video.media_key, "url_list": [thumbnail]},
+        "duration": duration, "cover": _url_object(video.media_key, thumbnail),
         "height": video.height, "width": video.width, "ratio": ratio(video),
-        "bit_rate": video.bitrate,
-        "origin_cover": {"uri": video.media_key, "url_list": [cover(video, anchor, origin=True)]},
-        "play_addr": {"uri": video.media_key,
-                      "url_list": [play_url(video, anchor, watermark=False)]},
-        "download_addr": {"uri": video.media_key,
-                          "url_list": [play_url(video, anchor, watermark=True)]},
+        "bit_rate": [
+            {"bit_rate": video.bitrate, "gear_name": f"adapt_{ratio(video)[:-1]}_1",
+             "quality_type": 28, "is_h265": 0, "play_addr": play},
+            {"bit_rate": video.bitrate * 3 // 5, "gear_name": "lower_540_0",
+             "quality_type": 24, "is_h265": 0,
+             "play_addr": {**_url_object(video.media_key + "_540", plain),
+                           "width": 576, "height": 1024}},
+        ],
+        "origin_cover": _url_object(video.media_key, cover(video, day, origin=True)),
+        "play_addr": play,
+        "download_addr": _url_object(video.media_key, play_url(video, day, watermark=True)),
     }
 
 
-def app_author(account: Account, anchor: int, full: bool = True) -> dict[str, Any]:
+def app_author(account: Account, day: int, full: bool = True) -> dict[str, Any]:
     author: dict[str, Any] = {"unique_id": account.handle, "nickname": account.nickname}
     if full:
         author.update({
             "uid": account.user_id, "sec_uid": account.sec_uid, "signature": account.signature,
             "verified": account.verified,
-            "avatar_thumb": {"uri": account.avatar_key,
-                             "url_list": [avatar(account, anchor, "thumb")]},
+            "avatar_thumb": _url_object(account.avatar_key, avatar(account, day, "thumb")),
         })
     return author
 
@@ -96,40 +123,65 @@ def app_music(video: Video) -> dict[str, Any]:
     return {"id": music.id, "id_str": music.id, "title": music.title, "author": music.author,
             "duration": music.duration, "original": music.original,
             "play_url": {"uri": music.play_url, "url_list": [music.play_url]},
-            "cover_thumb": {"uri": music.id, "url_list": [music.cover_url]}}
+            "cover_thumb": _url_object(music.id, music.cover_url)}
 
 
 def app_text_extra(video: Video) -> list[dict[str, Any]]:
-    return [{"hashtag_name": e.hashtag.name, "hashtag_id": e.hashtag.id,
-             "start": e.start, "end": e.end, "type": 1} for e in video.text_extra]
+    """Hashtags (type 1) and mentions (type 0) with every key TikTok sends on both."""
+    out = []
+    for extra in video.text_extra:
+        tag, who = extra.hashtag, extra.mention
+        item: dict[str, Any] = {
+            "start": extra.start, "end": extra.end, "type": 1 if tag else 0,
+            "hashtag_name": tag.name if tag else "", "hashtag_id": tag.id if tag else "",
+            "is_commerce": False, "user_id": who.user_id if who else "",
+            "sec_uid": who.sec_uid if who else ""}
+        if who:
+            item["user_unique_id"] = who.handle
+        out.append(item)
+    return out
 
 
 def app_challenges(video: Video) -> list[dict[str, Any]]:
     return [{"cid": h.id, "cha_name": h.name, "desc": h.description} for h in video.hashtags]
 
 
-# TikTok's web shapes: counts rounded as the web pages show them ----------------------
+# TikTok's web shapes: profile totals rounded as the web pages show them ----------------
 
 
-def web_user_stats(account: Account) -> dict[str, int]:
+def web_user_stats(profile: Profile) -> dict[str, int]:
     return {
-        "followerCount": display_count(account.followers),
-        "followingCount": account.following,
-        "heart": display_count(account.hearts),
-        "heartCount": display_count(account.hearts),
-        "videoCount": account.video_count, "diggCount": account.diggs,
-        "friendCount": account.friends,
+        "followerCount": display_count(profile.followers),
+        "followingCount": profile.following,
+        "heart": display_count(profile.hearts),
+        "heartCount": display_count(profile.hearts),
+        "videoCount": profile.video_count, "diggCount": profile.diggs,
+        "friendCount": profile.friends,
     }
 
 
-def web_video_stats(video: Video) -> dict[str, int]:
+def web_video_stats(counts: Counts) -> dict[str, int]:
+    """Exact, as TikTok gives per-video counts (the video page's example: 567890 plays)."""
     return {
-        "diggCount": display_count(video.likes),
-        "shareCount": display_count(video.shares),
-        "commentCount": display_count(video.comments),
-        "playCount": display_count(video.views),
-        "collectCount": display_count(video.saves),
+        "diggCount": counts.likes, "shareCount": counts.shares,
+        "commentCount": counts.comments, "playCount": counts.views,
+        "collectCount": counts.saves,
     }
+
+
+def web_text_extra(video: Video) -> list[dict[str, Any]]:
+    """The video page's ``textExtra``: its four keys, and TikTok's web keys for mentions."""
+    out = []
+    for extra in video.text_extra:
+        tag, who = extra.hashtag, extra.mention
+        item: dict[str, Any] = {"hashtagName": tag.name if tag else "",
+                                "hashtagId": tag.id if tag else "",
+                                "start": extra.start, "end": extra.end,
+                                "type": 1 if tag else 0}
+        if who:
+            item.update(userId=who.user_id, secUid=who.sec_uid, userUniqueId=who.handle)
+        out.append(item)
+    return out
 
 
 def query_params(query_string: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from mockserver.pipeline.call import Call
 from mockserver.pipeline.ratelimit import Quota
 from mockserver.vendors import common
 from mockserver.vendors.base import Headers, Route, Vendor
-from mockserver.world import Account, Video
+from mockserver.world import Account, Counts, Profile, Video
 from mockserver.world.links import parse_video_url
 
 PAGE_SIZE = 30
@@ -154,7 +154,7 @@ class Dumpling(Vendor):
         link = parse_video_url(url)
         if link is None:
             raise MockError("invalid_url")
-        resolved = call.mock.world.resolve(link)
+        resolved = call.mock.world.resolve(link, call.instant)
         if resolved is None:
             raise MockError("not_found")
         call.handle, call.video_id = resolved
@@ -187,30 +187,38 @@ class Dumpling(Vendor):
         account = call.account()
         if not account.exists:
             raise MockError("not_found")
-        anchor = call.mock.world.anchor
-        return call.respond((account.handle,), lambda: render_profile(account, anchor))
+        instant = call.instant
+        profile = call.mock.world.profile(account, instant)
+        day = common.day_of(instant)
+        return call.respond((account.handle, profile, day),
+                            lambda: render_profile(account, profile, day))
 
     def videos(self, call: Call) -> bytes:
         account = call.account()
         if not account.exists:
             raise MockError("not_found")
-        world = call.mock.world
+        world, instant = call.mock.world, call.instant
         cursor = call.params["max_cursor"]
-        start = 0 if cursor == 0 else world.index_before(account, cursor / 1000)
-        count = 0 if account.private else account.video_count
-        end = min(start + PAGE_SIZE, count)
-        call.page = (start, end, count)
+        below = None if cursor == 0 else world.posted_before(account, instant, cursor)
+        seqs, has_more = ([], False) if account.private else world.latest(
+            account, instant, below, PAGE_SIZE)
+        first = 0 if below is None else 1  # what coverage counts: first, later, last
+        call.page = (first, first + len(seqs), first + len(seqs) + int(has_more))
         trim = call.params["trim"]
+        day = common.day_of(instant)
 
         def build() -> dict[str, Any]:
-            page = [world.video(account, i) for i in range(start, end)]
+            page = world.videos(account, seqs)
+            listed = [v.create_time * 1000 for v in page if not v.pinned] or [0]
             return {
-                "aweme_list": [aweme(v, account, world.anchor, trim) for v in page],
-                "max_cursor": str(page[-1].create_time * 1000) if page else "0",
-                "min_cursor": str(page[0].create_time * 1000) if page else "0",
-                "has_more": int(end < count),
+                "aweme_list": [aweme(v, world.counts(account, v, instant), account, day, trim)
+                               for v in page],
+                "max_cursor": str(min(listed)),
+                "min_cursor": str(max(listed)),
+                "has_more": int(has_more),
             }
-        return call.respond((account.handle, start, trim), build,
+        moment = day if account.still else instant  # a still account changes only its links
+        return call.respond((account.handle, moment, below, trim), build,
                             tail={"extra": {"now": int(call.now * 1000)}})
 
     def video(self, call: Call) -> bytes:
@@ -218,17 +226,19 @@ class Dumpling(Vendor):
         found = call.video(account) if account.exists and not account.private else None
         if found is None:
             raise MockError("not_found")
-        anchor = call.mock.world.anchor
-        return call.respond((found.handle, found.id), lambda: render_video(found, account, anchor))
+        counts = call.mock.world.counts(account, found, call.instant)
+        day = common.day_of(call.instant)
+        return call.respond((found.handle, found.id, counts, day),
+                            lambda: render_video(found, counts, account, day))
 
 
-def render_profile(account: Account, anchor: int) -> dict[str, Any]:
+def render_profile(account: Account, profile: Profile, day: int) -> dict[str, Any]:
     user: dict[str, Any] = {
         "id": account.user_id, "shortId": account.short_id, "uniqueId": account.handle,
         "nickname": account.nickname,
-        "avatarLarger": common.avatar(account, anchor, "large"),
-        "avatarMedium": common.avatar(account, anchor, "medium"),
-        "avatarThumb": common.avatar(account, anchor, "thumb"),
+        "avatarLarger": common.avatar(account, day, "large"),
+        "avatarMedium": common.avatar(account, day, "medium"),
+        "avatarThumb": common.avatar(account, day, "thumb"),
         "signature": account.signature, "createTime": account.created,
         "verified": account.verified, "secUid": account.sec_uid, "ftc": False, "relation": 0,
         "openFavorite": account.open_favorite,
@@ -252,18 +262,20 @@ def render_profile(account: Account, anchor: int) -> dict[str, Any]:
     })
     return {
         "user": user,
-        "stats": common.web_user_stats(account),
+        "stats": common.web_user_stats(profile),
         "itemList": [],
     }
 
 
-def aweme(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, Any]:
-    """An item of ``aweme_list``: the page's trimmed fields, or TikTok's app-API shape."""
+def aweme(video: Video, counts: Counts, account: Account, day: int, trim: bool
+          ) -> dict[str, Any]:
+    """An item of ``aweme_list``: the page's trimmed fields, or TikTok's app-API shape
+    (durations in seconds, as the page shows them)."""
     item: dict[str, Any] = {
         "aweme_id": video.id, "desc": video.caption, "create_time": video.create_time,
-        "statistics": common.app_statistics(video, full=not trim),
-        "video": common.app_video(video, anchor, full=not trim),
-        "author": common.app_author(account, anchor, full=not trim),
+        "statistics": common.app_statistics(counts, video, full=not trim),
+        "video": common.app_video(video, day, full=not trim),
+        "author": common.app_author(account, day, full=not trim),
     }
     if trim:
         return item
@@ -277,7 +289,7 @@ def aweme(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, 
     return item
 
 
-def render_video(video: Video, account: Account, anchor: int) -> dict[str, Any]:
+def render_video(video: Video, counts: Counts, account: Account, day: int) -> dict[str, Any]:
     music = video.music
     return {
         "id": video.id, "desc": video.caption, "createTime": video.create_time,
@@ -285,14 +297,14 @@ def render_video(video: Video, account: Account, anchor: int) -> dict[str, Any]:
         "video": {
             "id": video.id, "height": video.height, "width": video.width,
             "duration": video.duration, "ratio": common.ratio(video),
-            "cover": common.cover(video, anchor),
-            "downloadAddr": common.play_url(video, anchor, watermark=True),
-            "playAddr": common.play_url(video, anchor, watermark=False),
+            "cover": common.cover(video, day),
+            "downloadAddr": common.play_url(video, day, watermark=True),
+            "playAddr": common.play_url(video, day, watermark=False),
             "format": "mp4", "bitrate": video.bitrate,
         },
         "author": {
             "id": account.user_id, "uniqueId": account.handle, "nickname": account.nickname,
-            "avatarThumb": common.avatar(account, anchor, "thumb"),
+            "avatarThumb": common.avatar(account, day, "thumb"),
             "signature": account.signature, "verified": account.verified,
             "privateAccount": account.private,
         },
@@ -301,9 +313,8 @@ def render_video(video: Video, account: Account, anchor: int) -> dict[str, Any]:
                   "duration": music.duration},
         "challenges": [{"id": h.id, "title": h.name, "desc": h.description,
                         "coverThumb": h.cover_url} for h in video.hashtags],
-        "stats": common.web_video_stats(video),
-        "textExtra": [{"hashtagName": e.hashtag.name, "hashtagId": e.hashtag.id,
-                       "start": e.start, "end": e.end} for e in video.text_extra],
+        "stats": common.web_video_stats(counts),
+        "textExtra": common.web_text_extra(video),
         "duetEnabled": account.duet_setting == 0,
         "stitchEnabled": account.stitch_setting == 0,
         "shareEnabled": True,

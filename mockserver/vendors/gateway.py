@@ -15,7 +15,7 @@ from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.vendors import common
 from mockserver.vendors.base import Headers, Route, Vendor
-from mockserver.world import Account, Video
+from mockserver.world import Account, Counts, Profile, Video
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 USERS, VIDEOS = "gateway_users", "gateway_videos"
@@ -127,9 +127,10 @@ class Gateway(Vendor):
         return account
 
     def _user(self, call: Call, account: Account) -> dict[str, Any]:
-        anchor = call.mock.world.anchor
+        profile = call.mock.world.profile(account, call.instant)
+        day = common.day_of(call.instant)
         return self._stored(call, USERS, account.handle,
-                            lambda stamp: user_record(account, anchor, stamp))
+                            lambda stamp: user_record(account, profile, day, stamp))
 
     # renderers -----------------------------------------------------------------
 
@@ -144,20 +145,21 @@ class Gateway(Vendor):
         if found is None:
             raise MockError("video_not_found")
         author = self._user(call, account)
+        counts = call.mock.world.counts(account, found, call.instant)
         record = self._stored(call, VIDEOS, found.id,
-                              lambda stamp: video_record(found, author, stamp))
+                              lambda stamp: video_record(found, counts, author, stamp))
         memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
         return call.respond(memo, lambda: record)
 
 
-def user_record(account: Account, anchor: int, stamp: str) -> dict[str, Any]:
-    stats = common.web_user_stats(account)
+def user_record(account: Account, profile: Profile, day: int, stamp: str) -> dict[str, Any]:
+    stats = common.web_user_stats(profile)
     return {
         "user": {
             "id": account.user_id, "nickname": account.nickname,
             "id_dup": account.user_id,  # inferred: a duplicated id column
             "secUid": account.sec_uid, "profileBio": account.signature,
-            "profilePictureUrl": common.avatar(account, anchor, "large"),
+            "profilePictureUrl": common.avatar(account, day, "large"),
             "isVerified": account.verified, "isPrivateAccount": account.private,
             "createdAt": stamp, "updatedAt": stamp,
         },
@@ -165,9 +167,10 @@ def user_record(account: Account, anchor: int, stamp: str) -> dict[str, Any]:
     }
 
 
-def video_record(video: Video, author: Mapping[str, Any], stamp: str) -> dict[str, Any]:
+def video_record(video: Video, counts: Counts, author: Mapping[str, Any], stamp: str
+                 ) -> dict[str, Any]:
     music = video.music
-    stats = {**common.web_video_stats(video), "repostCount": common.display_count(video.reposts)}
+    stats = {**common.web_video_stats(counts), "repostCount": counts.reposts}
     return {
         "id": video.id, "description": video.caption, "createTime": str(video.create_time),
         "duration": video.duration,

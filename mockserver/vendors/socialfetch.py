@@ -13,7 +13,7 @@ from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.vendors import common
 from mockserver.vendors.base import Headers, Route, Vendor
-from mockserver.world import Account, Video
+from mockserver.world import Account, Counts, Profile, Video
 
 PAGE_SIZE = 30
 SORTS = ("latest", "popular")
@@ -105,7 +105,7 @@ class SocialFetch(Vendor):
         sort = query.get("sortBy", DEFAULT_SORT)
         # the schema admits only digits (and one final newline, which int() ignores)
         call.params.update(sortBy=sort, trim=query.get("trim", False),
-                           offset=int(query.get("cursor", "0")))
+                           position=None if "cursor" not in query else int(query["cursor"]))
         user_id = query.get("userId")
         if user_id is not None and world.well_formed(call.handle):
             account = world.account(call.handle)
@@ -153,38 +153,54 @@ class SocialFetch(Vendor):
 
     def profile(self, call: Call) -> bytes:
         account = self._lookup(call)
-        anchor = call.mock.world.anchor
-        memo = (account.handle if account else None,)
-        return call.respond(memo, lambda: {"data": render_profile(account, anchor)},
+        instant = call.instant
+        profile = None if account is None else call.mock.world.profile(account, instant)
+        day = common.day_of(instant)
+        memo = (account.handle if account else None, profile, day)
+        return call.respond(memo, lambda: {"data": render_profile(account, profile, day)},
                             tail=self._meta(call))
 
     def videos(self, call: Call) -> bytes:
         account = self._lookup(call)
-        world = call.mock.world
-        sort, offset, trim = call.params["sortBy"], call.params["offset"], call.params["trim"]
-        count = 0 if account is None or account.private else account.video_count
-        end = min(offset + PAGE_SIZE, count)
-        call.page = (offset, end, count)
-        order = world.by_popularity if sort == "popular" else world.by_latest_pinned_first
+        world, instant = call.mock.world, call.instant
+        sort, position, trim = call.params["sortBy"], call.params["position"], call.params["trim"]
+        listed = account is not None and not account.private
+        if not listed:
+            seqs, following = [], None
+        elif sort == "popular":  # the cursor is the position in the order of views
+            offset = position or 0
+            order = world.popular(account, instant)
+            seqs = order[offset:offset + PAGE_SIZE]
+            end = offset + len(seqs)
+            following = end if end < len(order) else None
+        else:  # the cursor is the seq the next page continues below: new posts never shift it
+            seqs, more = world.latest(account, instant, position, PAGE_SIZE)
+            lowest = min((s for s in seqs if s not in account.pinned), default=None)
+            following = lowest if more else None
+        first = 0 if position is None else 1  # what coverage counts: first, later, last
+        call.page = (first, first + len(seqs), first + len(seqs) + (following is not None))
+        day = common.day_of(instant)
 
         def build() -> dict[str, Any]:
             videos = [] if account is None else [
-                render_video(world.video(account, order(account, p)), account, world.anchor, trim)
-                for p in range(offset, end)]
+                render_video(v, world.counts(account, v, instant), account, day, trim)
+                for v in world.videos(account, seqs)]
             return {"data": {
                 "videos": videos,
-                "page": {"nextCursor": str(end) if end < count else None,
-                         "hasMore": end < count},
+                "page": {"nextCursor": None if following is None else str(following),
+                         "hasMore": following is not None},
             }}
-        memo = (account.handle if account else None, sort, offset, trim)
+        moment = day if account is None or account.still else instant
+        memo = (account.handle if account else None, sort, position, moment, trim)
         return call.respond(memo, build, tail=self._meta(call))
 
 
-def render_profile(account: Account | None, anchor: int) -> dict[str, Any]:
-    if account is None:
+def render_profile(account: Account | None, profile: Profile | None, day: int
+                   ) -> dict[str, Any]:
+    if account is None or profile is None:
         return {"lookupStatus": "not_found", "profile": None, "metrics": None}
-    avatars = {size: common.avatar(account, anchor, size) for size in ("large", "medium", "thumb")}
-    profile = {
+    avatars = {size: common.avatar(account, day, size) for size in ("large", "medium", "thumb")}
+    shown = {
         "platform": "tiktok", "handle": account.handle, "displayName": account.nickname,
         "bio": account.signature, "avatarUrl": avatars["large"], "verified": account.verified,
         "profileUrl": f"https://www.tiktok.com/@{account.handle}",
@@ -208,31 +224,32 @@ def render_profile(account: Account | None, anchor: int) -> dict[str, Any]:
                         "showPlayListTab": account.show_playlist_tab},
     }
     metrics = {
-        "followers": common.display_count(account.followers), "following": account.following,
-        "likes": common.display_count(account.hearts), "posts": account.video_count,
-        "friends": account.friends, "diggs": account.diggs,
+        "followers": common.display_count(profile.followers), "following": profile.following,
+        "likes": common.display_count(profile.hearts), "posts": profile.video_count,
+        "friends": profile.friends, "diggs": profile.diggs,
     }
     return {"lookupStatus": "private" if account.private else "found",
-            "profile": profile, "metrics": metrics}
+            "profile": shown, "metrics": metrics}
 
 
-def render_video(video: Video, account: Account, anchor: int, trim: bool) -> dict[str, Any]:
+def render_video(video: Video, counts: Counts, account: Account, day: int, trim: bool
+                 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": video.id, "caption": video.caption, "createdAt": iso(video.create_time),
-        "url": video.web_url, "thumbnailUrl": common.cover(video, anchor),
-        "durationMs": video.duration * 1000, "pinned": video.pinned, "isAd": video.is_ad,
-        "stats": {"views": video.views, "likes": video.likes, "comments": video.comments,
-                  "shares": video.shares, "saves": video.saves},
-        "media": {"downloadUrl": common.play_url(video, anchor, watermark=True),
-                  "downloadWithoutWatermarkUrl": common.play_url(video, anchor, watermark=False)},
+        "url": video.web_url, "thumbnailUrl": common.cover(video, day),
+        "durationMs": video.duration_ms, "pinned": video.pinned, "isAd": video.is_ad,
+        "stats": {"views": counts.views, "likes": counts.likes, "comments": counts.comments,
+                  "shares": counts.shares, "saves": counts.saves},
+        "media": {"downloadUrl": common.play_url(video, day, watermark=True),
+                  "downloadWithoutWatermarkUrl": common.play_url(video, day, watermark=False)},
     }
     if not trim:
         item["details"] = {
-            "author": common.app_author(account, anchor),
+            "author": common.app_author(account, day),
             "music": common.app_music(video),
             "challenges": common.app_challenges(video),
-            "video": common.app_video(video, anchor),
-            "statistics": common.app_statistics(video),
+            "video": common.app_video(video, day, milliseconds=True),
+            "statistics": common.app_statistics(counts, video),
             "text_extra": common.app_text_extra(video),
         }
     return item

@@ -3,6 +3,11 @@
 A fixture file is JSON: ``{"accounts": {handle: {field: value}}, "keys": {key: {...}}}``.
 The shipped ``fixtures/`` folder loads first, then each user path (file or folder) in
 order; a later file's entry for the same handle or key replaces the earlier one.
+
+An account fixture describes the account as it is at ``as_of`` (default 2026-01-01) and,
+unless it gives ``posts_per_day`` or ``follower_growth``, at every instant: a still
+photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenarios``)
+count from its newest video, 0 first.
 """
 
 from __future__ import annotations
@@ -14,6 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.resources import data_dir
+from mockserver.world import ids, timeline
+
+# fields copied onto the account as they are
+IDENTITY_FIELDS = frozenset({
+    "exists", "user_id", "sec_uid", "short_id", "nickname", "signature", "created", "verified",
+    "private", "region", "language", "followers", "following", "diggs", "bio_link",
+    "commerce_user", "seller", "organization", "open_favorite", "following_visibility",
+    "embed_permission", "comment_setting", "duet_setting", "stitch_setting",
+    "download_setting", "embed_banned", "show_playlist_tab", "scenario"})
+# fields that shape the account's history and numbers
+HISTORY_FIELDS = frozenset({
+    "hearts", "friends", "video_count", "newest_post", "as_of", "posts_per_day",
+    "follower_growth", "pinned", "ads", "video_ids", "video_scenarios"})
+ACCOUNT_FIELDS = IDENTITY_FIELDS | HISTORY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -48,3 +67,56 @@ def load_fixtures(extra_paths: Iterable[str] = (), include_shipped: bool = True,
                 accounts[handle.lower().lstrip("@")] = values
             keys.update(document.get("keys", {}))
     return Fixtures(accounts=accounts, keys=keys)
+
+
+def _by_seq(positions: Any, count: int) -> tuple[int, ...]:
+    return tuple(count - 1 - int(i) for i in positions if 0 <= int(i) < count)
+
+
+def _pairs_by_seq(mapping: Mapping[Any, Any], count: int) -> tuple[tuple[int, str], ...]:
+    return tuple(sorted((count - 1 - int(i), str(v)) for i, v in dict(mapping).items()
+                        if 0 <= int(i) < count))
+
+
+def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: int,
+                   mean_likes: float) -> tuple[dict[str, Any], float, int | None]:
+    """The account's fields with a fixture applied, its mean likes a video, and the likes
+    total it pins (None when it pins none)."""
+    unknown = set(fixture) - ACCOUNT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown account fixture fields: {sorted(unknown)}")
+    values = dict(generated)
+    values.update({k: v for k, v in fixture.items() if k in IDENTITY_FIELDS})
+    if "user_id" in fixture and "created" not in fixture:
+        values["created"] = ids.snowflake_time(fixture["user_id"])
+    if "created" in fixture and "user_id" not in fixture:
+        values["user_id"] = ids.snowflake(fixture["created"], generated["user_id"])
+    if "followers" in fixture and "hearts" not in fixture:
+        mean_likes = mean_likes * fixture["followers"] / max(generated["followers"], 1)
+    reference = int(fixture.get("as_of", timeline.EPOCH))
+    per_day = float(fixture.get("posts_per_day", 0))
+    growth = float(fixture.get("follower_growth", 0))
+    default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
+    count = int(fixture.get("video_count", default_count))
+    newest = int(fixture.get("newest_post", reference - 3_600
+                             - ids.stable_int(seed, "newest", generated["handle"]) % (9 * 86_400)))
+    if per_day > 0:
+        gap = max(int(86_400 / per_day), 100)
+    else:
+        span = max(newest - values["created"] - 86_400, 0)
+        gap = int(min(max(span // max(count, 1), 100), 20 * 86_400))
+    key = values["key"]
+    first = newest - (count - 1) * gap - timeline.jitter(gap, key, count - 1) if count else \
+        newest + gap
+    smallest = min(values["followers"], values["following"])
+    friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
+    values.update(
+        first_post=first, post_gap=gap, video_limit=None if per_day > 0 else count,
+        reference=reference, follower_growth=growth,
+        friend_share=(friends + 0.5) / smallest if smallest else 0.0,
+        pinned=_by_seq(fixture.get("pinned", ()), count),
+        ads=_by_seq(fixture.get("ads", ()), count),
+        video_scenarios=_pairs_by_seq(fixture.get("video_scenarios", {}), count),
+        video_ids=_pairs_by_seq(fixture.get("video_ids", {}), count))
+    hearts = fixture.get("hearts")
+    return values, mean_likes, None if hearts is None else int(hearts)

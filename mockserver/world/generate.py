@@ -1,35 +1,52 @@
-"""Faker-backed generation of single accounts, videos, tracks and hashtags.
+"""Single accounts, videos, tracks and hashtags, each from one keyed digest and the pools.
 
-Each function reseeds the one shared Faker instance from the entity's own key
-before drawing, so an entity never depends on what was generated before it.
+An entity's numbers come from a blake2b digest of (seed, its name), split into sixteen
+32-bit draws; its text is picked from the seed's pools by those draws. Nothing here
+depends on what was generated before, and nothing reseeds Faker.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import fields
+import hashlib
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from faker import Faker
+from mockserver.world import cascade, ids, timeline
+from mockserver.world.model import Account, Counts, Hashtag, Mention, Music, TextExtra, Video
+from mockserver.world.pools import EMOJI, TRENDING_TAGS, Pools
 
-from mockserver.world import ids
-from mockserver.world.model import Account, Hashtag, Music, TextExtra, Video
-
-TRENDING_TAGS = ("fyp", "foryou", "foryoupage", "viral", "trending", "comedy", "funny", "duet",
-                 "tutorial", "dance", "food", "travel", "sports", "music", "pov", "storytime",
-                 "lifehack", "fitness", "pets", "fashion")
 REGIONS = (("US", "en", 50), ("GB", "en", 10), ("CA", "en", 6), ("AU", "en", 5),
            ("DE", "de", 5), ("FR", "fr", 5), ("BR", "pt", 6), ("MX", "es", 5),
            ("ID", "id", 4), ("PH", "en", 4))
 TRACK_POOL = 2000
-_EPOCH_2016 = 1_472_688_000  # 2016-09-01, TikTok's launch
-_DAY = 86_400
-_ACCOUNT_FIELDS = {f.name for f in fields(Account)}
+LAUNCH = 1_472_688_000  # 2016-09-01, TikTok's launch
+_DAY = timeline.DAY
+_HORIZON = 4_102_444_800  # 2100-01-01: an account's like cascade has a slot per post until then
+_MIN_GAP = 8 * 3600  # generated accounts post at most three times a day
+_HASHTAG_COUNTS = (0, 1, 2, 2, 3, 3, 4, 5)
+_SIZES = ((576, 1024), (720, 1280), (1080, 1920))
+_DOUBLE = 0x100000000
 
 
-def _weighted_region(rng: Any) -> tuple[str, str]:
-    pick = rng.random() * sum(weight for *_, weight in REGIONS)
+def draws(*parts: object) -> tuple[int, ...]:
+    """Sixteen independent 32-bit numbers keyed by ``parts``."""
+    raw = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=64).digest()
+    return struct.unpack("<16I", raw)
+
+
+def _unit(value: int) -> float:
+    return value / _DOUBLE
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as TikTok counts caption offsets."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _region(value: float) -> tuple[str, str]:
+    pick = value * sum(weight for *_, weight in REGIONS)
     for region, language, weight in REGIONS:
         pick -= weight
         if pick < 0:
@@ -37,160 +54,208 @@ def _weighted_region(rng: Any) -> tuple[str, str]:
     return REGIONS[0][0], REGIONS[0][1]
 
 
-def make_account(faker: Faker, seed: int, handle: str, anchor: int,
-                 fixture: Mapping[str, Any] | None) -> Account:
-    faker.seed_instance(ids.stable_int(seed, "account", handle))
-    rng = faker.random
-    created = int(_EPOCH_2016 + rng.random() * (anchor - 90 * _DAY - _EPOCH_2016))
-    followers = int(10 ** (1 + 6 * rng.random() ** 1.6))
-    following = int(10 ** (rng.random() * 3.3))
-    video_count = int(10 ** (0.3 + rng.random() * 2.9))
-    region, language = _weighted_region(rng)
-    newest = anchor - int(rng.uniform(3_600, 10 * _DAY))
-    pins = ()
-    if video_count >= 10 and rng.random() < 0.4:
-        pins = tuple(sorted(rng.sample(range(3, min(video_count, 40)), rng.randint(1, 3))))
-    ads = (rng.randrange(video_count),) if video_count and rng.random() < 0.1 else ()
+def _decorate(text: str, value: int) -> str:
+    """Real nicknames and bios often carry an emoji or two."""
+    if value % 4:
+        return text
+    return f"{text} {EMOJI[value // 4 % len(EMOJI)]}"
+
+
+def make_account(pools: Pools, seed: int, handle: str,
+                 fixture: Mapping[str, Any] | None = None) -> Account:
+    u = draws(seed, "account", handle)
+    f = [_unit(x) for x in u]
+    created = int(LAUNCH + f[0] * (timeline.EPOCH - 90 * _DAY - LAUNCH))
+    region, language = _region(f[5])
+    words = pools.language(language)
+    followers = int(10 ** (1 + 6 * f[1] ** 1.6))
+    following = int(10 ** (f[2] * 3.3))
+    first_post = created + int(f[4] * 30 * _DAY)
+    target = int(10 ** (0.3 + f[3] * 2.9))
+    gap = int(min(max((timeline.EPOCH - first_post) // target, _MIN_GAP), 20 * _DAY))
+    flags = u[15]
     values: dict[str, Any] = {
         "handle": handle, "exists": True,
-        "user_id": ids.snowflake(created, seed, handle, "uid"),
-        "sec_uid": ids.sec_uid(seed, handle), "short_id": "",
-        "nickname": faker.name(),
-        "signature": "" if rng.random() < 0.2 else faker.sentence(nb_words=rng.randint(3, 10)),
-        "created": created,
-        "verified": followers > 1_000_000 and rng.random() < 0.6,
+        "user_id": str(created << 32 | u[6]), "sec_uid": ids.sec_uid(seed, handle),
+        "short_id": "", "nickname": _decorate(words.names[u[7] % len(words.names)], u[8]),
+        "signature": "" if u[9] % 5 == 0 else _decorate(
+            words.sentences[u[9] % len(words.sentences)] + ".", u[10]),
+        "created": created, "verified": followers > 1_000_000 and f[11] < 0.6,
         "private": False, "region": region, "language": language,
         "followers": followers, "following": following,
-        "hearts": int(followers * rng.uniform(3, 40)) + rng.randint(0, 500),
-        "diggs": 0 if rng.random() < 0.5 else int(10 ** (rng.random() * 4.5)),
-        "friends": int(following * rng.uniform(0, 0.5)),
-        "video_count": video_count,
-        "bio_link": faker.url() if rng.random() < 0.2 else None,
-        "commerce_user": rng.random() < 0.15, "seller": rng.random() < 0.05,
-        "organization": rng.random() < 0.03, "open_favorite": rng.random() < 0.3,
-        "following_visibility": rng.choice((1, 1, 1, 2)), "embed_permission": 1,
-        "comment_setting": rng.choice((0, 0, 0, 1)), "duet_setting": rng.choice((0, 0, 1, 3)),
-        "stitch_setting": rng.choice((0, 0, 1, 3)), "download_setting": rng.choice((0, 0, 0, 3)),
-        "embed_banned": rng.random() < 0.02, "show_playlist_tab": rng.random() < 0.3,
-        "avatar_key": ids.hex_token(seed, handle, "avatar"),
-        "newest_post": newest, "post_gap": 0, "pinned": pins, "ads": ads,
-        "scenario": None, "video_scenarios": (), "video_ids": (),
+        "diggs": 0 if flags & 1 else int(10 ** (f[12] * 4.5)),
+        "friend_share": f[13] * 0.6,
+        "follower_growth": 0.0 if flags & 6 == 0 else round(f[14] * 0.6, 3),
+        "reference": timeline.EPOCH,
+        "bio_link": pools.urls[u[10] % len(pools.urls)] if flags & 0x18 == 0 else None,
+        "commerce_user": flags & 0xE0 < 0x20, "seller": flags & 0x700 == 0,
+        "organization": flags & 0x1F800 == 0, "open_favorite": flags & 0x60000 == 0,
+        "following_visibility": (1, 1, 1, 2)[flags >> 19 & 3], "embed_permission": 1,
+        "comment_setting": (0, 0, 0, 1)[flags >> 21 & 3],
+        "duet_setting": (0, 0, 1, 3)[flags >> 23 & 3],
+        "stitch_setting": (0, 0, 1, 3)[flags >> 25 & 3],
+        "download_setting": (0, 0, 0, 3)[flags >> 27 & 3],
+        "embed_banned": u[12] % 50 == 0, "show_playlist_tab": u[13] % 10 < 3,
+        "avatar_key": ids.hex_token(seed, handle, "avatar"), "key": u[14] << 32 | u[13],
+        "first_post": first_post, "post_gap": gap, "video_limit": None,
+        "likes_root": 0, "levels": 1, "hidden_share": 0.12 + f[14] * 0.08, "hidden_likes": None,
+        "pinned": (), "ads": (), "scenario": None, "video_scenarios": (), "video_ids": (),
     }
+    mean_likes = followers * 10 ** (-2.2 + 1.5 * f[11]) + 20
     if fixture:
-        values.update(_fixture_values(fixture, values))
-    count = values["video_count"]
-    span = max(values["newest_post"] - values["created"] - _DAY, 0)
-    values["post_gap"] = int(min(max(span // max(count, 1), 100), 20 * _DAY))
-    values["pinned"] = tuple(i for i in values["pinned"] if i < count)
-    values["ads"] = tuple(i for i in values["ads"] if i < count)
-    return Account(**values)
+        from mockserver.world.fixtures import account_values  # fixtures build on this module
+        values, mean_likes, hearts = account_values(fixture, values, seed, mean_likes)
+    else:
+        hearts = None
+    account = Account(**values)
+    return _fit_likes(account, mean_likes, hearts, u)
 
 
-def _fixture_values(fixture: Mapping[str, Any], generated: Mapping[str, Any]) -> dict[str, Any]:
-    """A fixture's fields, with the ones derived from them kept consistent."""
-    unknown = set(fixture) - _ACCOUNT_FIELDS
-    if unknown:
-        raise ValueError(f"unknown account fixture fields: {sorted(unknown)}")
-    values = dict(fixture)
-    if "user_id" in values and "created" not in values:
-        values["created"] = ids.snowflake_time(values["user_id"])
-    if "created" in values and "user_id" not in values:
-        values["user_id"] = ids.snowflake(values["created"], generated["user_id"])
-    for name in ("pinned", "ads"):
-        if name in values:
-            values[name] = tuple(values[name])
-    for name in ("video_scenarios", "video_ids"):
-        if name in values:
-            pairs = dict(values[name]).items()
-            values[name] = tuple(sorted((int(k), str(v)) for k, v in pairs))
-    return values
+def _fit_likes(account: Account, mean_likes: float, hearts: int | None,
+               u: tuple[int, ...]) -> Account:
+    """Size the like cascade: generated accounts average ``mean_likes`` a video at the
+    reference instant; a fixture's pinned ``hearts`` is met exactly, hidden likes included."""
+    key = account_key(account)
+    if account.video_limit is not None:
+        capacity = max(account.video_limit, 1)
+    else:
+        capacity = timeline.posted_by(replace(account, levels=40), key, _HORIZON) + 1
+    levels = max(1, (capacity - 1).bit_length())
+    account = replace(account, levels=levels)
+    listed = timeline.posted_by(account, key, account.reference)
+    generated = account.pinned or account.ads or account.video_limit is not None
+    if not generated and listed >= 10 and u[3] % 5 < 2:  # pin 1-3 recent videos
+        pins = sorted({listed - 1 - (3 + v % 37) for v in u[:1 + u[4] % 3]} - {-1})
+        account = replace(account, pinned=tuple(p for p in pins if p >= 0))
+    if not generated and listed and u[2] % 10 == 0:
+        account = replace(account, ads=(u[1] % listed,))
+    wanted = (hearts / (1 + account.hidden_share) if hearts is not None
+              else mean_likes * max(listed, 1))
+    probe = 1 << 64
+    reached = cascade.prefix(likes_key(account), levels, probe, max(listed, 1))
+    root = int(probe * wanted // max(reached, 1))
+    account = replace(account, likes_root=root)
+    if hearts is not None:
+        shown = cascade.prefix(likes_key(account), levels, root, listed)
+        account = replace(account, hidden_likes=max(hearts - shown, 0))
+    return account
 
 
-def make_hashtag(faker: Faker, seed: int, name: str, anchor: int) -> Hashtag:
-    faker.seed_instance(ids.stable_int(seed, "hashtag", name))
-    digits = 6 + ids.stable_int(seed, "tagdigits", name) % 14
-    lowest = 10 ** (digits - 1)
-    tag_id = str(lowest + ids.stable_int(seed, "tagid", name) % (9 * lowest))
-    key = ids.hex_token(seed, "hashtag", name)
-    return Hashtag(id=tag_id, name=name, description=faker.sentence(nb_words=8),
-                   cover_url=ids.cdn_image("hashtag", key, "720:720", anchor + 2 * _DAY))
+def account_key(account: Account) -> int:
+    return account.key
 
 
-def make_track(faker: Faker, seed: int, number: int, anchor: int) -> Music:
-    faker.seed_instance(ids.stable_int(seed, "track", number))
-    rng = faker.random
-    created = int(_EPOCH_2016 + rng.random() * (anchor - 30 * _DAY - _EPOCH_2016))
-    music_id = ids.snowflake(created, seed, "track", number)
-    return Music(
-        id=music_id,
-        title=" ".join(faker.words(rng.randint(1, 4))).title(),
-        author=faker.name(),
-        album=faker.catch_phrase() if rng.random() < 0.6 else "",
-        duration=rng.randint(15, 60), original=False, private=False, created=created,
-        cover_url=ids.cdn_image("music", ids.hex_token(seed, "track", number), "100:100",
-                                anchor + 2 * _DAY),
-        play_url=ids.cdn_audio(music_id),
+def likes_key(account: Account) -> int:
+    return account.key ^ 0x5DEECE66D5DEECE6
+
+
+def count_noise(account: Account, seq: int) -> int:
+    """64 bits that shape a video's counts around its likes; cheap, so ranking every video
+    of an account by views needs no digest per video."""
+    return ids.mix(account.key ^ (seq << 20) ^ 0xC0FFEE)
+
+
+def views_of(likes: int, noise: int) -> int:
+    ratio = 20 + int(130 * ((noise & 0xFFFF) / 0x10000) ** 1.5)  # likes per thousand views
+    return max(likes * 1000 // ratio, likes, 60 + (noise >> 16 & 0xFFFF) % 400)
+
+
+def final_counts(likes: int, noise: int) -> Counts:
+    """A video's settled counts around its likes: likes 2-15% of views, comments about 1%
+    of likes, shares under 1% of views."""
+    views = views_of(likes, noise)
+    shares = views * (5 + (noise >> 32 & 0xFF) % 76) // 10_000
+    return Counts(views=views, likes=likes,
+                  comments=likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,
+                  shares=shares, saves=likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,
+                  downloads=shares * (5 + (noise >> 56 & 0xF) % 26) // 100,
+                  reposts=shares * (noise >> 60) % 11 // 100)
+
+
+def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[[str], Hashtag],
+             mention: Callable[[str], Mention]) -> tuple[str, tuple[TextExtra, ...]]:
+    words = pools.language(language)
+    caption = words.sentences[u[2] % len(words.sentences)]
+    if u[3] % 3 == 0:
+        caption += " " + EMOJI[u[3] // 3 % len(EMOJI)] * (1 + u[3] // 97 % 2)
+    extras: list[TextExtra] = []
+    at = utf16_len(caption)
+    if u[9] % 5 == 0:
+        handle = pools.handles[u[9] // 5 % len(pools.handles)]
+        text = f" @{handle}"
+        extras.append(TextExtra(at + 1, at + len(text), mention=mention(handle)))
+        caption, at = caption + text, at + len(text)
+    names: list[str] = []
+    for i in range(_HASHTAG_COUNTS[u[4] % 8]):
+        draw = u[5 + i % 4] >> (8 * (i // 4))
+        name = (TRENDING_TAGS[draw % len(TRENDING_TAGS)] if draw & 0x100
+                else words.words[draw % len(words.words)])
+        if name not in names:
+            names.append(name)
+    for name in names:
+        text = " #" + name
+        extras.append(TextExtra(at + 1, at + utf16_len(text), hashtag=hashtag(name)))
+        caption, at = caption + text, at + utf16_len(text)
+    return caption, tuple(extras)
+
+
+def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time: int,
+               likes: int, track: Music | None, hashtag: Callable[[str], Hashtag],
+               mention: Callable[[str], Mention]) -> Video:
+    """``track`` is a pool song, or None for an original sound."""
+    handle = account.handle
+    u = draws(seed, "video", handle, seq)
+    caption, extras = _caption(pools, account.language, u, hashtag, mention)
+    seconds = (10 + u[0] % 51 if u[1] % 4 else 61 + u[0] % 120 if u[1] % 8 < 6
+               else 5 + u[0] % 5)
+    duration_ms = seconds * 1000 + u[1] % 1000 if seconds < 60 else seconds * 1000 + u[1] % 600
+    width, height = _SIZES[u[6] % 3]
+    if track is None:
+        track = Music(
+            id=str((create_time - 7) << 32 | u[7]),
+            title=f"original sound - {account.nickname}", author=account.nickname, album="",
+            duration=(duration_ms + 500) // 1000, original=True, private=account.private,
+            created=create_time,
+            cover_url=ids.cdn_image("avatar", account.avatar_key, "100:100",
+                                    timeline.EPOCH + 2 * _DAY),
+            play_url=ids.cdn_audio(str(u[7])))
+    media_key = f"{u[13]:08x}{u[14]:08x}{u[15]:08x}{u[8]:08x}"
+    video_id = dict(account.video_ids).get(seq) or str((create_time - 1 - u[0] % 5) << 32 | u[10])
+    return Video(
+        handle=handle, seq=seq, id=video_id,
+        create_time=create_time, caption=caption, text_extra=extras, duration_ms=duration_ms,
+        width=width, height=height, bitrate=400_000 + u[12] % 2_100_000,
+        final=final_counts(likes, count_noise(account, seq)), music=track,
+        pinned=seq in account.pinned, is_ad=seq in account.ads, region=account.region,
+        media_key=media_key,
+        short_url=f"https://vm.tiktok.com/ZM{ids.base62(u[11] << 32 | u[12], 7)}/",
+        scenario=dict(account.video_scenarios).get(seq),
     )
 
 
-def views_at_rank(account: Account, rank: int) -> int:
-    """Views fall with popularity rank, from a few times the follower count to ~1% of it."""
-    count = account.video_count
-    top = account.followers * (1.5 + 6 * ids.unit(account.sec_uid, "top")) + 2_000
-    bottom = max(150.0, account.followers * 0.01)
-    steepness = math.log(top / bottom) / math.log(count) if count > 1 else 0.0
-    return int(top * (rank + 1) ** -steepness)
+def make_hashtag(pools: Pools, seed: int, name: str) -> Hashtag:
+    u = draws(seed, "hashtag", name)
+    digits = 6 + u[0] % 14
+    lowest = 10 ** (digits - 1)
+    tag_id = str(lowest + (u[1] << 32 | u[2]) % (9 * lowest))
+    words = pools.language("en")
+    key = f"{u[3]:08x}{u[4]:08x}{u[5]:08x}{u[6]:08x}"
+    return Hashtag(id=tag_id, name=name,
+                   description=words.sentences[u[7] % len(words.sentences)] + ".",
+                   cover_url=ids.cdn_image("hashtag", key, "720:720", timeline.EPOCH + 2 * _DAY))
 
 
-def make_video(faker: Faker, seed: int, account: Account, index: int, create_time: int,
-               rank: int, track: Music | None, hashtag: Any, anchor: int) -> Video:
-    """``track`` is a pool song, or None for an original sound; ``hashtag(name)`` makes tags."""
-    handle = account.handle
-    faker.seed_instance(ids.stable_int(seed, "video", handle, index))
-    rng = faker.random
-    video_id = ids.snowflake(create_time - rng.randint(1, 5), seed, handle, index)
-    video_id = dict(account.video_ids).get(index, video_id)
-    sentence = faker.sentence(nb_words=rng.randint(3, 12))
-    names: list[str] = []
-    for _ in range(rng.choice((0, 1, 2, 2, 3, 3, 4, 5))):
-        word = rng.choice(TRENDING_TAGS) if rng.random() < 0.5 else faker.word()
-        if word not in names:
-            names.append(word)
-    caption = sentence
-    spans = []
-    for name in names:
-        caption += " "
-        spans.append((name, len(caption), len(caption) + 1 + len(name)))
-        caption += "#" + name
-    views = views_at_rank(account, rank)
-    likes = int(views * rng.uniform(0.02, 0.15))
-    shares = int(views * rng.uniform(0.0005, 0.008))
-    duration = (rng.randint(10, 60) if rng.random() < 0.75
-                else rng.randint(61, 180) if rng.random() < 0.7 else rng.randint(5, 9))
-    width, height = rng.choice(((576, 1024), (720, 1280), (1080, 1920)))
-    bitrate = rng.randint(400_000, 2_500_000)
-    comments = int(likes * rng.uniform(0.005, 0.02))
-    saves = int(likes * rng.uniform(0.03, 0.15))
-    downloads = int(shares * rng.uniform(0.05, 0.3))
-    reposts = int(shares * rng.uniform(0, 0.1))
-    # Hashtags last: making one reseeds the shared Faker, so no draw of this video may follow.
-    extras = [TextExtra(hashtag(name), start, end) for name, start, end in spans]
-    if track is None:
-        track = Music(
-            id=ids.snowflake(create_time - 7, seed, handle, index, "sound"),
-            title=f"original sound - {account.nickname}", author=account.nickname, album="",
-            duration=duration, original=True, private=account.private, created=create_time,
-            cover_url=ids.cdn_image("avatar", account.avatar_key, "100:100", anchor + 2 * _DAY),
-            play_url=ids.cdn_audio(ids.hex_token(seed, handle, index, "sound")),
-        )
-    return Video(
-        handle=handle, index=index, id=video_id, create_time=create_time,
-        caption=caption, text_extra=tuple(extras), duration=duration,
-        width=width, height=height, bitrate=bitrate,
-        views=views, likes=likes, comments=comments, shares=shares, saves=saves,
-        downloads=downloads, reposts=reposts,
-        music=track, pinned=index in account.pinned, is_ad=index in account.ads,
-        region=account.region, media_key=ids.hex_token(seed, handle, index, "media"),
-        short_url=f"https://vm.tiktok.com/{ids.short_code('ZM', seed, handle, index)}/",
-        scenario=dict(account.video_scenarios).get(index),
+def make_track(pools: Pools, seed: int, number: int) -> Music:
+    u = draws(seed, "track", number)
+    created = int(LAUNCH + _unit(u[0]) * (timeline.EPOCH - 30 * _DAY - LAUNCH))
+    music_id = str(created << 32 | u[1])
+    names = pools.language(("en", "en", "es", "de", "fr", "pt")[u[2] % 6]).names
+    return Music(
+        id=music_id, title=pools.song_titles[u[3] % len(pools.song_titles)],
+        author=names[u[4] % len(names)],
+        album=pools.albums[u[5] % len(pools.albums)] if u[6] % 5 < 3 else "",
+        duration=15 + u[7] % 46, original=False, private=False, created=created,
+        cover_url=ids.cdn_image("music", f"{u[8]:08x}{u[9]:08x}{u[10]:08x}{u[11]:08x}",
+                                "100:100", timeline.EPOCH + 2 * _DAY),
+        play_url=ids.cdn_audio(music_id),
     )

@@ -1,9 +1,16 @@
-"""Plain records of the world; vendors render these, never the other way round."""
+"""Plain records of the world; vendors render these, never the other way round.
+
+What was published (an account's identity, a video's id, caption, music, create time)
+never changes. What moves with the clock (a video's counts, an account's followers,
+totals, how many videos it has) is asked of the World for an instant and comes back
+as ``Counts`` and ``Profile``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,10 +22,21 @@ class Hashtag:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    handle: str
+    user_id: str
+    sec_uid: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextExtra:
-    hashtag: Hashtag
-    start: int  # offsets of "#name" in the caption, end exclusive
+    """A ``#hashtag`` or ``@mention`` in a caption. Offsets count UTF-16 code units, as
+    TikTok's do (an emoji before it counts two), end exclusive."""
+
+    start: int
     end: int
+    hashtag: Hashtag | None = None
+    mention: Mention | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +67,13 @@ class Account:
     private: bool
     region: str
     language: str
+    # audience: followers at ``reference``, growing by ``follower_growth`` a year after it
     followers: int
     following: int
-    hearts: int
     diggs: int
-    friends: int
-    video_count: int
+    friend_share: float  # friends = this share of min(followers, following)
+    follower_growth: float
+    reference: int  # unix seconds the fixture values (or the world's epoch) describe
     bio_link: str | None
     commerce_user: bool
     seller: bool
@@ -69,28 +88,31 @@ class Account:
     embed_banned: bool
     show_playlist_tab: bool
     avatar_key: str
-    newest_post: int  # unix seconds of the newest video
-    post_gap: int  # mean seconds between two posts
-    pinned: tuple[int, ...]  # indices (0 = newest) of pinned videos, in pin order
-    ads: tuple[int, ...]
+    key: int  # keys this account's post times and like splits
+    # posting schedule: video ``seq`` (0 = the oldest) is posted near first_post + seq*post_gap
+    first_post: int
+    post_gap: int
+    video_limit: int | None  # a fixture without a posting rate stops at its count
+    # likes: a cascade over ``2**levels`` slots with ``likes_root`` in all; hidden likes are
+    # those of videos no longer listed (a share of the listed, or fixed by a fixture)
+    likes_root: int
+    levels: int
+    hidden_share: float
+    hidden_likes: int | None
+    pinned: tuple[int, ...]  # seqs of pinned videos, in pin order
+    ads: tuple[int, ...]  # seqs
     # a fixture's failure for every request naming this account: one name, or one per vendor
     scenario: str | Mapping[str, str] | None
-    video_scenarios: tuple[tuple[int, str], ...]
-    video_ids: tuple[tuple[int, str], ...]  # fixture-pinned ids, e.g. a vendor page's example
+    video_scenarios: tuple[tuple[int, str], ...]  # (seq, scenario)
+    video_ids: tuple[tuple[int, str], ...]  # (seq, id) pinned ids, e.g. a vendor page's example
+
+    @property
+    def still(self) -> bool:
+        """A fixture account without growth: it shows the same at every instant."""
+        return self.video_limit is not None and self.follower_growth == 0
 
 
-@dataclass(frozen=True, slots=True)
-class Video:
-    handle: str
-    index: int  # 0 = newest
-    id: str
-    create_time: int
-    caption: str
-    text_extra: tuple[TextExtra, ...]
-    duration: int  # seconds
-    width: int
-    height: int
-    bitrate: int
+class Counts(NamedTuple):
     views: int
     likes: int
     comments: int
@@ -98,6 +120,32 @@ class Video:
     saves: int
     downloads: int
     reposts: int
+
+
+class Profile(NamedTuple):
+    """An account's numbers at one instant."""
+
+    followers: int
+    following: int
+    hearts: int
+    diggs: int
+    friends: int
+    video_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    handle: str
+    seq: int  # 0 = the account's first video
+    id: str
+    create_time: int
+    caption: str
+    text_extra: tuple[TextExtra, ...]
+    duration_ms: int
+    width: int
+    height: int
+    bitrate: int
+    final: Counts  # the counts it settles at; ``World.counts`` gives them at an instant
     music: Music
     pinned: bool
     is_ad: bool
@@ -108,7 +156,12 @@ class Video:
 
     @property
     def hashtags(self) -> tuple[Hashtag, ...]:
-        return tuple(extra.hashtag for extra in self.text_extra)
+        return tuple(e.hashtag for e in self.text_extra if e.hashtag is not None)
+
+    @property
+    def duration(self) -> int:
+        """Whole seconds, as DumplingAI's pages show durations."""
+        return (self.duration_ms + 500) // 1000
 
     @property
     def web_url(self) -> str:

@@ -1,4 +1,10 @@
-"""The World: lazy, deterministic, bounded in memory however many handles are asked for."""
+"""The World: lazy, deterministic, living in time, bounded in memory however many handles
+are asked for.
+
+Every answer is a pure function of (seed, fixtures, handle, instant): the instant
+decides how many videos an account has posted, how far each video's counts have
+grown and how many followers it has; nothing published ever changes.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +12,35 @@ import re
 from collections import OrderedDict
 from functools import lru_cache
 
-from faker import Faker
-
-from mockserver.world import generate, ids
+from mockserver.world import cascade, generate, timeline
 from mockserver.world.fixtures import Fixtures
+from mockserver.world.ids import mix, sec_uid
 from mockserver.world.links import VideoLink
-from mockserver.world.model import Account, Hashtag, Music, Video
-from mockserver.world.order import Permutation, create_time, first_index_before
+from mockserver.world.model import Account, Counts, Hashtag, Mention, Music, Profile, Video
+from mockserver.world.pools import build_pools
 
 HANDLE = re.compile(r"^[a-z0-9_.]{2,24}$")
-_DAY = 86_400
+_SOUND = 0x50D5
 
 
 class World:
-    """Accounts by handle, videos by (handle, index); every answer a pure function of
-    (seed, anchor day, fixtures, handle)."""
+    """Accounts by handle, videos by (handle, seq), numbers by instant."""
 
-    def __init__(self, seed: int, anchor: float, fixtures: Fixtures | None = None,
+    def __init__(self, seed: int, fixtures: Fixtures | None = None,
                  cache_size: int = 4096) -> None:
         self.seed = seed
-        self.anchor = int(anchor) // _DAY * _DAY  # whole days, so a day's runs agree
         self.fixtures = fixtures or Fixtures()
-        self._faker = Faker("en_US")
+        self.pools = build_pools(seed)
         self.account = lru_cache(maxsize=cache_size)(self._account)
-        self._video = lru_cache(maxsize=cache_size * 4)(self._make_video)
-        self._popularity = lru_cache(maxsize=cache_size)(self._permutation)
+        self.profile = lru_cache(maxsize=cache_size)(self._profile)
         self.hashtag = lru_cache(maxsize=cache_size)(self._hashtag)
+        self.mention = lru_cache(maxsize=cache_size)(self._mention)
         self._track = lru_cache(maxsize=generate.TRACK_POOL)(self._make_track)
-        # Cursor and id look-ups are binary searches that hash at every step; the answers
-        # never change, so repeated pages and video fetches skip the search entirely.
-        self._index_before = lru_cache(maxsize=cache_size)(self._search_index_before)
-        self._find_video = lru_cache(maxsize=cache_size * 4)(self._search_video)
+        self._popular = lru_cache(maxsize=16)(self._rank)
+        self._still_likes = lru_cache(maxsize=cache_size)(self._prefix)
+        self._videos: OrderedDict[tuple[str, int], Video] = OrderedDict()
+        self._video_limit = cache_size * 4
+        self.generated = 0  # videos made, for tests that a page makes only its own
         self._recent: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._recent_limit = cache_size * 16
 
@@ -52,105 +56,196 @@ class World:
 
     def _account(self, handle: str) -> Account:
         """Any well-formed handle exists unless a fixture says otherwise."""
+        return generate.make_account(self.pools, self.seed, handle,
+                                     self.fixtures.accounts.get(handle))
+
+    def _mention(self, handle: str) -> Mention:
         fixture = self.fixtures.accounts.get(handle)
-        return generate.make_account(self._faker, self.seed, handle, self.anchor, fixture)
+        if fixture and "user_id" in fixture and "sec_uid" in fixture:
+            return Mention(handle, fixture["user_id"], fixture["sec_uid"])
+        u = generate.draws(self.seed, "account", handle)
+        created = int(generate.LAUNCH + u[0] / 2**32
+                      * (timeline.EPOCH - 90 * timeline.DAY - generate.LAUNCH))
+        return Mention(handle, str(created << 32 | u[6]), sec_uid(self.seed, handle))
+
+    def count(self, account: Account, instant: int) -> int:
+        """How many videos the account has posted at ``instant``."""
+        return timeline.posted_by(account, account.key, instant)
+
+    def _profile(self, account: Account, instant: int) -> Profile:
+        count = self.count(account, instant)
+        followers = timeline.followers_at(account, instant)
+        listed = self.listed_likes(account, instant, count)
+        hidden = (account.hidden_likes if account.hidden_likes is not None
+                  else int(listed * account.hidden_share))
+        friends = int(min(followers, account.following) * account.friend_share)
+        return Profile(followers=followers, following=account.following,
+                       hearts=listed + hidden, diggs=account.diggs,
+                       friends=min(friends, followers, account.following), video_count=count)
+
+    def _prefix(self, account: Account, count: int) -> int:
+        return cascade.prefix(generate.likes_key(account), account.levels, account.likes_root,
+                              count)
+
+    def listed_likes(self, account: Account, instant: int, count: int) -> int:
+        """The likes the listed videos show at ``instant``: settled ones summed down the
+        cascade in one walk, only the videos still growing counted one by one."""
+        if account.still:
+            return self._still_likes(account, count)
+        settled = min(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY), count)
+        total = self._prefix(account, settled)
+        young = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
+                               settled, count)
+        for seq, likes in enumerate(young, settled):
+            age = instant - self.create_time(account, seq)
+            total += timeline.grown(Counts(0, likes, 0, 0, 0, 0, 0), age).likes
+        return total
 
     # videos -----------------------------------------------------------------
 
-    def _key(self, account: Account) -> str:
-        return f"{self.seed}\x1f{account.handle}"
+    def create_time(self, account: Account, seq: int) -> int:
+        return timeline.post_time(account, account.key, seq)
 
-    def create_time(self, account: Account, index: int) -> int:
-        return create_time(account.newest_post, account.post_gap, self._key(account), index)
+    def video(self, account: Account, seq: int) -> Video:
+        return self.videos(account, (seq,))[0]
 
-    def _permutation(self, handle: str, size: int) -> Permutation:
-        return Permutation(size, f"{self.seed}\x1fpopular\x1f{handle}")
+    def videos(self, account: Account, seqs: tuple[int, ...] | list[int]) -> list[Video]:
+        """The videos at ``seqs``; the missing ones made together, their likes read from the
+        cascade in one descent when they lie close together (a page does)."""
+        handle, cache = account.handle, self._videos
+        missing = [s for s in seqs if (handle, s) not in cache]
+        if missing:
+            low, high = min(missing), max(missing) + 1
+            key, levels, root = generate.likes_key(account), account.levels, account.likes_root
+            if high - low <= 4 * len(missing):
+                span = cascade.leaves(key, levels, root, low, high)
+                likes = {s: span[s - low] for s in missing}
+            else:
+                likes = {s: cascade.leaves(key, levels, root, s, s + 1)[0] for s in missing}
+            for seq in missing:
+                self._remember(self._make_video(account, seq, likes[seq]))
+        out = []
+        for seq in seqs:
+            video = cache[(handle, seq)]
+            cache.move_to_end((handle, seq))
+            out.append(video)
+        return out
 
-    def video(self, account: Account, index: int) -> Video:
-        if not 0 <= index < account.video_count:
-            raise IndexError(index)
-        return self._video(account.handle, index)
-
-    def _make_video(self, handle: str, index: int) -> Video:
-        account = self.account(handle)
-        rank = self._popularity(handle, account.video_count).forward(index)
-        pick = ids.stable_int(self.seed, "sound", handle, index)
-        track = None if pick % 5 < 2 else self._track(pick % generate.TRACK_POOL)
-        video = generate.make_video(self._faker, self.seed, account, index,
-                                    self.create_time(account, index), rank, track,
-                                    self.hashtag, self.anchor)
-        self._remember(video)
-        return video
+    def _make_video(self, account: Account, seq: int, likes: int) -> Video:
+        if not 0 <= seq < 1 << account.levels:
+            raise IndexError(seq)
+        pick = mix(account.key ^ _SOUND ^ seq)
+        track = None if pick % 5 < 2 else self._track(pick // 5 % generate.TRACK_POOL)
+        self.generated += 1
+        return generate.make_video(self.pools, self.seed, account, seq,
+                                   self.create_time(account, seq), likes, track,
+                                   self.hashtag, self.mention)
 
     def _remember(self, video: Video) -> None:
-        """Keep recently generated ids and share codes resolvable by URL alone."""
+        """Cache the video, and keep its id and share code resolvable by URL alone."""
+        self._videos[(video.handle, video.seq)] = video
+        while len(self._videos) > self._video_limit:
+            self._videos.popitem(last=False)
         for token in (video.id, video.short_url.rstrip("/").rsplit("/", 1)[-1]):
-            self._recent[token] = (video.handle, video.index)
+            self._recent[token] = (video.handle, video.seq)
             self._recent.move_to_end(token)
         while len(self._recent) > self._recent_limit:
             self._recent.popitem(last=False)
 
+    def counts(self, account: Account, video: Video, instant: int) -> Counts:
+        """The video's counts at ``instant``: grown with its age, or settled on a still
+        fixture account."""
+        if account.still:
+            return video.final
+        return timeline.grown(video.final, instant - video.create_time)
+
     def _hashtag(self, name: str) -> Hashtag:
-        return generate.make_hashtag(self._faker, self.seed, name, self.anchor)
+        return generate.make_hashtag(self.pools, self.seed, name)
 
     def _make_track(self, number: int) -> Music:
-        return generate.make_track(self._faker, self.seed, number, self.anchor)
+        return generate.make_track(self.pools, self.seed, number)
 
-    def index_before(self, account: Account, limit_seconds: float) -> int:
-        """The first index (newest first) created strictly before ``limit_seconds``."""
-        return self._index_before(account.handle, limit_seconds)
+    # orders -------------------------------------------------------------------
 
-    def _search_index_before(self, handle: str, limit_seconds: float) -> int:
-        account = self.account(handle)
-        return first_index_before(account.newest_post, account.post_gap, self._key(account),
-                                  account.video_count, limit_seconds)
+    def posted_before(self, account: Account, instant: int, cursor_ms: int) -> int:
+        """How many of the videos posted at ``instant`` were created strictly before the
+        millisecond cursor: the seq a cursor walk continues below."""
+        return min(self.count(account, (cursor_ms + 999) // 1000 - 1), self.count(account, instant))
 
-    def by_popularity(self, account: Account, rank: int) -> int:
-        """The index of the ``rank``-th most viewed video."""
-        return self._popularity(account.handle, account.video_count).inverse(rank)
+    def latest(self, account: Account, instant: int, below: int | None, size: int
+               ) -> tuple[list[int], bool]:
+        """A page in TikTok's profile order: on the first page (``below`` None) the pinned
+        videos first, then the rest newest first; later pages continue below a seq and skip
+        the pinned ones. Returns the page's seqs and whether more follow."""
+        count = self.count(account, instant)
+        pinned = set(account.pinned)
+        page = [p for p in account.pinned if p < count][:size] if below is None else []
+        seq = (count if below is None else min(below, count)) - 1
+        while len(page) < size and seq >= 0:
+            if seq not in pinned:
+                page.append(seq)
+            seq -= 1
+        remaining = seq + 1 - sum(1 for p in pinned if p <= seq)
+        return page, remaining > 0
 
-    def by_latest_pinned_first(self, account: Account, position: int) -> int:
-        """The profile grid's order: pinned videos first, then the rest newest first."""
-        pinned = account.pinned
-        if position < len(pinned):
-            return pinned[position]
-        index = position - len(pinned)
-        for pin in sorted(pinned):  # skip over pinned ones, which already came first
-            if pin <= index:
-                index += 1
-        return index
+    def nth_newest(self, account: Account, instant: int, position: int = 0) -> Video:
+        """The video ``position`` places below the newest at ``instant`` (0 = the newest)."""
+        return self.video(account, self.count(account, instant) - 1 - position)
 
-    def find_video(self, account: Account, video_id: str) -> Video | None:
-        """The account's video with this id, found by binary search on its embedded time."""
-        return self._find_video(account.handle, video_id)
+    def popular(self, account: Account, instant: int) -> list[int]:
+        """Every posted seq, most viewed first at ``instant`` (ties: newest first). Sorting
+        needs every video's views, so this is O(videos), cached per account and instant."""
+        return self._popular(account, None if account.still else instant)
 
-    def _search_video(self, handle: str, video_id: str) -> Video | None:
-        account = self.account(handle)
-        if not video_id.isdigit() or len(video_id) > 20 or account.video_count == 0:
+    def _rank(self, account: Account, instant: int | None) -> list[int]:
+        at = timeline.EPOCH if instant is None else instant
+        count = self.count(account, at)
+        likes = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
+                               0, count)
+        views = [generate.views_of(liked, generate.count_noise(account, seq))
+                 for seq, liked in enumerate(likes)]
+        if instant is not None:  # only the videos still growing differ from their final views
+            for seq in range(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY),
+                             count):
+                age = instant - self.create_time(account, seq)
+                views[seq] = timeline.grown(Counts(views[seq], 0, 0, 0, 0, 0, 0), age).views
+        return sorted(range(count), key=lambda seq: (-views[seq], -seq))
+
+    # look-ups -------------------------------------------------------------------
+
+    def find_video(self, account: Account, video_id: str, instant: int) -> Video | None:
+        """The account's video with this id, posted by ``instant``: found from the time its
+        id embeds (or a fixture's pinned id), never by a scan."""
+        count = self.count(account, instant)
+        pinned = {vid: seq for seq, vid in account.video_ids}
+        if video_id in pinned:
+            seq = pinned[video_id]
+        elif video_id.isascii() and video_id.isdigit() and len(video_id) <= 20:
+            seq = self.count(account, (int(video_id) >> 32) + 5) - 1
+        else:
             return None
-        stamp = ids.snowflake_time(video_id)
-        index = self.index_before(account, stamp + 6)
-        if index < account.video_count:
-            video = self.video(account, index)
-            if video.id == video_id:
-                return video
-        return None
+        if not 0 <= seq < count:
+            return None
+        video = self.video(account, seq)
+        return video if video.id == video_id else None
 
-    def resolve(self, link: VideoLink) -> tuple[str, str] | None:
+    def resolve(self, link: VideoLink, instant: int) -> tuple[str, str] | None:
         """(handle, video id) a parsed URL names, or None when nothing is known of it."""
         if link.handle and link.video_id:
             return link.handle, link.video_id
         token = link.video_id or link.short_code or ""
         known = self._recent.get(token)
         if known is not None:
-            handle, index = known
-            return handle, self.video(self.account(handle), index).id
+            handle, seq = known
+            return handle, self.video(self.account(handle), seq).id
         if link.short_code is None:
             return None
         # A share link the mock never issued still resolves, always to the same video.
-        handle = f"user{ids.stable_int(self.seed, 'share', token) % 10**10:010d}"
+        number = generate.draws(self.seed, "share", token)
+        handle = f"user{(number[0] << 32 | number[1]) % 10**10:010d}"
         account = self.account(handle)
-        if not account.exists or account.video_count == 0:
+        settled = self.count(account, timeline.EPOCH)  # not the instant: a link names one video
+        if not account.exists or settled == 0:
             return None
-        index = ids.stable_int(self.seed, "shareindex", token) % account.video_count
-        return handle, self.video(account, index).id
+        seq = number[2] % settled
+        return (handle, self.video(account, seq).id) if seq < self.count(account, instant) else None

@@ -1,0 +1,58 @@
+"""Time in the world: when an account posts, how a video's counts grow with its age,
+how its followers grow. Every function is pure and O(1), so "the account at instant t"
+never walks its history.
+"""
+
+from __future__ import annotations
+
+from mockserver.world.ids import mix
+from mockserver.world.model import Account, Counts
+
+DAY = 86_400
+YEAR = 365 * DAY
+EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: generated accounts' figures describe this instant
+GROWTH_DAYS = 14  # a video's counts rise over its first two weeks, then stay
+_GROWTH = GROWTH_DAYS * DAY
+_GROWTH4 = _GROWTH ** 4
+
+
+def jitter(gap: int, key: int, seq: int) -> int:
+    """How late after its slot a post went out: under 90% of the gap, so posts stay ordered."""
+    if seq == 0:
+        return 0
+    return (mix(key ^ seq) % 1000) * (gap * 9 // 10) // 1000
+
+
+def post_time(account: Account, key: int, seq: int) -> int:
+    """Strictly increasing in ``seq``: consecutive posts are at least a tenth of a gap apart."""
+    return account.first_post + seq * account.post_gap + jitter(account.post_gap, key, seq)
+
+
+def posted_by(account: Account, key: int, instant: int) -> int:
+    """How many videos the account has posted at ``instant`` (create time <= instant)."""
+    if instant < account.first_post:
+        return 0
+    slot = (instant - account.first_post) // account.post_gap
+    count = slot + 1 if post_time(account, key, slot) <= instant else slot
+    limit = account.video_limit if account.video_limit is not None else 1 << account.levels
+    return min(count, limit)
+
+
+def grown(final: Counts, age: int) -> Counts:
+    """Counts ``age`` seconds after posting: fast in the first days, flat after two weeks,
+    never falling (an integer curve, so the same age gives the same numbers everywhere)."""
+    if age >= _GROWTH:
+        return final
+    if age <= 0:
+        return Counts(0, 0, 0, 0, 0, 0, 0)
+    reached = _GROWTH4 - (_GROWTH - age) ** 4
+    return Counts(*(value * reached // _GROWTH4 for value in final))
+
+
+def followers_at(account: Account, instant: int) -> int:
+    """Followers grow by ``follower_growth`` a year (compounding) after the reference instant
+    and were fewer before it; a flat account (growth 0) always shows the same."""
+    if account.follower_growth == 0:
+        return account.followers
+    years = (instant - account.reference) / YEAR
+    return int(account.followers * (1 + account.follower_growth) ** years)
