@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator
 
@@ -60,6 +61,7 @@ class Schemas:
         self.root = root or data_dir("schemas")
         self.documents: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
+        self._compiled: dict[str, Any] = {}
         for path in sorted(self.root.glob("*/*.json")):
             name = f"{path.parent.name}/{path.stem}"
             document = json.loads(path.read_text())
@@ -67,6 +69,7 @@ class Schemas:
             self.documents[name] = document
             self._validators[name] = Draft202012Validator(
                 document, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            self._compiled[name] = jsonschema_rs.validator_for(document, validate_formats=True)
 
     def __contains__(self, name: str) -> bool:
         return name in self._validators
@@ -74,6 +77,8 @@ class Schemas:
     def violations(self, name: str, instance: Any, part: str | None = None) -> list[Violation]:
         """What is wrong with ``instance``; with ``part`` (``"body"``), checked against that
         property's schema alone, e.g. a bare request body against a request schema."""
+        if part is None and self._compiled[name].is_valid(instance):
+            return []  # the compiled check is ~50x faster; jsonschema words the violations
         validator = self._validators[name]
         if part is not None:
             validator = validator.evolve(schema=validator.schema["properties"][part])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,35 +36,39 @@ def expires(day: int) -> int:
     return day + 2 * _DAY
 
 
+_SIDES = {"large": "1080:1080", "medium": "720:720", "thumb": "100:100"}
+
+
+@lru_cache(maxsize=4096)
+def _avatar(avatar_key: str, day: int, size: str) -> str:
+    return ids.cdn_image("avatar", avatar_key, _SIDES[size], expires(day))
+
+
 def avatar(account: Account, day: int, size: str) -> str:
-    side = {"large": "1080:1080", "medium": "720:720", "thumb": "100:100"}[size]
-    return ids.cdn_image("avatar", account.avatar_key, side, expires(day))
+    """Every video of a page carries its author's avatar: made once per account and day."""
+    return _avatar(account.avatar_key, day, size)
 
 
-def cover(video: Video, day: int, origin: bool = False) -> str:
-    size = f"{video.width}:{video.height}" if origin else "720:1280"
-    return ids.cdn_image("cover", video.media_key, size, expires(day))
-
-
-def play_url(video: Video, day: int, watermark: bool) -> str:
-    return ids.cdn_video(video.media_key, expires(day), watermark=watermark)
+def media(video: Video, day: int) -> tuple[str, str, str, str]:
+    """cover, original cover, play (no watermark) and download (watermarked) URLs."""
+    return ids.cdn_media(video.media_key, f"{video.width}:{video.height}", expires(day))
 
 
 def ratio(video: Video) -> str:
-    return {576: "540p", 720: "720p", 1080: "1080p"}.get(video.width, "720p")
+    return _RATIOS.get(video.width, "720p")
+
+
+_RATIOS = {576: "540p", 720: "720p", 1080: "1080p"}
 
 
 # TikTok's app-API shapes (``aweme_list`` items): exact counts, lists of mirrors -------
 
 
-def _mirrors(url: str) -> list[str]:
-    """TikTok lists two or three CDN mirrors of every media file."""
-    return [url, url.replace("://p16-sign-va.", "://p19-sign.", 1).replace(
-        "://v16-webapp-prime.", "://v19-webapp-prime.", 1)]
-
-
 def _url_object(uri: str, url: str) -> dict[str, Any]:
-    return {"uri": uri, "url_list": _mirrors(url)}
+    """TikTok lists two or three CDN mirrors of every media file."""
+    mirror = (url.replace("://p16-sign-va.", "://p19-sign.", 1) if url[10] == "p"
+              else url.replace("://v16-webapp-prime.", "://v19-webapp-prime.", 1))
+    return {"uri": uri, "url_list": [url, mirror]}
 
 
 def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str, Any]:
@@ -82,28 +87,28 @@ def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = Fa
               ) -> dict[str, Any]:
     """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds."""
     duration = video.duration_ms if milliseconds else video.duration
-    thumbnail = cover(video, day)
+    thumbnail, origin, plain, download = media(video, day)
     if not full:
         return {"duration": duration, "cover": {"url_list": [thumbnail]}}
-    plain = play_url(video, day, watermark=False)
-    play = _url_object(video.media_key, plain)
+    key, shown = video.media_key, ratio(video)
+    play = _url_object(key, plain)
     play["url_list"].append(f"https://api16-normal-c-useast1a.tiktokv.com/aweme/v1/play/"
-                            f"?video_id={video.media_key}&line=0&ratio={ratio(video)}")
+                            f"?video_id={key}&line=0&ratio={shown}")
     play.update(width=video.width, height=video.height)
     return {
-        "duration": duration, "cover": _url_object(video.media_key, thumbnail),
-        "height": video.height, "width": video.width, "ratio": ratio(video),
+        "duration": duration, "cover": _url_object(key, thumbnail),
+        "height": video.height, "width": video.width, "ratio": shown,
         "bit_rate": [
-            {"bit_rate": video.bitrate, "gear_name": f"adapt_{ratio(video)[:-1]}_1",
+            {"bit_rate": video.bitrate, "gear_name": f"adapt_{shown[:-1]}_1",
              "quality_type": 28, "is_h265": 0, "play_addr": play},
             {"bit_rate": video.bitrate * 3 // 5, "gear_name": "lower_540_0",
              "quality_type": 24, "is_h265": 0,
-             "play_addr": {**_url_object(video.media_key + "_540", plain),
+             "play_addr": {"uri": key + "_540", "url_list": play["url_list"][:2],
                            "width": 576, "height": 1024}},
         ],
-        "origin_cover": _url_object(video.media_key, cover(video, day, origin=True)),
+        "origin_cover": _url_object(key, origin),
         "play_addr": play,
-        "download_addr": _url_object(video.media_key, play_url(video, day, watermark=True)),
+        "download_addr": _url_object(key, download),
     }
 
 

@@ -291,15 +291,14 @@ def aweme(video: Video, counts: Counts, account: Account, day: int, trim: bool
 
 def render_video(video: Video, counts: Counts, account: Account, day: int) -> dict[str, Any]:
     music = video.music
+    thumbnail, _, plain, download = common.media(video, day)
     return {
         "id": video.id, "desc": video.caption, "createTime": video.create_time,
         "createTimeISO": iso(video.create_time),
         "video": {
             "id": video.id, "height": video.height, "width": video.width,
             "duration": video.duration, "ratio": common.ratio(video),
-            "cover": common.cover(video, day),
-            "downloadAddr": common.play_url(video, day, watermark=True),
-            "playAddr": common.play_url(video, day, watermark=False),
+            "cover": thumbnail, "downloadAddr": download, "playAddr": plain,
             "format": "mp4", "bitrate": video.bitrate,
         },
         "author": {

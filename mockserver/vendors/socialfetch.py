@@ -234,14 +234,14 @@ def render_profile(account: Account | None, profile: Profile | None, day: int
 
 def render_video(video: Video, counts: Counts, account: Account, day: int, trim: bool
                  ) -> dict[str, Any]:
+    thumbnail, _, plain, download = common.media(video, day)
     item: dict[str, Any] = {
         "id": video.id, "caption": video.caption, "createdAt": iso(video.create_time),
-        "url": video.web_url, "thumbnailUrl": common.cover(video, day),
+        "url": video.web_url, "thumbnailUrl": thumbnail,
         "durationMs": video.duration_ms, "pinned": video.pinned, "isAd": video.is_ad,
         "stats": {"views": counts.views, "likes": counts.likes, "comments": counts.comments,
                   "shares": counts.shares, "saves": counts.saves},
-        "media": {"downloadUrl": common.play_url(video, day, watermark=True),
-                  "downloadWithoutWatermarkUrl": common.play_url(video, day, watermark=False)},
+        "media": {"downloadUrl": download, "downloadWithoutWatermarkUrl": plain},
     }
     if not trim:
         item["details"] = {

@@ -98,11 +98,12 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     growth = float(fixture.get("follower_growth", 0))
     default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
     count = int(fixture.get("video_count", default_count))
-    newest = int(fixture.get("newest_post", reference - 3_600
-                             - ids.stable_int(seed, "newest", generated["handle"]) % (9 * 86_400)))
-    if per_day > 0:
+    lag = ids.stable_int(seed, "newest", generated["handle"])
+    if per_day > 0:  # the newest of its video_count went out less than a gap before as_of
         gap = max(int(86_400 / per_day), 100)
+        newest = int(fixture.get("newest_post", reference - lag % max(gap // 10, 1)))
     else:
+        newest = int(fixture.get("newest_post", reference - 3_600 - lag % (9 * 86_400)))
         span = max(newest - values["created"] - 86_400, 0)
         gap = int(min(max(span // max(count, 1), 100), 20 * 86_400))
     key = values["key"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from mockserver.world import cascade, ids, timeline
@@ -42,7 +42,7 @@ def _unit(value: int) -> float:
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, as TikTok counts caption offsets."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _region(value: float) -> tuple[str, str]:
@@ -107,46 +107,44 @@ def make_account(pools: Pools, seed: int, handle: str,
         values, mean_likes, hearts = account_values(fixture, values, seed, mean_likes)
     else:
         hearts = None
-    account = Account(**values)
-    return _fit_likes(account, mean_likes, hearts, u)
+    _fit_likes(values, mean_likes, hearts, u)
+    return Account(**values)
 
 
-def _fit_likes(account: Account, mean_likes: float, hearts: int | None,
-               u: tuple[int, ...]) -> Account:
+def _fit_likes(values: dict[str, Any], mean_likes: float, hearts: int | None,
+               u: tuple[int, ...]) -> None:
     """Size the like cascade: generated accounts average ``mean_likes`` a video at the
-    reference instant; a fixture's pinned ``hearts`` is met exactly, hidden likes included."""
-    key = account_key(account)
-    if account.video_limit is not None:
-        capacity = max(account.video_limit, 1)
-    else:
-        capacity = timeline.posted_by(replace(account, levels=40), key, _HORIZON) + 1
+    reference instant; a fixture's pinned ``hearts`` is met exactly, hidden likes included.
+    Works on the field values, so the Account is built once."""
+    key, first, gap, limit = (values["key"], values["first_post"], values["post_gap"],
+                              values["video_limit"])
+    capacity = max(limit, 1) if limit is not None else timeline.posted(
+        first, gap, 1 << 40, key, _HORIZON) + 1
     levels = max(1, (capacity - 1).bit_length())
-    account = replace(account, levels=levels)
-    listed = timeline.posted_by(account, key, account.reference)
-    generated = account.pinned or account.ads or account.video_limit is not None
+    listed = timeline.posted(first, gap, limit if limit is not None else 1 << levels, key,
+                             values["reference"])
+    generated = values["pinned"] or values["ads"] or limit is not None
     if not generated and listed >= 10 and u[3] % 5 < 2:  # pin 1-3 recent videos
         pins = sorted({listed - 1 - (3 + v % 37) for v in u[:1 + u[4] % 3]} - {-1})
-        account = replace(account, pinned=tuple(p for p in pins if p >= 0))
+        values["pinned"] = tuple(p for p in pins if p >= 0)
     if not generated and listed and u[2] % 10 == 0:
-        account = replace(account, ads=(u[1] % listed,))
-    wanted = (hearts / (1 + account.hidden_share) if hearts is not None
+        values["ads"] = (u[1] % listed,)
+    wanted = (hearts / (1 + values["hidden_share"]) if hearts is not None
               else mean_likes * max(listed, 1))
-    probe = 1 << 64
-    reached = cascade.prefix(likes_key(account), levels, probe, max(listed, 1))
+    probe, cascade_key = 1 << 64, key ^ LIKES_SALT
+    reached = cascade.prefix(cascade_key, levels, probe, max(listed, 1))
     root = int(probe * wanted // max(reached, 1))
-    account = replace(account, likes_root=root)
+    values.update(levels=levels, likes_root=root)
     if hearts is not None:
-        shown = cascade.prefix(likes_key(account), levels, root, listed)
-        account = replace(account, hidden_likes=max(hearts - shown, 0))
-    return account
+        shown = cascade.prefix(cascade_key, levels, root, listed)
+        values["hidden_likes"] = max(hearts - shown, 0)
 
 
-def account_key(account: Account) -> int:
-    return account.key
+LIKES_SALT = 0x5DEECE66D5DEECE6
 
 
 def likes_key(account: Account) -> int:
-    return account.key ^ 0x5DEECE66D5DEECE6
+    return account.key ^ LIKES_SALT
 
 
 def count_noise(account: Account, seq: int) -> int:
@@ -174,17 +172,21 @@ def final_counts(likes: int, noise: int) -> Counts:
 
 def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[[str], Hashtag],
              mention: Callable[[str], Mention]) -> tuple[str, tuple[TextExtra, ...]]:
+    """Offsets count UTF-16 units: every pool word and handle is in the BMP (one unit a
+    character), so only the emoji need counting, and their widths are known."""
     words = pools.language(language)
-    caption = words.sentences[u[2] % len(words.sentences)]
+    parts = [words.sentences[u[2] % len(words.sentences)]]
+    at = len(parts[0])
     if u[3] % 3 == 0:
-        caption += " " + EMOJI[u[3] // 3 % len(EMOJI)] * (1 + u[3] // 97 % 2)
+        emoji = EMOJI[u[3] // 3 % len(EMOJI)] * (1 + u[3] // 97 % 2)
+        parts.append(" " + emoji)
+        at += 1 + utf16_len(emoji)
     extras: list[TextExtra] = []
-    at = utf16_len(caption)
     if u[9] % 5 == 0:
         handle = pools.handles[u[9] // 5 % len(pools.handles)]
-        text = f" @{handle}"
-        extras.append(TextExtra(at + 1, at + len(text), mention=mention(handle)))
-        caption, at = caption + text, at + len(text)
+        parts.append(f" @{handle}")
+        extras.append(TextExtra(at + 1, at + 2 + len(handle), mention=mention(handle)))
+        at += 2 + len(handle)
     names: list[str] = []
     for i in range(_HASHTAG_COUNTS[u[4] % 8]):
         draw = u[5 + i % 4] >> (8 * (i // 4))
@@ -193,10 +195,16 @@ def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[
         if name not in names:
             names.append(name)
     for name in names:
-        text = " #" + name
-        extras.append(TextExtra(at + 1, at + utf16_len(text), hashtag=hashtag(name)))
-        caption, at = caption + text, at + utf16_len(text)
-    return caption, tuple(extras)
+        parts.append(" #" + name)
+        extras.append(TextExtra(at + 1, at + 2 + len(name), hashtag=hashtag(name)))
+        at += 2 + len(name)
+    return "".join(parts), tuple(extras)
+
+
+@lru_cache(maxsize=4096)
+def _sound_cover(avatar_key: str) -> str:
+    """An original sound shows its author's avatar, as TikTok's do."""
+    return ids.cdn_image("avatar", avatar_key, "100:100", timeline.EPOCH + 2 * _DAY)
 
 
 def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time: int,
@@ -216,8 +224,7 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
             title=f"original sound - {account.nickname}", author=account.nickname, album="",
             duration=(duration_ms + 500) // 1000, original=True, private=account.private,
             created=create_time,
-            cover_url=ids.cdn_image("avatar", account.avatar_key, "100:100",
-                                    timeline.EPOCH + 2 * _DAY),
+            cover_url=_sound_cover(account.avatar_key),
             play_url=ids.cdn_audio(str(u[7])))
     media_key = f"{u[13]:08x}{u[14]:08x}{u[15]:08x}{u[8]:08x}"
     video_id = dict(account.video_ids).get(seq) or str((create_time - 1 - u[0] % 5) << 32 | u[10])

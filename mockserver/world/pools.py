@@ -43,6 +43,11 @@ class Pools:
         return self.languages.get(code) or self.languages["en"]
 
 
+def _bmp(text: str) -> bool:
+    """One UTF-16 unit a character, so caption offsets need no counting."""
+    return all(ord(ch) <= 0xFFFF for ch in text)
+
+
 def build_pools(seed: int) -> Pools:
     """Every pool for ``seed``; about 0.2 s, once per process."""
     languages = {}
@@ -55,7 +60,7 @@ def build_pools(seed: int) -> Pools:
             sentences=tuple(text.sentence(nb_words=4 + i % 9).rstrip(".")
                             for i in range(SENTENCES)),
             words=tuple(w for w in dict.fromkeys(
-                text.word().lower() for _ in range(WORDS)) if w.isalpha()),
+                text.word().lower() for _ in range(WORDS)) if w.isalpha() and _bmp(w)),
         )
     faker = Faker("en_US")
     faker.seed_instance(f"{seed}-misc")
@@ -63,7 +68,7 @@ def build_pools(seed: int) -> Pools:
         faker.user_name().lower().replace("-", "_")[:24] for _ in range(HANDLES)))
     return Pools(
         languages=languages,
-        handles=tuple(h for h in handles if len(h) >= 2),
+        handles=tuple(h for h in handles if len(h) >= 2 and h.isascii()),
         song_titles=tuple(" ".join(faker.words(1 + i % 4)).title() for i in range(TITLES)),
         albums=tuple(faker.catch_phrase() for _ in range(TITLES)),
         urls=tuple(faker.url() for _ in range(TITLES)),

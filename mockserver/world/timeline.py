@@ -30,11 +30,16 @@ def post_time(account: Account, key: int, seq: int) -> int:
 
 def posted_by(account: Account, key: int, instant: int) -> int:
     """How many videos the account has posted at ``instant`` (create time <= instant)."""
-    if instant < account.first_post:
-        return 0
-    slot = (instant - account.first_post) // account.post_gap
-    count = slot + 1 if post_time(account, key, slot) <= instant else slot
     limit = account.video_limit if account.video_limit is not None else 1 << account.levels
+    return posted(account.first_post, account.post_gap, limit, key, instant)
+
+
+def posted(first_post: int, gap: int, limit: int, key: int, instant: int) -> int:
+    """``posted_by`` for a schedule not yet made into an Account."""
+    if instant < first_post:
+        return 0
+    slot = (instant - first_post) // gap
+    count = slot + 1 if first_post + slot * gap + jitter(gap, key, slot) <= instant else slot
     return min(count, limit)
 
 

@@ -143,14 +143,14 @@ class World:
 
     def _remember(self, video: Video) -> None:
         """Cache the video, and keep its id and share code resolvable by URL alone."""
-        self._videos[(video.handle, video.seq)] = video
-        while len(self._videos) > self._video_limit:
+        place = (video.handle, video.seq)
+        self._videos[place] = video
+        if len(self._videos) > self._video_limit:
             self._videos.popitem(last=False)
-        for token in (video.id, video.short_url.rstrip("/").rsplit("/", 1)[-1]):
-            self._recent[token] = (video.handle, video.seq)
-            self._recent.move_to_end(token)
-        while len(self._recent) > self._recent_limit:
-            self._recent.popitem(last=False)
+        recent = self._recent
+        recent[video.id] = recent[video.short_url[-10:-1]] = place  # vm.tiktok.com/<code>/
+        while len(recent) > self._recent_limit:
+            recent.popitem(last=False)
 
     def counts(self, account: Account, video: Video, instant: int) -> Counts:
         """The video's counts at ``instant``: grown with its age, or settled on a still

@@ -1,0 +1,168 @@
+"""What a living world costs: a never-seen account's first page against a repeated one, and
+a full cursor walk of the 120,000-video account.
+
+    .venv/bin/python bench/world.py             # in-process, then over HTTP (wrk if present)
+    .venv/bin/python bench/world.py --quick     # fewer calls, shorter wrk runs
+
+In-process figures drive the ASGI app directly (bench/hotspots.call), so they are the app's
+own cost per request. Over HTTP, wrk (if installed; `bash bench/run.sh` installs it) sends
+the same request again and again ("hot") or a new handle every request ("cold",
+bench/wrk/distinct.lua), one mock process on a frozen clock. The figure that matters is
+cold/hot from one run: wall-clock numbers on a shared VM move 10-40% between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hotspots import NOW, call  # noqa: E402
+
+from mockserver.app import create_app  # noqa: E402
+from mockserver.clock import parse_instant  # noqa: E402
+from mockserver.settings import Settings  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROUTES = {
+    "dumpling videos": ("POST", "/api/v1/get-tiktok-profile-videos",
+                        lambda h: b'{"handle":"%s"}' % h.encode(),
+                        [(b"authorization", b"Bearer sk_bench"),
+                         (b"content-type", b"application/json")]),
+    "socialfetch videos": ("GET", "/v1/tiktok/profiles/{h}/videos", lambda h: b"",
+                           [(b"x-api-key", b"sfk_bench")]),
+    "dumpling profile": ("POST", "/api/v1/get-tiktok-profile",
+                         lambda h: b'{"handle":"%s"}' % h.encode(),
+                         [(b"authorization", b"Bearer sk_bench"),
+                          (b"content-type", b"application/json")]),
+}
+
+
+def in_process(calls: int) -> list[dict]:
+    app = create_app(Settings(now=parse_instant(NOW), credits=10**12, rate_limit=0))
+    loop = asyncio.new_event_loop()
+    rows = []
+    for name, (method, path, body_of, headers) in ROUTES.items():
+        def one(handle: str, method=method, path=path, body_of=body_of, headers=headers,
+                name=name):
+            status, _, _ = loop.run_until_complete(
+                call(app, method, path.replace("{h}", handle), body_of(handle), headers))
+            assert status == 200, (name, handle, status)
+        one("stoolpresidente")
+        started = time.process_time()
+        for _ in range(calls):
+            one("stoolpresidente")
+        hot = (time.process_time() - started) / calls
+        prefix = name.split()[0][:2] + name.split()[1][:2]
+        started = time.process_time()
+        for i in range(calls):
+            one(f"{prefix}cold{i}")
+        cold = (time.process_time() - started) / calls
+        rows.append({"route": name, "hot_us": hot * 1e6, "cold_us": cold * 1e6,
+                     "cold_share": hot / cold})
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_mock(port: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--now", NOW,
+               "--credits", "1000000000000", "--rate-limit", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/__mock/health", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the mock did not start")
+
+
+def walk_huge(base: str) -> dict:
+    """One client, keep-alive, every page of huge_account by DumplingAI cursors."""
+    pages, videos, cursor = 0, 0, None
+    started = time.process_time()
+    with httpx.Client(base_url=base, headers={"Authorization": "Bearer sk_bench"}) as http:
+        while True:
+            body = {"handle": "huge_account", **({"maxCursor": cursor} if cursor else {})}
+            page = http.post("/api/v1/get-tiktok-profile-videos", json=body).json()
+            pages, videos = pages + 1, videos + len(page["aweme_list"])
+            if not page["has_more"]:
+                break
+            cursor = page["max_cursor"]
+    return {"pages": pages, "videos": videos, "seconds": time.process_time() - started}
+
+
+def wrk(port: int, seconds: int, route: str, cold: bool, tag: str) -> dict:
+    env = dict(os.environ, BENCH_ROUTE=route.split()[0], BENCH_PREFIX=f"{tag}c")
+    if cold:
+        script = HERE / "wrk" / "distinct.lua"
+    else:
+        method, path, body_of, headers = ROUTES[route]
+        env.update(BENCH_METHOD=method, BENCH_BODY=body_of("stoolpresidente").decode(),
+                   BENCH_HEADERS="\n".join(f"{k.decode()}: {v.decode()}" for k, v in headers
+                                           if k != b"content-type"))
+        path = path.replace("{h}", "stoolpresidente")
+        script = HERE / "wrk" / "request.lua"
+    url = f"http://127.0.0.1:{port}" + ("/" if cold else path)
+    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(script),
+                          url], capture_output=True, text=True, env=env, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON"))
+    result = json.loads(line.split(" ", 1)[1])
+    return {"rps": result["requests"] / (result["duration_us"] / 1e6),
+            "p99_ms": result["p99_us"] / 1000, "errors": result["status"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    calls = 300 if args.quick else 1500
+    print(f"# bench/world.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{os.cpu_count()} CPUs\n")
+    print("## In-process (app cost per request; cold = a never-seen account's first page)\n")
+    print("| route | hot us | cold us | cold throughput / hot |\n|---|---:|---:|---:|")
+    for row in in_process(calls):
+        print(f"| {row['route']} | {row['hot_us']:.0f} | {row['cold_us']:.0f} | "
+              f"{row['cold_share']:.0%} |")
+    port = free_port()
+    proc = start_mock(port)
+    try:
+        walk = walk_huge(f"http://127.0.0.1:{port}")
+        print(f"\n## Full walk of huge_account over HTTP (one client)\n\n{walk['pages']:,} pages,"
+              f" {walk['videos']:,} videos in {walk['seconds']:.1f} s "
+              f"({walk['pages'] / walk['seconds']:.0f} pages/s)")
+        if shutil.which("wrk") is None:
+            print("\nwrk is not installed: no HTTP throughput figures (bench/run.sh installs it)")
+            return
+        seconds = 3 if args.quick else 8
+        print(f"\n## Over HTTP (wrk -t1 -c16 -d{seconds}s, one mock process)\n")
+        print("| route | hot req/s | cold req/s | cold / hot | cold p99 ms |\n"
+              "|---|---:|---:|---:|---:|")
+        for number, route in enumerate(("dumpling videos", "socialfetch videos")):
+            hot = wrk(port, seconds, route, cold=False, tag=str(number))
+            cold = wrk(port, seconds, route, cold=True, tag=f"{number}{int(time.time())}")
+            print(f"| {route} | {hot['rps']:,.0f} | {cold['rps']:,.0f} | "
+                  f"{cold['rps'] / hot['rps']:.0%} | {cold['p99_ms']:.1f} |")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
