@@ -1,8 +1,9 @@
 """Fixture files checked when they load, so a typo stops the start with a line that names
 the file, the handle or key, and the field, instead of a 500 when a request first meets it.
 
-Account field names and types are read from the world's own ``Account`` record, so a
-field added there is checked with no change here. Key fields are checked by the same
+Account field names and types come from the world's fixture loader (its identity fields
+as the ``Account`` record types them), so a field added there is checked with no change
+here. Key fields are checked by the same
 function as ``PUT /__mock/keys/{key}``.
 """
 
@@ -12,24 +13,18 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from mockserver.errors import AdminError
 from mockserver.pipeline.keys import checked
-from mockserver.world.model import Account
+from mockserver.world.fixtures import field_types
 from mockserver.world.world import HANDLE
 
 TOP_LEVEL = ("accounts", "keys")
-# Account fields the world works out for itself; a fixture may not set them.
-DERIVED = frozenset({"handle", "post_gap"})
-
-
 def account_field_types() -> dict[str, Any]:
-    """What an account fixture may set: the ``Account`` fields and their types."""
-    hints = typing.get_type_hints(Account)
-    return {f.name: hints[f.name] for f in fields(Account) if f.name not in DERIVED}
+    """What an account fixture may set, and the type of each (see world/fixtures.py)."""
+    return field_types()
 
 
 class FixtureError(ValueError):

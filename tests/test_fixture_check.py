@@ -4,7 +4,8 @@ naming the file, the handle or key and the field, never a 500 when a request mee
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,9 @@ from starlette.testclient import TestClient
 
 import mockserver.fixture_check as fixture_check
 from mockserver.app import create_app
-from mockserver.fixture_check import DERIVED, FixtureError, account_field_types
+from mockserver.fixture_check import FixtureError, account_field_types
 from mockserver.settings import Settings
-from mockserver.world.model import Account
+from mockserver.world.fixtures import ACCOUNT_FIELDS
 from mockserver.world.world import World
 from tests.calls import VENDORS, call
 from tests.conftest import FROZEN
@@ -84,11 +85,14 @@ def as_json(value: Any) -> Any:
 
 
 def test_every_field_the_check_accepts_is_one_the_world_serves(tmp_path):
-    generated = World(7, 1_790_000_000).account("donor_account")
-    values = {name: as_json(getattr(generated, name)) for name in account_field_types()}
+    generated = World(7).account("donor_account")
+    values = {name: as_json(getattr(generated, name)) for name in account_field_types()
+              if hasattr(generated, name)}
     values |= {"scenario": None, "video_scenarios": {"0": "upstream_unavailable"},
                "video_ids": {"0": "7321234567890123456"}, "pinned": [1], "ads": [2],
-               "video_count": 5}
+               "video_count": 5, "hearts": 5000, "friends": 3, "newest_post": 1_790_000_000,
+               "as_of": 1_790_000_000, "posts_per_day": 1.5, "follower_growth": 0.2}
+    assert set(values) == set(account_field_types())
     with start_with(tmp_path, {"accounts": {"every_field": values}}) as client:
         for vendor in VENDORS:
             assert call(client, vendor, handle="every_field").status_code == 200, vendor
@@ -100,12 +104,13 @@ def test_a_field_added_to_the_account_record_is_checked_with_no_change(monkeypat
         followers: int
         growth_per_year: float
 
-    monkeypatch.setattr(fixture_check, "Account", Grown)
+    monkeypatch.setattr(fixture_check, "field_types", lambda: {
+        name: hint for name, hint in typing.get_type_hints(Grown).items()})
     check = fixture_check.check_document
     check(Path("f.json"), {"accounts": {"grower": {"growth_per_year": 0.5}}}, {})
     with pytest.raises(FixtureError, match="'growth_per_year': 'fast' is not a number >= 0"):
         check(Path("f.json"), {"accounts": {"grower": {"growth_per_year": "fast"}}}, {})
 
 
-def test_the_checked_fields_are_the_account_record_less_what_the_world_derives():
-    assert set(account_field_types()) == {f.name for f in fields(Account)} - DERIVED
+def test_the_checked_fields_are_the_ones_the_world_reads():
+    assert set(account_field_types()) == ACCOUNT_FIELDS

@@ -13,6 +13,7 @@ count from its newest video, 0 first.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 from mockserver.resources import data_dir
 from mockserver.world import ids, timeline
+from mockserver.world.model import Account
 
 # fields copied onto the account as they are
 IDENTITY_FIELDS = frozenset({
@@ -29,10 +31,19 @@ IDENTITY_FIELDS = frozenset({
     "embed_permission", "comment_setting", "duet_setting", "stitch_setting",
     "download_setting", "embed_banned", "show_playlist_tab", "scenario"})
 # fields that shape the account's history and numbers
-HISTORY_FIELDS = frozenset({
-    "hearts", "friends", "video_count", "newest_post", "as_of", "posts_per_day",
-    "follower_growth", "pinned", "ads", "video_ids", "video_scenarios"})
-ACCOUNT_FIELDS = IDENTITY_FIELDS | HISTORY_FIELDS
+_HISTORY_TYPES: dict[str, Any] = {
+    "hearts": int, "friends": int, "video_count": int, "newest_post": int, "as_of": int,
+    "posts_per_day": float, "follower_growth": float, "pinned": tuple[int, ...],
+    "ads": tuple[int, ...], "video_ids": tuple[tuple[int, str], ...],
+    "video_scenarios": tuple[tuple[int, str], ...]}
+ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
+
+
+def field_types() -> dict[str, Any]:
+    """Every field an account fixture may set, with its type: the identity fields as the
+    ``Account`` record declares them, and the ones that shape its history."""
+    hints = typing.get_type_hints(Account)
+    return {**{name: hints[name] for name in sorted(IDENTITY_FIELDS)}, **_HISTORY_TYPES}
 
 
 @dataclass(frozen=True)
