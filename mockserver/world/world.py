@@ -32,12 +32,13 @@ class World:
         self.fixtures = fixtures or Fixtures()
         self.pools = build_pools(seed)
         self.account = lru_cache(maxsize=cache_size)(self._account)
-        self.profile = lru_cache(maxsize=cache_size)(self._profile)
+        self._profiles = lru_cache(maxsize=cache_size)(self._profile)
         self.hashtag = lru_cache(maxsize=cache_size)(self._hashtag)
         self.mention = lru_cache(maxsize=cache_size)(self._mention)
         self._track = lru_cache(maxsize=generate.TRACK_POOL)(self._make_track)
         self._popular = lru_cache(maxsize=16)(self._rank)
-        self._still_likes = lru_cache(maxsize=cache_size)(self._prefix)
+        self._pages = lru_cache(maxsize=cache_size)(self._latest)  # a repeated page is free
+        self._still_likes = lru_cache(maxsize=cache_size)(self._settled_likes)
         self._videos: OrderedDict[tuple[str, int], Video] = OrderedDict()
         self._video_limit = cache_size * 4
         self.generated = 0  # videos made, for tests that a page makes only its own
@@ -72,7 +73,13 @@ class World:
         """How many videos the account has posted at ``instant``."""
         return timeline.posted_by(account, account.key, instant)
 
-    def _profile(self, account: Account, instant: int) -> Profile:
+    def profile(self, account: Account, instant: int) -> Profile:
+        """The account's numbers at ``instant`` (a scenario's private or missing copy of an
+        account has the same numbers, so the handle is the key)."""
+        return self._profiles(account.handle, instant)
+
+    def _profile(self, handle: str, instant: int) -> Profile:
+        account = self.account(handle)
         count = self.count(account, instant)
         followers = timeline.followers_at(account, instant)
         listed = self.listed_likes(account, instant, count)
@@ -87,11 +94,14 @@ class World:
         return cascade.prefix(generate.likes_key(account), account.levels, account.likes_root,
                               count)
 
+    def _settled_likes(self, handle: str, count: int) -> int:
+        return self._prefix(self.account(handle), count)
+
     def listed_likes(self, account: Account, instant: int, count: int) -> int:
         """The likes the listed videos show at ``instant``: settled ones summed down the
         cascade in one walk, only the videos still growing counted one by one."""
         if account.still:
-            return self._still_likes(account, count)
+            return self._still_likes(account.handle, count)
         settled = min(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY), count)
         total = self._prefix(account, settled)
         young = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
@@ -176,8 +186,12 @@ class World:
                ) -> tuple[list[int], bool]:
         """A page in TikTok's profile order: on the first page (``below`` None) the pinned
         videos first, then the rest newest first; later pages continue below a seq and skip
-        the pinned ones. Returns the page's seqs and whether more follow."""
-        count = self.count(account, instant)
+        the pinned ones. Returns the page's seqs and whether more follow (shared: read only)."""
+        return self._pages(account.handle, self.count(account, instant), below, size)
+
+    def _latest(self, handle: str, count: int, below: int | None, size: int
+                ) -> tuple[list[int], bool]:
+        account = self.account(handle)
         pinned = set(account.pinned)
         page = [p for p in account.pinned if p < count][:size] if below is None else []
         seq = (count if below is None else min(below, count)) - 1
@@ -195,9 +209,10 @@ class World:
     def popular(self, account: Account, instant: int) -> list[int]:
         """Every posted seq, most viewed first at ``instant`` (ties: newest first). Sorting
         needs every video's views, so this is O(videos), cached per account and instant."""
-        return self._popular(account, None if account.still else instant)
+        return self._popular(account.handle, None if account.still else instant)
 
-    def _rank(self, account: Account, instant: int | None) -> list[int]:
+    def _rank(self, handle: str, instant: int | None) -> list[int]:
+        account = self.account(handle)
         at = timeline.EPOCH if instant is None else instant
         count = self.count(account, at)
         likes = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
