@@ -14,6 +14,7 @@ from mockserver.app import create_app
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
 from mockserver.vendors.common import display_count
+from tests.calls import tagged, utf16_slice
 from tests.conftest import FROZEN
 
 DUMPLING = {"Authorization": "Bearer sk_watcher"}
@@ -205,3 +206,28 @@ def test_a_fixture_with_growth_rates_moves_with_the_clock(tmp_path):
         later = profile(http, "growing_brand")
         assert later["videoCount"] == 40
         assert later["followerCount"] > start["followerCount"]
+
+
+def test_full_items_have_tiktoks_shapes_and_text(http):
+    """What a client of TikTok's app API loops over and slices: quality options, mirrors,
+    mentions with their ids, UTF-16 offsets past emoji, millisecond durations."""
+    items = [item for n in range(12) for item in page(http, f"shapes.probe{n}")["aweme_list"]]
+    keys = {"start", "end", "type", "hashtag_name", "hashtag_id", "is_commerce", "user_id",
+            "sec_uid"}
+    for item in items:
+        video = item["video"]
+        assert isinstance(video["bit_rate"], list) and video["bit_rate"]
+        for option in video["bit_rate"]:
+            assert option["bit_rate"] > 0 and option["gear_name"]
+            assert len(option["play_addr"]["url_list"]) >= 2
+        assert len(video["play_addr"]["url_list"]) == 3
+        assert len(video["cover"]["url_list"]) == 2
+        for extra in item["text_extra"]:
+            assert keys <= set(extra)
+            assert utf16_slice(item["desc"], extra["start"], extra["end"]) == tagged(extra)
+    mentions = [e for item in items for e in item["text_extra"] if e["type"] == 0]
+    assert mentions and all(e["user_id"] and e["sec_uid"] for e in mentions)
+    assert any(ord(ch) > 0xFFFF for item in items for ch in item["desc"])  # emoji: 2 units
+    assert not "".join(item["author"]["nickname"] for item in items).isascii()
+    social = http.get("/v1/tiktok/profiles/shapes.probe1/videos", headers=SF).json()
+    assert any(v["durationMs"] % 1000 for v in social["data"]["videos"])
