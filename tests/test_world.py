@@ -167,3 +167,12 @@ def test_memory_is_bounded_however_many_handles():
         small.video(small.account(f"user{n}"), 0)
     assert small.account.cache_info().currsize <= 64
     assert len(small._videos) <= 64 * 4
+
+
+def test_a_mention_names_the_account_it_mentions(w):
+    mentions = [e.mention for n in range(40) for seq in range(3)
+                for e in w.video(w.account(f"probe{n}"), seq).text_extra if e.mention]
+    assert mentions
+    for mention in mentions[:10]:
+        account = w.account(mention.handle)
+        assert (mention.user_id, mention.sec_uid) == (account.user_id, account.sec_uid)

@@ -61,11 +61,22 @@ def _decorate(text: str, value: int) -> str:
     return f"{text} {EMOJI[value // 4 % len(EMOJI)]}"
 
 
+def _created(u: tuple[int, ...]) -> int:
+    return int(LAUNCH + _unit(u[0]) * (timeline.EPOCH - 90 * _DAY - LAUNCH))
+
+
+def identity(seed: int, handle: str) -> Mention:
+    """A generated account's ids without making the account (a caption mentions it)."""
+    u = draws(seed, "account", handle)
+    return Mention(handle, str(_created(u) << 32 | u[6]), ids.sec_uid(seed, handle))
+
+
 def make_account(pools: Pools, seed: int, handle: str,
                  fixture: Mapping[str, Any] | None = None) -> Account:
     u = draws(seed, "account", handle)
     f = [_unit(x) for x in u]
-    created = int(LAUNCH + f[0] * (timeline.EPOCH - 90 * _DAY - LAUNCH))
+    created = _created(u)
+    mention = identity(seed, handle)
     region, language = _region(f[5])
     words = pools.language(language)
     followers = int(10 ** (1 + 6 * f[1] ** 1.6))
@@ -76,7 +87,7 @@ def make_account(pools: Pools, seed: int, handle: str,
     flags = u[15]
     values: dict[str, Any] = {
         "handle": handle, "exists": True,
-        "user_id": str(created << 32 | u[6]), "sec_uid": ids.sec_uid(seed, handle),
+        "user_id": mention.user_id, "sec_uid": mention.sec_uid,
         "short_id": "", "nickname": _decorate(words.names[u[7] % len(words.names)], u[8]),
         "signature": "" if u[9] % 5 == 0 else _decorate(
             words.sentences[u[9] % len(words.sentences)] + ".", u[10]),

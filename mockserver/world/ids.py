@@ -22,11 +22,6 @@ def stable_int(*parts: object) -> int:
     return int.from_bytes(digest(*parts), "big")
 
 
-def unit(*parts: object) -> float:
-    """A float in [0, 1) that depends only on ``parts``."""
-    return stable_int(*parts) / 2**64
-
-
 def snowflake(unix_seconds: int, *parts: object) -> str:
     """A 19-digit TikTok id: the top 32 bits are the unix time, the rest hash noise."""
     return str((unix_seconds << 32) | (stable_int(*parts) & 0xFFFFFFFF))
@@ -89,11 +84,6 @@ def cdn_media(key: str, origin_size: str, expires: int) -> tuple[str, str, str, 
 
 def cdn_audio(music_id: str) -> str:
     return f"https://sf16-ies-music-va.tiktokcdn.com/obj/ies-music-ttp-dup-us/{music_id}.mp3"
-
-
-def short_code(prefix: str, *parts: object) -> str:
-    """A share-link code: ``ZM`` + 7 base62 characters, like ``vm.tiktok.com/ZMabc1234/``."""
-    return prefix + base62(stable_int("short", *parts), 7)
 
 
 _MASK64 = (1 << 64) - 1

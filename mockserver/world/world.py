@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from mockserver.world import cascade, generate, timeline
 from mockserver.world.fixtures import Fixtures
-from mockserver.world.ids import mix, sec_uid
+from mockserver.world.ids import mix
 from mockserver.world.links import VideoLink
 from mockserver.world.model import Account, Counts, Hashtag, Mention, Music, Profile, Video
 from mockserver.world.pools import build_pools
@@ -64,10 +64,7 @@ class World:
         fixture = self.fixtures.accounts.get(handle)
         if fixture and "user_id" in fixture and "sec_uid" in fixture:
             return Mention(handle, fixture["user_id"], fixture["sec_uid"])
-        u = generate.draws(self.seed, "account", handle)
-        created = int(generate.LAUNCH + u[0] / 2**32
-                      * (timeline.EPOCH - 90 * timeline.DAY - generate.LAUNCH))
-        return Mention(handle, str(created << 32 | u[6]), sec_uid(self.seed, handle))
+        return generate.identity(self.seed, handle)
 
     def count(self, account: Account, instant: int) -> int:
         """How many videos the account has posted at ``instant``."""
