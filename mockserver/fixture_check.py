@@ -9,6 +9,7 @@ function as ``PUT /__mock/keys/{key}``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
@@ -53,9 +54,9 @@ def check_document(path: Path, document: Any, scenarios: Mapping[str, frozenset[
             if field not in types_by_field:
                 raise FixtureError(f"{place}: unknown field {field!r}"
                                    f"{_hint(field, types_by_field)}")
-            if not _fits(value, types_by_field[field]):
-                raise FixtureError(f"{place} field {field!r}: {value!r} is not "
-                                   f"{_describe(types_by_field[field])}")
+            problem = _problem(value, types_by_field[field], field)
+            if problem:
+                raise FixtureError(f"{place} {problem}")
         _check_account_scenarios(place, values, scenarios)
     for key, values in _table(where, document, "keys").items():
         place = f"{where}: key {key!r}"
@@ -101,6 +102,53 @@ def _check_scenario(place: str, name: Any, scenarios: Mapping[str, frozenset[str
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:
     return list(value.items()) if isinstance(value, dict) else [tuple(p) for p in value]
+
+
+def _problem(value: Any, hint: Any, path: str) -> str | None:
+    """What is wrong with a field's JSON value, naming the field (``videos.1.music``), or
+    None. A record type (a dataclass, as the ``videos`` overrides) is an object of its own
+    fields, checked field by field; any other type is as ``_fits`` says."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and _has_record(hint):
+        others = [arg for arg in args if arg is not type(None)]
+        if value is None and len(others) < len(args):
+            return None
+        hint, origin, args = others[0], typing.get_origin(others[0]), typing.get_args(others[0])
+    if dataclasses.is_dataclass(hint):
+        record = typing.cast(type, hint)
+        if not isinstance(value, dict):
+            return f"field {path!r}: {value!r} is not an object"
+        hints = typing.get_type_hints(record)
+        for name, item in value.items():
+            if name not in hints:
+                return f"field {path!r}: unknown field {name!r}{_hint(name, hints)}"
+            problem = _problem(item, hints[name], f"{path}.{name}")
+            if problem:
+                return problem
+        for required in dataclasses.fields(record):
+            if required.default is dataclasses.MISSING and required.name not in value:
+                return f"field {path!r}: missing field {required.name!r}"
+        return None
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and _has_record(args[0]):
+        item = args[0]
+        if typing.get_origin(item) is tuple:  # position -> record
+            if not isinstance(value, dict) or not all(k.isdigit() for k in value):
+                return f"field {path!r}: {value!r} is not an object of position -> object"
+            entries = value.items()
+            item = typing.get_args(item)[1]
+        elif isinstance(value, list):
+            entries = enumerate(value)
+        else:
+            return f"field {path!r}: {value!r} is not a list"
+        return next((p for key, v in entries if (p := _problem(v, item, f"{path}.{key}"))),
+                    None)
+    if not _fits(value, hint):
+        return f"field {path!r}: {value!r} is not {_describe(hint)}"
+    return None
+
+
+def _has_record(hint: Any) -> bool:
+    return dataclasses.is_dataclass(hint) or any(_has_record(a) for a in typing.get_args(hint))
 
 
 def _fits(value: Any, hint: Any) -> bool:

@@ -4,6 +4,7 @@ naming the file, the handle or key and the field, never a 500 when a request mee
 from __future__ import annotations
 
 import json
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,14 @@ BAD = [
     ({"accounts": {"wrong": {"video_ids": {"first": "7321234567890123456"}}}},
      "field 'video_ids': {'first': '7321234567890123456'} is not an object of position -> "
      "a string"),
+    ({"accounts": {"wrong": {"videos": {"0": {"music": {"titel": "Song"}}}}}},
+     "account 'wrong' field 'videos.0.music': unknown field 'titel' (did you mean 'title'?)"),
+    ({"accounts": {"wrong": {"videos": {"1": {"counts": {"likes": -5}}}}}},
+     "account 'wrong' field 'videos.1.counts.likes': -5 is not a whole number >= 0"),
+    ({"accounts": {"wrong": {"videos": {"0": {"text_extra": [{"hashtag": "fyp"}]}}}}},
+     "account 'wrong' field 'videos.0.text_extra.0': missing field 'start'"),
+    ({"accounts": {"wrong": {"videos": {"newest": {}}}}},
+     "account 'wrong' field 'videos': {'newest': {}} is not an object of position -> object"),
     ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
     ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
     ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),
@@ -91,7 +100,9 @@ def test_every_field_the_check_accepts_is_one_the_world_serves(tmp_path):
     values |= {"scenario": None, "video_scenarios": {"0": "upstream_unavailable"},
                "video_ids": {"0": "7321234567890123456"}, "pinned": [1], "ads": [2],
                "video_count": 5, "hearts": 5000, "friends": 3, "newest_post": 1_790_000_000,
-               "as_of": 1_790_000_000, "posts_per_day": 1.5, "follower_growth": 0.2}
+               "as_of": 1_790_000_000, "posts_per_day": 1.5, "follower_growth": 0.2,
+               "videos": {"1": {"caption": "Pinned #caption", "counts": {"likes": 77},
+                                "music": {"title": "Pinned Song"}}}}
     assert set(values) == set(account_field_types())
     with start_with(tmp_path, {"accounts": {"every_field": values}}) as client:
         for vendor in VENDORS:
@@ -114,3 +125,34 @@ def test_a_field_added_to_the_account_record_is_checked_with_no_change(monkeypat
 
 def test_the_checked_fields_are_the_ones_the_world_reads():
     assert set(account_field_types()) == ACCOUNT_FIELDS
+
+
+@pytest.mark.parametrize(("pinned", "words"), [
+    ({"1": {"create_time": 1_765_000_000}, "0": {"create_time": 1_764_000_000}},
+     "position 1: create_time 1765000000 must fall after the older video's"),
+    ({"0": {"create_time": 1_800_000_000}},
+     "position 0: create_time 1800000000 is after the instant the fixture describes"),
+    ({"0": {"caption": "short", "text_extra": [{"hashtag": "fyp", "start": 2, "end": 9}]}},
+     "position 0: text_extra 2..9 is not inside the caption (5 UTF-16 units)"),
+])
+def test_pinned_videos_the_world_cannot_serve_stop_the_start(tmp_path, pinned, words):
+    document = {"accounts": {"pins": {"video_count": 5, "newest_post": 1_760_000_000,
+                                      "videos": pinned}}}
+    with pytest.raises(ValueError, match=re.escape(words)):
+        start_with(tmp_path, document)
+
+
+def test_a_pinned_video_shows_on_every_vendor_and_in_the_totals(tmp_path):
+    document = {"accounts": {"pins": {"video_count": 3, "hearts": 90_000, "videos": {
+        "1": {"caption": "Pinned @someone #here", "counts": {"likes": 50_000, "views": 900_000}}}}}}
+    with start_with(tmp_path, document) as client:
+        listed = call(client, "socialfetch", "videos", handle="pins").json()["data"]["videos"]
+        pinned = listed[1]
+        assert (pinned["caption"], pinned["stats"]["likes"], pinned["stats"]["views"]) == (
+            "Pinned @someone #here", 50_000, 900_000)
+        video = call(client, "dumpling", "video", handle="pins", video_id=pinned["id"]).json()
+        assert [(e["start"], e["end"], e["type"]) for e in video["textExtra"]] == [
+            (7, 15, 0), (16, 21, 1)]
+        assert video["stats"]["diggCount"] == 50_000
+        profile = call(client, "dumpling", handle="pins").json()
+        assert profile["stats"]["heartCount"] == 90_000  # a pinned total still holds

@@ -59,6 +59,8 @@ def test_counts_are_plausible_and_extras_match_the_caption(w, handle):
     account = w.account(handle)
     count = w.count(account, NOW)
     for seq in range(max(0, count - 40), count):
+        if seq in account.videos:
+            continue  # a page's example, pinned by the fixture: tests/test_page_examples.py
         video = w.video(account, seq)
         c = w.counts(account, video, NOW)
         assert 0 <= c.likes <= c.views

@@ -55,7 +55,7 @@ def media(video: Video, day: int) -> tuple[str, str, str, str]:
 
 
 def ratio(video: Video) -> str:
-    return _RATIOS.get(video.width, "720p")
+    return video.ratio or _RATIOS.get(video.width, "720p")
 
 
 _RATIOS = {576: "540p", 720: "720p", 1080: "1080p"}

@@ -296,7 +296,7 @@ def render_video(video: Video, counts: Counts, account: Account, day: int) -> di
         "id": video.id, "desc": video.caption, "createTime": video.create_time,
         "createTimeISO": iso(video.create_time),
         "video": {
-            "id": video.id, "height": video.height, "width": video.width,
+            "id": video.stream_id or video.id, "height": video.height, "width": video.width,
             "duration": video.duration, "ratio": common.ratio(video),
             "cover": thumbnail, "downloadAddr": download, "playAddr": plain,
             "format": "mp4", "bitrate": video.bitrate,

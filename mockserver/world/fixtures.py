@@ -6,8 +6,8 @@ order; a later file's entry for the same handle or key replaces the earlier one.
 
 An account fixture describes the account as it is at ``as_of`` (default 2026-01-01) and,
 unless it gives ``posts_per_day`` or ``follower_growth``, at every instant: a still
-photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenarios``)
-count from its newest video, 0 first.
+photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenarios``,
+``videos``) count from its newest video, 0 first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.resources import data_dir
-from mockserver.world import ids, timeline
+from mockserver.world import ids, overrides, timeline
 from mockserver.world.model import Account
 
 # fields copied onto the account as they are
@@ -35,7 +35,8 @@ _HISTORY_TYPES: dict[str, Any] = {
     "hearts": int, "friends": int, "video_count": int, "newest_post": int, "as_of": int,
     "posts_per_day": float, "follower_growth": float, "pinned": tuple[int, ...],
     "ads": tuple[int, ...], "video_ids": tuple[tuple[int, str], ...],
-    "video_scenarios": tuple[tuple[int, str], ...]}
+    "video_scenarios": tuple[tuple[int, str], ...],
+    "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
 
 
@@ -122,6 +123,9 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         newest + gap
     smallest = min(values["followers"], values["following"])
     friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
+    videos = overrides.by_seq(fixture.get("videos", {}), count)
+    video_ids = dict(_pairs_by_seq(fixture.get("video_ids", {}), count))
+    video_ids.update((seq, pinned.id) for seq, pinned in videos.items() if pinned.id)
     values.update(
         first_post=first, post_gap=gap, video_limit=None if per_day > 0 else count,
         reference=reference, follower_growth=growth,
@@ -129,6 +133,6 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         pinned=_by_seq(fixture.get("pinned", ()), count),
         ads=_by_seq(fixture.get("ads", ()), count),
         video_scenarios=_pairs_by_seq(fixture.get("video_scenarios", {}), count),
-        video_ids=_pairs_by_seq(fixture.get("video_ids", {}), count))
+        video_ids=tuple(sorted(video_ids.items())), videos=videos)
     hearts = fixture.get("hearts")
     return values, mean_likes, None if hearts is None else int(hearts)

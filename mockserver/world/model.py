@@ -9,8 +9,8 @@ as ``Counts`` and ``Profile``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,8 @@ class Account:
     scenario: str | Mapping[str, str] | None
     video_scenarios: tuple[tuple[int, str], ...]  # (seq, scenario)
     video_ids: tuple[tuple[int, str], ...]  # (seq, id) pinned ids, e.g. a vendor page's example
+    # seq -> what a fixture pins of that video (a ``world.overrides.VideoOverride``)
+    videos: Mapping[int, Any] = field(default_factory=dict)
 
     @property
     def still(self) -> bool:
@@ -153,9 +155,15 @@ class Video:
     media_key: str
     short_url: str
     scenario: str | None
+    # what a fixture pins where a page's example departs from the world's rules
+    challenges: tuple[Hashtag, ...] | None = None  # None: the caption's hashtags
+    ratio: str = ""  # "": the quality its width implies
+    stream_id: str = ""  # "": the video's own id, as TikTok's ``video.id``
 
     @property
     def hashtags(self) -> tuple[Hashtag, ...]:
+        if self.challenges is not None:
+            return self.challenges
         return tuple(e.hashtag for e in self.text_extra if e.hashtag is not None)
 
     @property

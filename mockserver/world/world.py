@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from functools import lru_cache
 
-from mockserver.world import cascade, generate, timeline
+from mockserver.world import cascade, generate, overrides, timeline
 from mockserver.world.fixtures import Fixtures
 from mockserver.world.ids import mix
 from mockserver.world.links import VideoLink
@@ -57,8 +57,9 @@ class World:
 
     def _account(self, handle: str) -> Account:
         """Any well-formed handle exists unless a fixture says otherwise."""
-        return generate.make_account(self.pools, self.seed, handle,
-                                     self.fixtures.accounts.get(handle))
+        account = generate.make_account(self.pools, self.seed, handle,
+                                        self.fixtures.accounts.get(handle))
+        return overrides.checked(account) if account.videos else account
 
     def _mention(self, handle: str) -> Mention:
         fixture = self.fixtures.accounts.get(handle)
@@ -68,7 +69,8 @@ class World:
 
     def count(self, account: Account, instant: int) -> int:
         """How many videos the account has posted at ``instant``."""
-        return timeline.posted_by(account, account.key, instant)
+        count = timeline.posted_by(account, account.key, instant)
+        return overrides.posted_by(account, instant, count) if account.videos else count
 
     def profile(self, account: Account, instant: int) -> Profile:
         """The account's numbers at ``instant`` (a scenario's private or missing copy of an
@@ -80,6 +82,8 @@ class World:
         count = self.count(account, instant)
         followers = timeline.followers_at(account, instant)
         listed = self.listed_likes(account, instant, count)
+        if account.videos:  # a fixture's pinned videos carry their own likes
+            listed += overrides.likes_delta(account, instant, count)
         hidden = (account.hidden_likes if account.hidden_likes is not None
                   else int(listed * account.hidden_share))
         friends = int(min(followers, account.following) * account.friend_share)
@@ -111,6 +115,8 @@ class World:
     # videos -----------------------------------------------------------------
 
     def create_time(self, account: Account, seq: int) -> int:
+        if account.videos:
+            return overrides.create_time(account, seq)
         return timeline.post_time(account, account.key, seq)
 
     def video(self, account: Account, seq: int) -> Video:
@@ -144,9 +150,12 @@ class World:
         pick = mix(account.key ^ _SOUND ^ seq)
         track = None if pick % 5 < 2 else self._track(pick // 5 % generate.TRACK_POOL)
         self.generated += 1
-        return generate.make_video(self.pools, self.seed, account, seq,
-                                   self.create_time(account, seq), likes, track,
-                                   self.hashtag, self.mention)
+        video = generate.make_video(self.pools, self.seed, account, seq,
+                                    self.create_time(account, seq), likes, track,
+                                    self.hashtag, self.mention)
+        if account.videos:
+            return overrides.apply(video, account, likes, self.hashtag, self.mention)
+        return video
 
     def _remember(self, video: Video) -> None:
         """Cache the video, and keep its id and share code resolvable by URL alone."""
@@ -216,6 +225,8 @@ class World:
                                0, count)
         views = [generate.views_of(liked, generate.count_noise(account, seq))
                  for seq, liked in enumerate(likes)]
+        if account.videos:
+            overrides.pin_views(account, likes, views)
         if instant is not None:  # only the videos still growing differ from their final views
             for seq in range(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY),
                              count):
