@@ -22,7 +22,6 @@ from mockserver.journal import Journal
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.faults import TRANSPORT_FAULTS, StopSignal
 from mockserver.pipeline.keys import KeyRing
-from mockserver.pipeline.ratelimit import RateLimiter
 from mockserver.pipeline.request_ids import RequestDigests
 from mockserver.pipeline.run import Endpoint
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect, Scenarios
@@ -80,7 +79,6 @@ class Mock:
             self.keys.configure(settings.keys)
         except AdminError as error:
             raise ValueError(f"config: {error}") from None
-        self.limiter = RateLimiter(self.store)
         self.scenarios = Scenarios(self.store, settings.seed, {
             (vendor.name, route.name): self.scenario_names(vendor)
             for vendor in self.vendors.values() for route in vendor.routes})
@@ -125,7 +123,8 @@ class Mock:
         header = header.strip()
         if header:
             return self.scenarios.from_header(vendor, route, header, 0)
-        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key, call.key_id)
+        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key, call.key_id
+                                          ) if call.armed else None
         if armed is not None and (armed.name is not None or armed.status is not None):
             return armed
         scripted = call.handle in self._scripted_handles

@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from mockserver.store import clock_now
+
 if TYPE_CHECKING:
     from mockserver.store import Store
 
@@ -121,10 +123,7 @@ class SharedClock(Clock):
         return self._state()["frozen_at"] is not None
 
     def now(self) -> float:
-        state = self._state()
-        if state["frozen_at"] is not None:
-            return state["frozen_at"]
-        return time.time() + state["offset"]
+        return clock_now(self._state(), time.time())
 
     def freeze(self, at: float | None = None) -> None:
         state = self._state()
@@ -149,6 +148,5 @@ class SharedClock(Clock):
 
     def describe(self) -> dict[str, object]:
         state = self._state()
-        now = state["frozen_at"] if state["frozen_at"] is not None \
-            else time.time() + state["offset"]
+        now = clock_now(state, time.time())
         return {"now": iso(now), "unix": now, "frozen": state["frozen_at"] is not None}

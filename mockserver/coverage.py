@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 from mockserver.errors import AdminError
 from mockserver.pipeline.faults import BODY_FAULTS, TRANSPORT_FAULTS
 from mockserver.pipeline.request_ids import Occurrence, request_id
-from mockserver.store import Store
+from mockserver.store import Store, Writes
 
 if TYPE_CHECKING:
     from mockserver.pipeline.call import Call
     from mockserver.pipeline.scenarios import Effect
     from mockserver.vendors.base import Vendor
 
-TABLE, NOTES, MARKS = "coverage", "coverage_notes", "coverage_marks"
+TABLE, NOTES = "coverage", "coverage_notes"  # tallies (Store.tally)
 MAX_MARKS = 32
 MAX_NOTES = 200  # distinct contract notes kept per process: a client names the fields
 SINCE_RESET = "reset"
@@ -133,8 +133,7 @@ class Coverage:
             for route in vendor.routes:
                 where = (vendor.name, route.name)
                 self.outcomes[where], self._kind_ids[where] = route_outcomes(vendor, route.name)
-        self._marks: dict[str, dict[str, Any]] = dict(store.items(MARKS))
-        self._notes_kept = 0
+        self._notes_seen: set[str] = set()  # notes counted by this process, bounded
 
     # what an answer was --------------------------------------------------------------
 
@@ -175,55 +174,46 @@ class Coverage:
     # counting -----------------------------------------------------------------------
 
     def record(self, vendor: str, route: str, names: tuple[str, ...], notes: list[str],
-               occurrence: Occurrence) -> None:
-        """Count an answer's outcomes and notes; the request id (``occurrence`` hashed) is
-        made only where an outcome is met for the first time. Runs on every request, so an
-        in-memory store's row is changed in place rather than copied."""
-        store, marks = self._store, self._marks
-        for name in names:
-            key = f"{vendor} {route} {name}"
-            row = store.get(TABLE, key)
-            if row is None:  # first met: since every mark too, which report reads as first
-                store.put(TABLE, key, {"met": 1, "first": request_id(occurrence), "since": {}})
-                continue
-            if not store.keeps_objects:
-                row = {**row, "since": dict(row["since"])}
-            for mark, snapshot in marks.items():
-                if mark not in row["since"] and snapshot["counts"].get(key, 0) == row["met"]:
-                    row["since"][mark] = request_id(occurrence)  # first met since that mark
-            row["met"] += 1
-            if not store.keeps_objects:
-                store.put(TABLE, key, row)
-        for note in notes:
-            key = f"{vendor} {route} {note[:300]}"
-            row = store.get(NOTES, key)
-            if row is None and self._notes_kept >= MAX_NOTES:
-                continue
-            self._notes_kept += row is None
-            store.put(NOTES, key, {"met": (row["met"] if row else 0) + 1,
-                                   "first": row["first"] if row else request_id(occurrence)})
+               occurrence: Occurrence, writes: Writes | None = None) -> None:
+        """Count an answer's outcomes and notes, in the store or a batch of its writes. Each
+        count is a tally, so counts from any number of processes add up exactly; the
+        request id (``occurrence`` hashed) is made only where the store keeps one."""
+        writes = writes or self._store
+        shown: list[str] = []
+
+        def first() -> str:
+            if not shown:
+                shown.append(request_id(occurrence))
+            return shown[0]
+
+        if names:
+            writes.tally(TABLE, [f"{vendor} {route} {name}" for name in names], first)
+        if notes:
+            counted = []
+            for note in notes:
+                key = f"{vendor} {route} {note[:300]}"
+                if key not in self._notes_seen:
+                    if len(self._notes_seen) >= MAX_NOTES:
+                        continue
+                    self._notes_seen.add(key)
+                counted.append(key)
+            if counted:
+                writes.tally(NOTES, counted, first)
 
     def mark(self, name: Any) -> dict[str, Any]:
         """Remember the counts now, so a later report can count from here."""
         if not isinstance(name, str) or not 0 < len(name) <= 64 or name == SINCE_RESET:
             raise AdminError("a mark needs a name: a string of 1 to 64 characters, not 'reset'")
-        if name not in self._marks and len(self._marks) >= MAX_MARKS:
+        marks = self._store.tally_marks(TABLE)
+        if name not in marks and len(marks) >= MAX_MARKS:
             raise AdminError(f"at most {MAX_MARKS} marks; POST /__mock/reset clears them")
-        snapshot = {"counts": {key: row["met"] for key, row in self._store.items(TABLE)},
-                    "notes": {key: row["met"] for key, row in self._store.items(NOTES)}}
-        if name in self._marks:  # marked again: its first requests start over
-            for key, row in self._store.items(TABLE):
-                if name in row["since"]:
-                    since = {m: i for m, i in row["since"].items() if m != name}
-                    self._store.put(TABLE, key, {**row, "since": since})
-        self._marks[name] = snapshot
-        self._store.put(MARKS, name, snapshot)
-        return {"mark": name, "marks": sorted(self._marks)}
+        self._store.mark_tally(TABLE, name)  # marked again: its first requests start over
+        self._store.mark_tally(NOTES, name)
+        return {"mark": name, "marks": sorted({*marks, name})}
 
     def reset(self) -> None:
-        """After the store was cleared: forget marks and the notes bound."""
-        self._marks.clear()
-        self._notes_kept = 0
+        """After the store was cleared: forget the notes bound."""
+        self._notes_seen.clear()
 
     # reading ------------------------------------------------------------------------
 
@@ -232,12 +222,15 @@ class Coverage:
         of the first request that met it (since the last reset, or since mark ``since``)."""
         if vendor is not None and vendor not in self.titles:
             raise AdminError(f"no vendor {vendor!r}; one of {sorted(self.titles)}")
-        snapshot: dict[str, Any] = {"counts": {}, "notes": {}}
+        marks = self._store.tally_marks(TABLE)
+        counts: dict[str, int] = {}
+        note_counts: dict[str, int] = {}
         if since not in (None, "", SINCE_RESET):
-            if since not in self._marks:
-                raise AdminError(f"no mark {since!r}; marks: {sorted(self._marks)}", 404)
-            snapshot = self._marks[since]
-        rows = dict(self._store.items(TABLE))
+            if since not in marks:
+                raise AdminError(f"no mark {since!r}; marks: {sorted(marks)}", 404)
+            counts = marks[since]
+            note_counts = self._store.tally_marks(NOTES).get(since, {})
+        rows = self._store.tallies(TABLE)
         vendors: dict[str, Any] = {}
         for (vendor_name, route), outcomes in self.outcomes.items():
             if vendor is not None and vendor_name != vendor:
@@ -248,7 +241,7 @@ class Coverage:
             for outcome in outcomes.values():
                 key = f"{vendor_name} {route} {outcome.id}"
                 row = rows.get(key)
-                before = snapshot["counts"].get(key, 0)
+                before = counts.get(key, 0)
                 met = (row["met"] if row else 0) - before
                 first = None
                 if row and met > 0:
@@ -257,15 +250,17 @@ class Coverage:
                                       "scenario": outcome.scenario, "natural": outcome.natural,
                                       "met": met, "first_request_id": first}
             shown["routes"][route] = {"outcomes": listed, **_tally(listed.values())}
-        for key, row in self._store.items(NOTES):
+        for key, row in self._store.tallies(NOTES).items():
             vendor_name, route, note = key.split(" ", 2)
-            met = row["met"] - snapshot["notes"].get(key, 0)
+            before = note_counts.get(key, 0)
+            met = row["met"] - before
             if vendor_name in vendors and met > 0:
+                first = row["first"] if before == 0 else row["since"].get(since)
                 vendors[vendor_name]["notes"].append(
-                    {"route": route, "note": note, "met": met, "first_request_id": row["first"]})
+                    {"route": route, "note": note, "met": met, "first_request_id": first})
         for shown in vendors.values():
             shown.update(_tally(_rows(shown)))
-        return {"since": since or SINCE_RESET, "marks": sorted(self._marks),
+        return {"since": since or SINCE_RESET, "marks": sorted(marks),
                 **_tally([row for shown in vendors.values() for row in _rows(shown)]),
                 "vendors": vendors}
 

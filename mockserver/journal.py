@@ -15,7 +15,7 @@ from typing import Any
 from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
 from mockserver.pipeline.keys import mask
 from mockserver.pipeline.request_ids import Occurrence, request_id
-from mockserver.store import Store
+from mockserver.store import Store, Writes
 
 LOG = "journal"
 FILTERS = ("vendor", "route", "status", "key")
@@ -95,11 +95,13 @@ class Journal:
         self._store = store
         self.size = size
 
-    def record(self, *fields: Any) -> None:
-        """One request: the fields of a Record, in order. An in-memory store keeps them as a
-        bare tuple, the cheapest thing to make on every request."""
-        kept = fields if self._store.keeps_objects else Record(*fields).entry()
-        self._store.append(LOG, kept, self.size)
+    def record(self, *fields: Any, into: Writes | None = None) -> None:
+        """One request: the fields of a Record, in order, appended to the store or to a
+        batch of its writes (``into``). An in-memory store keeps them as a bare tuple, the
+        cheapest thing to make on every request."""
+        store = into or self._store
+        kept = fields if store.keeps_objects else Record(*fields).entry()
+        store.append(LOG, kept, self.size)
 
     def entries(self, filters: Mapping[str, str] | None = None, limit: int | None = None
                 ) -> list[dict[str, Any]]:

@@ -105,6 +105,13 @@ def put_key(client: httpx.Client, key: str, **state: Any) -> None:
     client.put(f"/__mock/keys/{key}", json=state).raise_for_status()
 
 
+def met(client: httpx.Client, vendor: str, route: str, since: str = "reset") -> dict[str, int]:
+    """The outcomes of a route met so far, with their counts, as coverage reports them."""
+    report = client.get("/__mock/coverage", params={"vendor": vendor, "since": since})
+    outcomes = report.json()["vendors"][vendor]["routes"][route]["outcomes"]
+    return {name: row["met"] for name, row in outcomes.items() if row["met"]}
+
+
 def check_one_ledger(clients: list[httpx.Client]) -> None:
     first = clients[0]
     # the balance: 301 credits, 2 a profile, 200 tries from every process at once
@@ -113,11 +120,19 @@ def check_one_ledger(clients: list[httpx.Client]) -> None:
     assert statuses(answered) == {200: 150, 403: 50}
     for client in clients:
         assert client.get("/__mock/keys/sk_replica_balance").json()["balance"] == 1
+    # coverage counts every answer of every process: 150 successes (the last one leaving a
+    # low balance), 50 refusals; a mark made through one process counts through another
+    assert met(clients[-1], "dumpling", "profile") == {
+        "ok": 150, "credits:low_balance": 1, "error:insufficient_credits": 50}
+    clients[0].post("/__mock/coverage/mark", json={"name": "limits"}).raise_for_status()
     # the rate limit: 25 a minute admits exactly 25 of 60 in the (frozen) window
     put_key(clients[-1], GW_KEY, rate_limit=25)
     limited = spread(clients, 60, lambda c: call(c, "gateway", key=GW_KEY))
     assert statuses(limited) == {200: 25, 429: 35}
     assert clients[1].get(f"/__mock/keys/{GW_KEY}").json()["balance"] == 1000 - 25
+    assert met(clients[1], "gateway", "user", since="limits") == {
+        "ok": 25, "error:throttled": 35}
+    assert met(clients[1], "dumpling", "profile", since="limits") == {}
     # an armed scenario, times=7, fires exactly 7 times whichever process serves
     armed = clients[1].post("/__mock/scenarios", json={
         "scenario": "upstream_unavailable", "vendor": "dumpling", "times": 7,

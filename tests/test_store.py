@@ -13,7 +13,7 @@ from mockserver.app import create_app
 from mockserver.clock import SharedClock
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from mockserver.store import Store, open_store
+from mockserver.store import NOT_LIMITED, Opening, Store, open_store
 from tests.calls import call
 from tests.conftest import FROZEN
 from tests.redis_server import RedisServer
@@ -100,6 +100,72 @@ def test_numbers_never_repeat_and_the_log_is_ordered_and_bounded(store):
     assert store.recent("journal", 3) == [{"n": 29}, {"n": 28}, {"n": 27}]
     store.clear()
     assert store.recent("journal", 10) == [] and store.next_number("armed") == 1
+
+
+def test_tallies_add_up_from_racing_threads_and_keep_first_ids_since_each_mark(store):
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: store.tally("cov", ["a", "b"] if n % 2 else ["a"], f"id{n}"),
+                      range(40)))
+    rows = store.tallies("cov")
+    assert (rows["a"]["met"], rows["b"]["met"]) == (40, 20)
+    assert rows["a"]["first"].startswith("id") and rows["b"]["since"] == {}
+    assert store.mark_tally("cov", "m") == {"a": 40, "b": 20}
+    store.tally("cov", ["b", "c"], lambda: "later")  # an id made only where one is kept
+    store.tally("cov", ["b"], "after that")
+    rows = store.tallies("cov")
+    assert rows["b"] == {"met": 22, "first": rows["b"]["first"], "since": {"m": "later"}}
+    assert rows["c"] == {"met": 1, "first": "later", "since": {"m": "later"}}
+    assert rows["a"]["since"] == {} and store.tally_marks("cov") == {"m": {"a": 40, "b": 20}}
+    assert store.mark_tally("cov", "m")["b"] == 22  # marked again: it starts over
+    assert store.tallies("cov")["b"]["since"] == {}
+    with store.batch() as writes:  # one round trip to Redis; the same writes everywhere
+        writes.tally("cov", ["a"], "x")
+        writes.append("journal", {"n": 1}, 5)
+    assert store.tallies("cov")["a"]["met"] == 41 and store.recent("journal", 5) == [{"n": 1}]
+    store.clear()
+    assert store.tallies("cov") == {} and store.tally_marks("cov") == {}
+
+
+def test_a_request_opens_with_its_clock_key_and_rate_window_in_one_step(store):
+    now = 120.0
+    if store.shared:  # the clock lives in the store: none until a process starts it
+        assert store.open_request("keys", "k", FRESH, True, "armed", None, 100.0, 60) is None
+        assert store.get("keys", "k") is None
+        store.set_clock({"frozen_at": None, "offset": 20.0, "origin": None, "anchor": 0.0})
+        now = None  # read from the store: 100 on this process's clock, 20 s ahead
+
+    def opened(fresh: dict | None) -> Opening:
+        return store.open_request("keys", "k", fresh, True, "armed", now, 100.0, 60)
+
+    assert opened(None) == Opening(120.0, None, False, NOT_LIMITED, 0)  # not made
+    fresh = {"balance": 5, "status": "active", "rate_limit": 2}
+    assert opened(fresh) == Opening(120.0, fresh, True, 1, 0)
+    assert opened(fresh) == Opening(120.0, fresh, False, 0, 0)
+    assert opened(None).remaining is None  # the window's limit is spent
+    store.put("armed", "a1", {"id": "a1", "remaining": None, "fired": 0})
+    store.update("keys", "k", {"status": "inactive"}, fresh)
+    assert opened(None) == Opening(120.0, {**fresh, "status": "inactive"}, False,
+                                   NOT_LIMITED, 1)  # an inactive key is not counted
+
+
+def test_a_settled_record_is_read_anew_once_a_request_sees_a_reset(shared_store):
+    store = shared_store
+    other = open_store(getattr(store, "where", None) or store.path)  # another process
+    clock = {"frozen_at": 100.0, "offset": 0.0, "origin": 100.0, "anchor": 100.0}
+
+    def next_request(of: Store) -> None:
+        assert of.open_request("keys", "k", None, False, "armed", None, 0.0, 60) is not None
+
+    store.set_clock(clock)
+    next_request(other)
+    store.put_new("users", "u", {"made": 1})
+    assert other.get_settled("users", "u") == {"made": 1}
+    store.clear()
+    store.set_clock(clock)
+    store.put_new("users", "u", {"made": 2})
+    next_request(other)
+    assert other.get_settled("users", "u") == {"made": 2}
+    other.close()
 
 
 def test_a_shared_clock_is_one_clock_and_a_new_now_starts_it_afresh(shared_store):

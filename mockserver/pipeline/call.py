@@ -21,8 +21,9 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
-                 "quota", "cost", "charged", "balance", "notes", "now", "instant", "error_kind",
-                 "reason", "subject", "page", "_occurrence", "_request_digest", "_request_id")
+                 "quota", "cost", "charged", "balance", "notes", "armed", "error_kind", "reason",
+                 "subject", "page", "_now", "_instant", "_occurrence", "_request_digest",
+                 "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -47,16 +48,36 @@ class Call:
         self.charged = 0
         self.balance: int | None = None  # the key's balance after the charge, on success
         self.notes: list[str] = []
-        self.now = mock.clock.now()
+        self.armed = 0  # how many scenarios were armed when the request began
+        # the clock, read with the request's first ledger step (pipeline/ledger.py), or on
+        # first use by a request refused before it
+        self._now: float | None = None
+        self._instant = 0
         # what coverage reads once the answer is sent (see mockserver/coverage.py)
         self.error_kind: str | None = None  # the MockError kind the answer rendered
         self.reason: str | None = None  # why the mock refused it, for the journal
         self.subject: Account | None = None  # the account the answer was about
         self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
         self._occurrence: Occurrence | None = None
-        self.instant = int(self.now)  # the world moves by whole seconds
         self._request_digest: bytes | None = None
         self._request_id: str | None = None
+
+    @property
+    def now(self) -> float:
+        """The mock's clock for this request, read once."""
+        if self._now is None:
+            self.set_now(self.mock.clock.now())
+        return self._now  # type: ignore[return-value]
+
+    @property
+    def instant(self) -> int:
+        """``now`` in whole seconds, as the world moves."""
+        if self._now is None:
+            self.set_now(self.mock.clock.now())
+        return self._instant
+
+    def set_now(self, now: float) -> None:
+        self._now, self._instant = now, int(now)
 
     @property
     def occurrence(self) -> Occurrence:

@@ -66,25 +66,33 @@ class KeyRing:
         kid = kid or key_id(key)
         state = self._store.get(TABLE, kid)
         if state is None:
-            if self.strict and key not in self._configured:
-                raise MockError("unauthorized", reason="strict mode (--strict) accepts only "
-                                "keys from the config's [[keys]] or the fixtures")
-            if len(key) > KEY_CHARS:
-                raise MockError("unauthorized", reason=f"a key longer than {KEY_CHARS} "
-                                "characters is no vendor's key")
-            if self._made >= RUN_TIME_KEYS and key not in self._configured:
-                raise MockError("mock_usage", f"The mock holds at most {RUN_TIME_KEYS} keys "
-                                "made by requests; POST /__mock/reset forgets them.")
-            fresh = self._fresh(key)
+            fresh = self.fresh_for_request(key)
             state = self._store.put_new(TABLE, kid, fresh)
-            self._made += state is fresh  # this process made it (counted per process)
+            self.count_made(state is fresh)
         return state
 
-    def require_active(self, key: str, kid: str | None = None) -> dict[str, Any]:
-        state = self.state(key, kid)
+    def fresh_for_request(self, key: str) -> dict[str, Any]:
+        """The state a request may give a key the store does not hold, or the error that
+        refuses the key (strict mode, a key no vendor issues, too many keys made)."""
+        if self.strict and key not in self._configured:
+            raise MockError("unauthorized", reason="strict mode (--strict) accepts only "
+                            "keys from the config's [[keys]] or the fixtures")
+        if len(key) > KEY_CHARS:
+            raise MockError("unauthorized", reason=f"a key longer than {KEY_CHARS} "
+                            "characters is no vendor's key")
+        if self._made >= RUN_TIME_KEYS and key not in self._configured:
+            raise MockError("mock_usage", f"The mock holds at most {RUN_TIME_KEYS} keys "
+                            "made by requests; POST /__mock/reset forgets them.")
+        return self._fresh(key)
+
+    def count_made(self, created: bool) -> None:
+        """A request made a key's record (counted per process)."""
+        self._made += created
+
+    @staticmethod
+    def require_active(state: Mapping[str, Any]) -> None:
         if state["status"] != "active":
             raise MockError("unauthorized", reason=f"the key is {state['status']}")
-        return state
 
     def ensure_balance(self, state: Mapping[str, Any], cost: int) -> None:
         """A first look, before the work of rendering; :meth:`charge` has the last word."""

@@ -20,9 +20,8 @@ from starlette.types import Receive, Scope, Send
 from mockserver.contract import ContractViolation
 from mockserver.errors import SIMULATED, MockError
 from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read_body
-from mockserver.pipeline import faults
+from mockserver.pipeline import faults, ledger
 from mockserver.pipeline.call import Call
-from mockserver.pipeline.ratelimit import Quota
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
 from mockserver.store import StoreUnavailable, key_id
 
@@ -43,11 +42,7 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        try:
-            call = Call(self.mock, self.vendor, self.route, scope)  # reads the clock
-        except StoreUnavailable as lost:
-            await _send(send, *store_unavailable(lost))
-            return
+        call = Call(self.mock, self.vendor, self.route, scope)
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
@@ -96,11 +91,7 @@ class Endpoint:
             await mock.stop_signal.pause(latency / 1000)
         call.key = vendor.authenticate(call)
         call.key_id = key_id(call.key)
-        key_state = call.key_state = mock.keys.require_active(call.key, call.key_id)
-        if vendor.rate_limited:
-            limit = key_state["rate_limit"]
-            call.quota = Quota(limit, 0)  # what a 429 shows, if the limiter refuses this one
-            call.quota = mock.limiter.hit(call.key_id, limit, call.now)
+        key_state = call.key_state = ledger.open_request(call, vendor.rate_limited)
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
@@ -165,13 +156,15 @@ class Endpoint:
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
         occurrence = call.occurrence
-        mock.coverage.record(route.vendor, route.name, outcomes, call.notes, occurrence)
-        mock.journal.record(
-            call.now, route.vendor, route.name, scope["method"], scope["path"],
-            call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key, status,
-            effect.name if effect else None, effect.source if effect else None, call.charged,
-            call.notes, time.perf_counter() - started, occurrence, outcomes,
-            payload[:JOURNAL_BODY_BYTES + 1], call.reason)
+        with mock.store.batch() as writes:  # one round trip to a shared store
+            mock.coverage.record(route.vendor, route.name, outcomes, call.notes, occurrence,
+                                 writes)
+            mock.journal.record(
+                call.now, route.vendor, route.name, scope["method"], scope["path"],
+                call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key,
+                status, effect.name if effect else None, effect.source if effect else None,
+                call.charged, call.notes, time.perf_counter() - started, occurrence, outcomes,
+                payload[:JOURNAL_BODY_BYTES + 1], call.reason, into=writes)
 
 
 def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 class StoreUnavailable(Exception):
@@ -35,6 +37,40 @@ def key_id(key: str) -> str:
 
 #: the fields of an armed entry that :meth:`Store.consume` counts
 REMAINING, FIRED = "remaining", "fired"
+#: :attr:`Opening.remaining` of a request no rate limit counted
+NOT_LIMITED = -1
+
+
+def clock_now(state: Mapping[str, Any], wall: float) -> float:
+    """The instant a shared clock's state shows when this process's ``time.time()`` is
+    ``wall``: its frozen instant, or the wall clock moved by its offset."""
+    frozen_at = state["frozen_at"]
+    return frozen_at if frozen_at is not None else wall + state["offset"]
+
+
+@dataclass(slots=True)
+class Opening:
+    """What a request's first ledger step found (see :meth:`Store.open_request`)."""
+
+    now: float  # the mock's clock for this request
+    key: dict[str, Any] | None  # the key's record (None: the store has none, none was made)
+    created: bool  # whether this step made it
+    remaining: int | None  # left in the key's rate window; None: refused; or NOT_LIMITED
+    armed: int  # how many scenarios are armed
+
+
+#: the id a tally keeps for a name met first: the id itself, or made only when needed
+FirstId = str | Callable[[], str]
+
+
+class Writes(Protocol):
+    """What :meth:`Store.batch` gives: the writes that may travel together."""
+
+    keeps_objects: bool
+
+    def append(self, log: str, value: Any, limit: int) -> None: ...
+
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None: ...
 
 
 class Store(ABC):
@@ -61,6 +97,12 @@ class Store(ABC):
     @abstractmethod
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         """Get or create: the stored record, or ``value`` stored now if there was none."""
+
+    def get_settled(self, table: str, key: str) -> dict[str, Any] | None:
+        """:meth:`get` of a record that never changes once stored (written by
+        :meth:`put_new` only, until a reset): a store with round trips may answer from what
+        this process read of it before."""
+        return self.get(table, key)
 
     @abstractmethod
     def update(self, table: str, key: str, changes: Mapping[str, Any],
@@ -96,6 +138,63 @@ class Store(ABC):
     @abstractmethod
     def recent(self, log: str, limit: int) -> list[Any]:
         """At most ``limit`` entries of the log, newest first."""
+
+    # one request's ledger work, in as few round trips as the store allows -----------
+
+    def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
+                     armed: str, now: float | None, wall: float, window_seconds: int
+                     ) -> Opening | None:
+        """A request's first ledger step: the clock (``now``, or, when it is None, the
+        store's clock at this process's ``time.time()`` ``wall``), the record ``kid`` of
+        table ``keys`` (made from ``fresh`` if there is none and ``fresh`` is given), one
+        request counted in its fixed rate window of ``window_seconds`` (:meth:`admit`, under
+        the name ``kid``) when ``limited`` and the key is ``active`` with a ``rate_limit``
+        above 0, and how many entries table ``armed`` holds. None, doing nothing, when the
+        store's clock is not started (a reset): start it and ask again.
+
+        Here each part is its own atomic step (no round trips in memory, local ones in
+        SQLite); Redis does it all in one script."""
+        if now is None:
+            state = self.clock_state()
+            if state is None:
+                return None
+            now = clock_now(state, wall)
+        key, created = self.get(keys, kid), False
+        if key is None and fresh is not None:
+            key = self.put_new(keys, kid, fresh)
+            created = key is fresh
+        remaining = NOT_LIMITED
+        if limited and key is not None and key["status"] == "active" and key["rate_limit"] > 0:
+            remaining = self.admit(kid, key["rate_limit"], int(now // window_seconds))
+        return Opening(now, key, created, remaining, len(self.items(armed)))
+
+    @contextmanager
+    def batch(self) -> Iterator[Writes]:
+        """Writes (:meth:`append`, :meth:`tally`) that may travel together: the store
+        itself here; Redis sends them in one round trip when the block ends. Each write is
+        atomic on its own; the batch is not a transaction."""
+        yield self
+
+    # tallies: counts that any number of processes add to exactly ---------------------
+
+    @abstractmethod
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        """Count one more of each name in ``table``. A name counted for the first time keeps
+        ``first`` (a request id) as its first, and each of the table's marks keeps it as
+        the name's first since that mark (see :meth:`mark_tally`)."""
+
+    @abstractmethod
+    def tallies(self, table: str) -> dict[str, dict[str, Any]]:
+        """name -> ``{"met": count, "first": id, "since": {mark: id}}``."""
+
+    @abstractmethod
+    def mark_tally(self, table: str, mark: str) -> dict[str, int]:
+        """Atomically: the counts now, kept as ``mark`` (a mark made again starts over),
+        from which the next first of each name since the mark is kept. The counts."""
+
+    @abstractmethod
+    def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
+        """mark -> the counts when it was made."""
 
     # the clock (kept here only by shared stores; see clock.SharedClock) -----------------
 
@@ -134,4 +233,5 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["MemoryStore", "SqliteStore", "Store", "StoreUnavailable", "key_id", "open_store"]
+__all__ = ["NOT_LIMITED", "MemoryStore", "Opening", "SqliteStore", "Store", "StoreUnavailable",
+           "Writes", "clock_now", "key_id", "open_store"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mockserver.store import FIRED, REMAINING, Store
+from mockserver.store import FIRED, REMAINING, FirstId, Store
 
 _NOTHING: dict[str, Any] = {}  # a missing table, never written to
 
@@ -22,6 +22,8 @@ class MemoryStore(Store):
         self._logs: dict[str, deque[Any]] = {}
         self._windows: dict[str, tuple[int, int]] = {}
         self._numbers: dict[str, int] = {}
+        self._tallies: dict[str, dict[str, dict[str, Any]]] = {}
+        self._marks: dict[str, dict[str, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
@@ -96,8 +98,46 @@ class MemoryStore(Store):
     def recent(self, log: str, limit: int) -> list[Any]:
         return list(reversed(self._logs.get(log, ())))[:limit]
 
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        # on every request: rows change in place, and an id is made only where one is kept
+        with self._lock:
+            rows = self._tallies.setdefault(table, {})
+            marks = self._marks.get(table, _NOTHING)
+            shown: str | None = None
+            for name in names:
+                row = rows.get(name)
+                if row is None:
+                    shown = shown or (first() if callable(first) else first)
+                    rows[name] = {"met": 1, "first": shown, "since": dict.fromkeys(marks, shown)}
+                    continue
+                row["met"] += 1
+                for mark in marks:
+                    if mark not in row["since"]:
+                        shown = shown or (first() if callable(first) else first)
+                        row["since"][mark] = shown
+
+    def tallies(self, table: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: {**row, "since": dict(row["since"])}
+                    for name, row in self._tallies.get(table, _NOTHING).items()}
+
+    def mark_tally(self, table: str, mark: str) -> dict[str, int]:
+        with self._lock:
+            rows = self._tallies.get(table, _NOTHING)
+            for row in rows.values():
+                row["since"].pop(mark, None)
+            counts = self._marks.setdefault(table, {})[mark] = {
+                name: row["met"] for name, row in rows.items()}
+            return dict(counts)
+
+    def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {mark: dict(counts) for mark, counts in self._marks.get(table, {}).items()}
+
     def clear(self) -> None:
         with self._lock:
+            self._tallies.clear()
+            self._marks.clear()
             self._tables.clear()
             self._logs.clear()
             self._windows.clear()

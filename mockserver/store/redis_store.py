@@ -1,95 +1,43 @@
 """Redis (``--store redis://HOST:PORT/DB``): one ledger for any number of processes and
-replicas. Every step that reads and writes is one Lua script, which Redis runs alone, so
-no two processes ever spend the same credit.
+replicas. Every step that reads and writes is one Lua script (see redis_scripts), which
+Redis runs alone, so no two processes ever spend the same credit.
 
-Layout, all under the ``mockserver:`` prefix: a hash per table (record key -> JSON), a hash
-of counters beside it for the fields :meth:`consume` counts (scripts never re-encode a
-user's JSON), one hash of rate windows, one of numbers, one for the clock, a list per log.
+A round trip is most of what a step costs, so a request makes few: one script opens it
+(clock, key, rate window, armed count), one charges it, and its journal line and coverage
+counts go together in one pipeline.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from mockserver.store import FIRED, REMAINING, Store, StoreUnavailable
+from mockserver.limits import BoundedCache
+from mockserver.store import (
+    FIRED,
+    NOT_LIMITED,
+    REMAINING,
+    FirstId,
+    Opening,
+    Store,
+    StoreUnavailable,
+    Writes,
+)
+from mockserver.store import redis_scripts as lua
 
 PREFIX = "mockserver:"
+CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
+SETTLED_KEPT = 4096  # settled records a process keeps (see get_settled)
 T = TypeVar("T")
-
-_PUT_NEW = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-if stored then return stored end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return ARGV[2]
-"""
-# balances are whole numbers and the other fields of a key strings or small tables, so
-# cjson's decode / encode keeps them as they were
-_CHARGE = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[4]
-local record = cjson.decode(stored)
-local amount = tonumber(ARGV[3])
-if record[ARGV[2]] < amount then return false end
-record[ARGV[2]] = record[ARGV[2]] - amount
-stored = cjson.encode(record)
-redis.call('HSET', KEYS[1], ARGV[1], stored)
-return stored
-"""
-_UPDATE = """
-local record = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[3])
-for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
-local stored = cjson.encode(record)
-redis.call('HSET', KEYS[1], ARGV[1], stored)
-return stored
-"""
-_ADMIT = """
-local window, limit, used = ARGV[2], tonumber(ARGV[3]), 0
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-if stored then
-  local start, count = string.match(stored, '^(%S+) (%d+)$')
-  if start == window then used = tonumber(count) end
-end
-if used >= limit then return -1 end
-redis.call('HSET', KEYS[1], ARGV[1], window .. ' ' .. (used + 1))
-return limit - used - 1
-"""
-# counters: '<id> remaining' (absent: no end) and '<id> fired'; returns {fired, remaining}
-_CONSUME = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
-local fired = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' fired', 1)
-local remaining = redis.call('HGET', KEYS[2], ARGV[1] .. ' remaining')
-if not remaining then return {fired, -1} end
-remaining = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' remaining', -1)
-if remaining <= 0 then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining')
-end
-return {fired, remaining}
-"""
-_DELETE = """
-redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining')
-return redis.call('HDEL', KEYS[1], ARGV[1])
-"""
-_APPEND = """
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-"""
-_ADVANCE = """
-local field = 'offset'
-if redis.call('HGET', KEYS[1], 'frozen_at') ~= '' then field = 'frozen_at' end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBYFLOAT', KEYS[1], field, ARGV[1]) end
-"""
-_CLEAR = """
-local keys = redis.call('KEYS', ARGV[1])
-for i = 1, #keys, 500 do redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys))) end
-return #keys
-"""
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -117,13 +65,17 @@ class RedisStore(Store):
         except (redis.RedisError, OSError, ValueError) as exc:
             raise ValueError(f"cannot reach Redis at {url}: {exc}. Start Redis there, or "
                              "choose --store memory or an SQLite file") from None
+        self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
+        self._epoch: bytes | None = None
         script = self._redis.register_script
-        self._put_new, self._charge, self._update = script(_PUT_NEW), script(_CHARGE), \
-            script(_UPDATE)
-        self._admit, self._consume, self._delete = script(_ADMIT), script(_CONSUME), \
-            script(_DELETE)
-        self._append, self._advance, self._clear = script(_APPEND), script(_ADVANCE), \
-            script(_CLEAR)
+        self._put_new, self._charge, self._update = script(lua.PUT_NEW), script(lua.CHARGE), \
+            script(lua.UPDATE)
+        self._admit, self._consume, self._delete = script(lua.ADMIT), script(lua.CONSUME), \
+            script(lua.DELETE)
+        self._append, self._advance, self._clear = script(lua.APPEND), script(lua.ADVANCE), \
+            script(lua.CLEAR)
+        self._open, self._tally, self._mark_tally = script(lua.OPEN), script(lua.TALLY), \
+            script(lua.MARK_TALLY)
 
     @staticmethod
     def _table(table: str) -> str:
@@ -171,6 +123,15 @@ class RedisStore(Store):
             found.append((name, value))
         return found
 
+    def get_settled(self, table: str, key: str) -> dict[str, Any] | None:
+        """Kept by this process until a request sees the store's epoch change (a reset)."""
+        record = self._settled.recall((table, key))
+        if record is None:
+            record = self.get(table, key)
+            if record is not None:
+                self._settled.remember((table, key), record)
+        return record
+
     @_guarded
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         return orjson.loads(self._put_new(keys=[self._table(table)],
@@ -193,7 +154,7 @@ class RedisStore(Store):
 
     @_guarded
     def admit(self, name: str, limit: int, window: int) -> int | None:
-        left = self._admit(keys=[f"{PREFIX}windows"], args=[name, window, limit])
+        left = self._admit(keys=[WINDOWS], args=[name, window, limit])
         return None if left < 0 else left
 
     @_guarded
@@ -218,11 +179,95 @@ class RedisStore(Store):
     def recent(self, log: str, limit: int) -> list[Any]:
         return [orjson.loads(v) for v in self._redis.lrange(f"{PREFIX}log:{log}", 0, limit - 1)]
 
+    # one request's work ---------------------------------------------------------------
+
+    @_guarded
+    def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
+                     armed: str, now: float | None, wall: float, window_seconds: int
+                     ) -> Opening | None:
+        found = self._open(
+            keys=[CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH],
+            args=[kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
+                  "" if now is None else repr(now), repr(wall), window_seconds,
+                  os.urandom(8).hex()])
+        if not found:
+            return None
+        shown, stored, created, remaining, count, epoch = found
+        if epoch != self._epoch:  # a reset (or an emptied Redis) since the last request
+            self._epoch = epoch
+            self._settled.clear()
+        key = None if stored is None else fresh if created else orjson.loads(stored)
+        return Opening(float(shown), key, bool(created),
+                       None if remaining == -1 else NOT_LIMITED if remaining == -2 else remaining,
+                       count)
+
+    @contextmanager
+    def batch(self) -> Iterator[Writes]:
+        writes = _Batch(self)
+        yield writes
+        if writes.calls:
+            self._send(writes.calls)
+
+    @_guarded
+    def _send(self, calls: list[tuple[Any, list[str], list[Any]]]) -> None:
+        """Scripts by EVALSHA in one pipeline; those Redis has forgotten (it restarted) are
+        loaded and sent again, alone, so none runs twice."""
+        with self._redis.pipeline(transaction=False) as step:
+            for script, keys, args in calls:
+                step.evalsha(script.sha, len(keys), *keys, *args)
+            results = step.execute(raise_on_error=False)
+        for (script, keys, args), result in zip(calls, results, strict=True):
+            if isinstance(result, NoScriptError):
+                script(keys=keys, args=args)
+            elif isinstance(result, Exception):
+                raise result
+
+    # tallies: HINCRBY and HSETNX, so counts from any number of processes add up --------------
+
+    def _tally_keys(self, table: str) -> list[str]:
+        return [f"{PREFIX}n:{table}", f"{PREFIX}f:{table}", f"{PREFIX}m:{table}"]
+
+    def _tally_args(self, table: str, names: Sequence[str], first: FirstId) -> list[Any]:
+        return [first() if callable(first) else first, f"{PREFIX}s:{table}:", *names]
+
+    @_guarded
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        if names:
+            self._tally(keys=self._tally_keys(table), args=self._tally_args(table, names, first))
+
+    @_guarded
+    def tallies(self, table: str) -> dict[str, dict[str, Any]]:
+        counts_key, firsts_key, marks_key = self._tally_keys(table)
+        with self._redis.pipeline() as step:
+            step.hgetall(counts_key)
+            step.hgetall(firsts_key)
+            step.hkeys(marks_key)
+            counts, firsts, marks = step.execute()
+        with self._redis.pipeline() as step:
+            for mark in marks:
+                step.hgetall(f"{PREFIX}s:{table}:{mark.decode()}")
+            since = dict(zip((m.decode() for m in marks), step.execute(), strict=True))
+        return {name.decode(): {
+            "met": int(count), "first": firsts.get(name, b"").decode(),
+            "since": {mark: ids[name].decode() for mark, ids in since.items() if name in ids}}
+            for name, count in counts.items()}
+
+    @_guarded
+    def mark_tally(self, table: str, mark: str) -> dict[str, int]:
+        counts_key, _, marks_key = self._tally_keys(table)
+        return orjson.loads(self._mark_tally(keys=[counts_key, marks_key],
+                                             args=[mark, f"{PREFIX}s:{table}:{mark}"]))
+
+    @_guarded
+    def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
+        marks = self._redis.hgetall(self._tally_keys(table)[2])
+        return {mark.decode(): orjson.loads(counts) for mark, counts in marks.items()}
+
     # the clock: a hash of floats as text ('' for "not frozen"), moved by HINCRBYFLOAT ---------
 
     @_guarded
     def clock_state(self) -> dict[str, Any] | None:
-        fields = self._redis.hmget(f"{PREFIX}clock", "frozen_at", "offset", "origin", "anchor")
+        fields = self._redis.hmget(CLOCK, "frozen_at", "offset", "origin", "anchor")
         if fields[1] is None:
             return None
         frozen_at, offset, origin, anchor = (float(v) if v else None for v in fields)
@@ -230,17 +275,39 @@ class RedisStore(Store):
 
     @_guarded
     def set_clock(self, state: Mapping[str, Any]) -> None:
-        self._redis.hset(f"{PREFIX}clock", mapping={
+        self._redis.hset(CLOCK, mapping={
             name: "" if state.get(name) is None else repr(float(state[name]))
             for name in ("frozen_at", "offset", "origin", "anchor")})
 
     @_guarded
     def advance_clock(self, seconds: float) -> None:
-        self._advance(keys=[f"{PREFIX}clock"], args=[repr(float(seconds))])
+        self._advance(keys=[CLOCK], args=[repr(float(seconds))])
 
     @_guarded
     def clear(self) -> None:
         self._clear(args=[f"{PREFIX}*"])
+        self._settled.clear()
 
     def close(self) -> None:
         self._redis.close()
+
+
+class _Batch:
+    """The writes of :meth:`RedisStore.batch`, queued and sent in one pipeline when the
+    block ends (not a transaction: each script is atomic by itself)."""
+
+    keeps_objects = False
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self.calls: list[tuple[Any, list[str], list[Any]]] = []  # (script, keys, args)
+
+    def append(self, log: str, value: Any, limit: int) -> None:
+        self.calls.append((self._store._append, [f"{PREFIX}log:{log}"],
+                           [orjson.dumps(value), max(limit, 1)]))
+
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        if names:
+            store = self._store
+            self.calls.append((store._tally, store._tally_keys(table),
+                               store._tally_args(table, names, first)))

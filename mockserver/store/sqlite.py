@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
-from mockserver.store import FIRED, REMAINING, Store, StoreUnavailable
+from mockserver.store import FIRED, REMAINING, FirstId, Store, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 10_000
 _WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
+_TALLY, _MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
 
 
 class SqliteStore(Store):
@@ -160,6 +161,41 @@ class SqliteStore(Store):
         rows = self._read("SELECT value FROM log WHERE name=? ORDER BY id DESC LIMIT ?",
                           (log, limit))
         return [orjson.loads(row[0]) for row in rows]
+
+    # tallies ----------------------------------------------------------------------
+
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        shown = first() if callable(first) else first
+        with self._transaction() as db:
+            marks = self._row(db, _MARKS, table) or {}
+            for name in names:
+                row = self._row(db, _TALLY + table, name)
+                if row is None:
+                    row = {"met": 0, "first": shown, "since": {}}
+                row["met"] += 1
+                for mark in marks:
+                    row["since"].setdefault(mark, shown)
+                self._write(db, _TALLY + table, name, row)
+
+    def tallies(self, table: str) -> dict[str, dict[str, Any]]:
+        return dict(self.items(_TALLY + table))
+
+    def mark_tally(self, table: str, mark: str) -> dict[str, int]:
+        with self._transaction() as db:
+            counts = {}
+            for name, stored in db.execute("SELECT key, value FROM kv WHERE tbl=?",
+                                           (_TALLY + table,)).fetchall():
+                row = orjson.loads(stored)
+                counts[name] = row["met"]
+                if row["since"].pop(mark, None) is not None:
+                    self._write(db, _TALLY + table, name, row)
+            marks = self._row(db, _MARKS, table) or {}
+            marks[mark] = counts
+            self._write(db, _MARKS, table, marks)
+            return counts
+
+    def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
+        return self.get(_MARKS, table) or {}
 
     # the clock ------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ class Gateway(Vendor):
         if call.override is not None:
             return make(iso(call.now))
         store = call.mock.store
-        record = store.get(table, key)
+        record = store.get_settled(table, key)
         if record is None:  # of processes storing it at once, the first one's record stays
             record = store.put_new(table, key, make(iso(call.now)))
         return record

@@ -1,0 +1,58 @@
+"""A request's ledger work in as few store round trips as the store allows: one step
+opens it (the clock, the key's state, its rate window and whether any scenario is armed:
+``Store.open_request``), the charge is one more (keys.py), and the journal line and the
+coverage counts travel together at the end (``Store.batch``, in run.py). In memory these
+cost no round trip at all; in Redis each is one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from mockserver.pipeline import keys, ratelimit, scenarios
+from mockserver.store import NOT_LIMITED, Opening, StoreUnavailable
+
+if TYPE_CHECKING:
+    from mockserver.pipeline.call import Call
+
+
+def open_request(call: Call, limited: bool) -> dict[str, Any]:
+    """The key's state as the request begins, with the request counted in its rate window
+    when ``limited`` (the vendor limits requests) and the key is active. Raises the error
+    of a key refused (strict mode, inactive) or over its limit, as ``call.quota`` shows."""
+    mock = call.mock
+    # a store the clock does not live in is given the process's clock
+    now = None if mock.store.shared else mock.clock.now()
+    opening = _open(call, None, limited, now)
+    if opening.key is None:  # a key the store does not hold: made now, if it may be
+        opening = _open(call, mock.keys.fresh_for_request(call.key or ""), limited, now)
+        mock.keys.count_made(opening.created)
+    call.set_now(opening.now)
+    call.armed = opening.armed
+    state = opening.key
+    assert state is not None  # given ``fresh``, the store holds it or made it
+    keys.KeyRing.require_active(state)
+    if limited:
+        limit = state["rate_limit"]
+        if opening.remaining == NOT_LIMITED:
+            call.quota = ratelimit.UNLIMITED
+        elif opening.remaining is None:
+            call.quota = ratelimit.Quota(limit, 0)  # what the 429 shows
+            raise ratelimit.refusal(limit, opening.now)
+        else:
+            call.quota = ratelimit.Quota(limit, opening.remaining)
+    return state
+
+
+def _open(call: Call, fresh: dict[str, Any] | None, limited: bool, now: float | None
+          ) -> Opening:
+    mock = call.mock
+    for _ in range(3):
+        opening = mock.store.open_request(
+            keys.TABLE, call.key_id or "", fresh, limited, scenarios.TABLE, now, time.time(),
+            ratelimit.WINDOW_SECONDS)
+        if opening is not None:
+            return opening
+        mock.clock.now()  # a reset stopped the shared clock: reading it starts it again
+    raise StoreUnavailable("the store's clock keeps being reset; try again")
