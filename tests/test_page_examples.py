@@ -19,6 +19,8 @@ from mockserver.app import create_app
 from mockserver.clock import iso
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
+from mockserver.world import World
+from mockserver.world.fixtures import load_fixtures
 from tests.calls import utf16_slice
 from tests.conftest import FROZEN
 
@@ -253,3 +255,16 @@ def test_the_readme_lists_the_exceptions():
     for words in ("author.id", "textExtra", "7460293617584139566", "7321234567890123456",
                   "max_cursor"):
         assert words in section.split("\n## ")[0], words
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7, 90210])
+def test_the_examples_hold_in_every_seeds_world(seed):
+    """username's schedule leaves room for both pinned times whatever the seed."""
+    world = World(seed, load_fixtures())
+    account = world.account("username")
+    now = 1_795_435_200
+    newest, second, third = (world.nth_newest(account, now, p) for p in range(3))
+    assert (newest.id, newest.create_time) == ("7460293617584139566", 1736092800)
+    assert (second.id, second.create_time) == ("7321234567890123456", 1704067200)
+    assert third.create_time < second.create_time
+    assert world.count(account, 1736092799) == world.count(account, now) - 1
