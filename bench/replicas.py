@@ -15,6 +15,13 @@ then drives two routes with wrk (``-t1 -c32``, as bench/run.py does):
    need both cores, which they share with redis-server and wrk), each with its
    requests/s and its CPU per request: the CPU seconds of the mock's processes and of
    redis-server during the run (from /proc), over the requests served.
+3. **what one Redis call costs the mock**: a ledger-sized EVALSHA from redis-py's
+   blocking client, one call at a time, and from its asyncio client, 32 calls in flight
+   (as 32 connections would have them): wall and CPU microseconds per call, on CPU 0.
+
+Every Redis row also shows the scripts (EVALSHA) the mock ran per request, from INFO
+commandstats: opening the request, the charge, and the journal line with the coverage
+counts, those two sent together in one pipeline (one round trip).
 
 Prints a table and writes ``bench/results/replicas.json``.
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -84,6 +92,67 @@ def family(pid: int) -> list[int]:
     return found
 
 
+def redis_scripts_run(port: int) -> int:
+    """EVALSHA calls redis-server has answered so far (INFO commandstats; the commands a
+    script runs are counted under their own names, so this counts the mock's calls)."""
+    stats = subprocess.run(["redis-cli", "-p", str(port), "info", "commandstats"],
+                           capture_output=True, text=True, check=True).stdout
+    for line in stats.splitlines():
+        if line.startswith("cmdstat_evalsha:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def client_calls(port: int, calls: int = 4000) -> dict[str, dict[str, float]]:
+    """Wall and CPU microseconds per EVALSHA of a ledger-sized script, blocking client
+    against asyncio client with 32 calls in flight, this process pinned to CPU 0."""
+    import asyncio
+
+    import redis
+    import redis.asyncio
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    blocking = redis.Redis(port=port)
+    blocking.hset("bench:key", "k", json.dumps({"balance": 10**9, "status": "active",
+                                                 "rate_limit": 0, "masked": "…ench#0000"}))
+    script = blocking.register_script(
+        "local v = redis.call('HGET', KEYS[1], ARGV[1]) return {v, redis.call('HLEN', KEYS[1])}")
+    script(keys=["bench:key"], args=["k"])
+
+    def timed(run: Any) -> dict[str, float]:
+        wall, used = time.perf_counter(), cpu()
+        run()
+        return {"wall_us": (time.perf_counter() - wall) / calls * 1e6,
+                "cpu_us": (cpu() - used) / calls * 1e6}
+
+    def one_at_a_time() -> None:
+        for _ in range(calls):
+            script(keys=["bench:key"], args=["k"])
+
+    def in_flight() -> None:
+        async def run() -> None:
+            client = redis.asyncio.Redis(port=port, max_connections=32)
+
+            async def some() -> None:
+                for _ in range(calls // 32):
+                    await client.evalsha(script.sha, 1, "bench:key", "k")
+            await asyncio.gather(*(some() for _ in range(32)))
+            await client.aclose()
+        asyncio.run(run())
+
+    affinity = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        return {"blocking": timed(one_at_a_time), "asyncio, 32 in flight": timed(in_flight)}
+    finally:
+        os.sched_setaffinity(0, affinity)
+        blocking.delete("bench:key")
+        blocking.close()
+
+
 def start_redis(work: Path) -> tuple[subprocess.Popen, int]:
     binary = shutil.which("redis-server")
     if binary is None:
@@ -113,13 +182,18 @@ def start_mock(work: Path, name: str, cpu: str | None, *extra: str
     return proc, port
 
 
-def measure(opts: Opts, port: int, route: str, pids: list[int]) -> dict[str, Any]:
+def measure(opts: Opts, port: int, route: str, pids: list[int], redis_port: int | None = None
+            ) -> dict[str, Any]:
     method, path, body, headers = ROUTES[route]
     wrk(opts, port, method, path, body, headers, duration=opts.warmup)
     before = cpu_seconds(pids)
+    scripts = redis_scripts_run(redis_port) if redis_port else 0
     result = wrk(opts, port, method, path, body, headers)
     result["cpu_s"] = cpu_seconds(pids) - before
     result["cpu_us_per_request"] = result["cpu_s"] / max(result["requests"], 1) * 1e6
+    if redis_port:
+        scripts = redis_scripts_run(redis_port) - scripts
+        result["redis_scripts_per_request"] = scripts / max(result["requests"], 1)
     return result
 
 
@@ -148,7 +222,7 @@ def main() -> None:
                     rounds["memory"].append(measure(pinned, memory_port, route,
                                                     [memory.pid]))
                     rounds["redis"].append(measure(pinned, shared_port, route,
-                                                   [shared.pid, redis_proc.pid]))
+                                                   [shared.pid, redis_proc.pid], redis_port))
                 best = {store_name: min(rows, key=lambda r: r["p99_ms"])
                         for store_name, rows in rounds.items()}
                 best["p99_added_ms"] = best["redis"]["p99_ms"] - best["memory"]["p99_ms"]
@@ -160,10 +234,11 @@ def main() -> None:
                                         "--workers", str(count))
                 pids = [*family(proc.pid), redis_proc.pid]
                 report["workers"][count] = {
-                    route: max((measure(free, port, route, pids) for _ in range(args.rounds)),
-                               key=lambda r: r["rps"])
+                    route: max((measure(free, port, route, pids, redis_port)
+                                for _ in range(args.rounds)), key=lambda r: r["rps"])
                     for route in ROUTES}
                 PROCS.stop(proc)
+            report["client_calls"] = client_calls(redis_port)
         finally:
             PROCS.stop_all()
     (BENCH / "results").mkdir(exist_ok=True)
@@ -172,18 +247,25 @@ def main() -> None:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    print("p99 added by Redis (one process, server on CPU 0, wrk -t1 -c32 on CPU 1)")
-    print(f"{'route':<18}{'memory rps':>12}{'p99':>9}{'redis rps':>12}{'p99':>9}{'added':>9}")
+    print("p99 added by Redis (one process, server on CPU 0, wrk -t1 -c32 on CPU 1);"
+          " CPU per request: the mock's, plus redis-server's on Redis")
+    print(f"{'route':<18}{'memory rps':>11}{'p99':>9}{'CPU/req':>9}{'redis rps':>11}{'p99':>9}"
+          f"{'CPU/req':>9}{'scripts':>8}{'p99 added':>11}")
     for route, row in report["latency"].items():
         memory, shared = row["memory"], row["redis"]
-        print(f"{route:<18}{memory['rps']:>12,.0f}{memory['p99_ms']:>8.2f}m"
-              f"{shared['rps']:>12,.0f}{shared['p99_ms']:>8.2f}m{row['p99_added_ms']:>8.2f}m")
+        print(f"{route:<18}{memory['rps']:>11,.0f}{memory['p99_ms']:>8.1f}m"
+              f"{memory['cpu_us_per_request']:>7,.0f}us{shared['rps']:>11,.0f}"
+              f"{shared['p99_ms']:>8.1f}m{shared['cpu_us_per_request']:>7,.0f}us"
+              f"{shared['redis_scripts_per_request']:>8.2f}{row['p99_added_ms']:>10.1f}m")
     print("\n--workers on Redis (not pinned: workers, redis-server and wrk share 2 cores)")
-    print(f"{'route':<18}{'workers':>8}{'rps':>10}{'p99':>9}{'CPU/request':>13}")
+    print(f"{'route':<18}{'workers':>8}{'rps':>10}{'p99':>9}{'CPU/request':>13}{'scripts':>8}")
     for count, routes in report["workers"].items():
         for route, row in routes.items():
-            print(f"{route:<18}{count:>8}{row['rps']:>10,.0f}{row['p99_ms']:>8.2f}m"
-                  f"{row['cpu_us_per_request']:>11,.0f}us")
+            print(f"{route:<18}{count:>8}{row['rps']:>10,.0f}{row['p99_ms']:>8.1f}m"
+                  f"{row['cpu_us_per_request']:>11,.0f}us{row['redis_scripts_per_request']:>8.2f}")
+    print("\none Redis call from the mock's side (EVALSHA, this process on CPU 0)")
+    for client, row in report["client_calls"].items():
+        print(f"{client:<24}{row['wall_us']:>8.1f}us wall{row['cpu_us']:>8.1f}us CPU")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ atomic, so threads (here) or processes (test_replicas) hammering it lose nothing
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -202,6 +204,24 @@ def test_a_lost_redis_is_a_503_and_service_resumes_when_it_returns(tmp_path):
         assert http.get("/__mock/keys/sk_test_key").json()["balance"] == 998
         assert http.get("/__mock/clock").json()["now"] == "2026-11-23T12:00:00.000Z"
     redis_server.stop()
+
+
+def test_a_stalled_redis_is_a_503_after_2_s_and_service_resumes(tmp_path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    app = create_app(Settings.load({"now": FROZEN, "store": redis_server.url}, env={}))
+    try:
+        with ServerThread(app) as server, httpx.Client(base_url=server.url) as http:
+            assert call(http, "dumpling").status_code == 200
+            redis_server.process.send_signal(signal.SIGSTOP)  # connected, never answering
+            started = time.monotonic()
+            stalled = call(http, "dumpling")
+            assert stalled.status_code == 503 and 1.5 < time.monotonic() - started < 10
+            assert "no answer in 2 s" in stalled.json()["message"]
+            redis_server.process.send_signal(signal.SIGCONT)
+            assert call(http, "dumpling").status_code == 200
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+        redis_server.stop()
 
 
 def test_an_unreachable_redis_at_start_is_a_clear_error(capsys):

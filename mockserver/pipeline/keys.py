@@ -109,12 +109,14 @@ class KeyRing:
         if not cost:
             return (state or self.state(key, kid))["balance"]
         # created from the state as read if a reset took the record meanwhile
-        after = self._store.charge(TABLE, kid, "balance", cost,
-                                   state if state is not None else self._fresh(key))
-        if after is None:
-            raise MockError("insufficient_credits", reason="another request spent the balance "
-                            f"first; it is less than the cost {cost}")
-        return after["balance"]
+        return _left(self._store.charge(TABLE, kid, "balance", cost,
+                                        state if state is not None else self._fresh(key)), cost)
+
+    async def charge_async(self, key: str, cost: int, kid: str, state: dict[str, Any]) -> int:
+        """:meth:`charge` from the event loop (a request's own charge)."""
+        if not cost:
+            return state["balance"]
+        return _left(await self._store.charge_async(TABLE, kid, "balance", cost, state), cost)
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""
@@ -150,6 +152,14 @@ class KeyRing:
         """Count keys made by requests from nothing again. (Keys set at run time live in the
         store, which a reset clears, so strict mode refuses them again.)"""
         self._made = 0
+
+
+def _left(after: Mapping[str, Any] | None, cost: int) -> int:
+    """The balance a charge left, or ``insufficient_credits`` if it took nothing."""
+    if after is None:
+        raise MockError("insufficient_credits", reason="another request spent the balance "
+                        f"first; it is less than the cost {cost}")
+    return after["balance"]
 
 
 def _shown(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """A request's ledger work in as few store round trips as the store allows: one step
 opens it (the clock, the key's state, its rate window and whether any scenario is armed:
 ``Store.open_request``), the charge is one more (keys.py), and the journal line and the
-coverage counts travel together at the end (``Store.batch``, in run.py). In memory these
-cost no round trip at all; in Redis each is one.
+coverage counts travel together at the end (``Store.record_async``, in run.py). In memory
+these cost no round trip at all; in Redis each is one, shared with the other requests in
+flight (store/redis_async.py), and the event loop serves others while Redis answers.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ if TYPE_CHECKING:
     from mockserver.pipeline.call import Call
 
 
-def open_request(call: Call, limited: bool) -> dict[str, Any]:
+async def open_request(call: Call, limited: bool) -> dict[str, Any]:
     """The key's state as the request begins, with the request counted in its rate window
     when ``limited`` (the vendor limits requests) and the key is active. Raises the error
     of a key refused (strict mode, inactive) or over its limit, as ``call.quota`` shows."""
     mock = call.mock
     # a store the clock does not live in is given the process's clock
     now = None if mock.store.shared else mock.clock.now()
-    opening = _open(call, None, limited, now)
+    opening = await _open(call, None, limited, now)
     if opening.key is None:  # a key the store does not hold: made now, if it may be
-        opening = _open(call, mock.keys.fresh_for_request(call.key or ""), limited, now)
+        opening = await _open(call, mock.keys.fresh_for_request(call.key or ""), limited, now)
         mock.keys.count_made(opening.created)
     call.set_now(opening.now)
     call.armed = opening.armed
@@ -45,11 +46,11 @@ def open_request(call: Call, limited: bool) -> dict[str, Any]:
     return state
 
 
-def _open(call: Call, fresh: dict[str, Any] | None, limited: bool, now: float | None
-          ) -> Opening:
+async def _open(call: Call, fresh: dict[str, Any] | None, limited: bool, now: float | None
+                ) -> Opening:
     mock = call.mock
     for _ in range(3):
-        opening = mock.store.open_request(
+        opening = await mock.store.open_request_async(
             keys.TABLE, call.key_id or "", fresh, limited, scenarios.TABLE, now, time.time(),
             ratelimit.WINDOW_SECONDS)
         if opening is not None:

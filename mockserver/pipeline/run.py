@@ -23,7 +23,7 @@ from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read
 from mockserver.pipeline import faults, ledger
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
-from mockserver.store import StoreUnavailable, key_id
+from mockserver.store import StoreUnavailable, Writes, key_id
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -46,6 +46,7 @@ class Endpoint:
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
+        store_lost = False
         try:
             call.body = await read_body(receive, scope["headers"],
                                         self.mock.settings.max_body_bytes)
@@ -53,10 +54,10 @@ class Endpoint:
             if effect is not None and effect.name in ("hang", "drop_connection"):
                 # journalled as the mock starts to withhold the answer, not when the client
                 # gives up: a test that moves on never finds the line arriving in its journal
-                self._journal(call, None, effect, started)
+                await self._journal(call, None, effect, started)
                 await self._withhold(effect, scope, receive, send)
                 return
-            status, payload, headers = self._answer(call, effect)
+            status, payload, headers = await self._answer(call, effect)
         except ClientGone:
             return  # nobody to answer, and no whole request to journal
         except BodyTooLarge as error:
@@ -66,6 +67,7 @@ class Endpoint:
             status, payload, headers = self._error(call, error)
         except StoreUnavailable as lost:  # the mock's own 503, not a vendor's: no schema
             status, payload, headers = store_unavailable(lost)
+            store_lost = True  # nor a journal line: the journal is in that store
         except ContractViolation as violation:
             log.error("response broke its own schema: %s", violation)
             status, headers = 500, [("x-mock-contract-violation", violation.schema)]
@@ -78,7 +80,8 @@ class Endpoint:
         # journalled before it is sent: a client that has its answer finds it in the journal,
         # through any process sharing the store, and a process killed after sending loses
         # no line of what it answered
-        self._journal(call, status, effect, started, payload)
+        if not store_lost:
+            await self._journal(call, status, effect, started, payload)
         await _send(send, status, payload, headers, content_type)
 
     async def _prepare(self, call: Call) -> Effect | None:
@@ -91,7 +94,7 @@ class Endpoint:
             await mock.stop_signal.pause(latency / 1000)
         call.key = vendor.authenticate(call)
         call.key_id = key_id(call.key)
-        key_state = call.key_state = ledger.open_request(call, vendor.rate_limited)
+        key_state = call.key_state = await ledger.open_request(call, vendor.rate_limited)
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
@@ -106,7 +109,7 @@ class Endpoint:
             call.key_state = None  # an admin change during the sleep counts: read it again
         return effect
 
-    def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
+    async def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
         mock, route = self.mock, self.route
         if effect is not None and effect.status is not None:
             if effect.status in NO_BODY_STATUSES:
@@ -119,7 +122,8 @@ class Endpoint:
         key_state = call.key_state or mock.keys.state(call.key, call.key_id)
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
-        call.balance = mock.keys.charge(call.key, call.cost, call.key_id, key_state)
+        call.balance = await mock.keys.charge_async(call.key or "", call.cost, call.key_id or "",
+                                                    key_state)
         call.charged = call.cost
         return 200, payload, []
 
@@ -143,28 +147,34 @@ class Endpoint:
             return
         await faults.drop(scope, receive, send)
 
-    def _journal(self, call: Call, status: int | None, effect: Effect | None, started: float,
-                 payload: bytes = b"") -> None:
+    async def _journal(self, call: Call, status: int | None, effect: Effect | None,
+                       started: float, payload: bytes = b"") -> None:
         try:
-            self._record(call, status, effect, started, payload)
+            await self._record(call, status, effect, started, payload)
         except StoreUnavailable as lost:  # the answer is sent; only its journal line is lost
             log.warning("request not journalled: %s", lost.message)
 
-    def _record(self, call: Call, status: int | None, effect: Effect | None, started: float,
-                payload: bytes) -> None:
-        """One event, read twice: the journal keeps the request, coverage counts its outcomes."""
+    async def _record(self, call: Call, status: int | None, effect: Effect | None,
+                      started: float, payload: bytes) -> None:
+        """One event, read twice: the journal keeps the request, coverage counts its outcomes,
+        both sent to the store together (one round trip to a shared one)."""
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
         occurrence = call.occurrence
-        with mock.store.batch() as writes:  # one round trip to a shared store
+        seconds = time.perf_counter() - started
+        at = call.now
+
+        def fill(writes: Writes) -> None:
             mock.coverage.record(route.vendor, route.name, outcomes, call.notes, occurrence,
                                  writes)
             mock.journal.record(
-                call.now, route.vendor, route.name, scope["method"], scope["path"],
+                at, route.vendor, route.name, scope["method"], scope["path"],
                 call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key,
                 status, effect.name if effect else None, effect.source if effect else None,
-                call.charged, call.notes, time.perf_counter() - started, occurrence, outcomes,
+                call.charged, call.notes, seconds, occurrence, outcomes,
                 payload[:JOURNAL_BODY_BYTES + 1], call.reason, into=writes)
+
+        await mock.store.record_async(fill)
 
 
 def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:

@@ -175,6 +175,23 @@ class Store(ABC):
         atomic on its own; the batch is not a transaction."""
         yield self
 
+    # the same from the event loop: here they run at once (nothing to wait for); Redis
+    # pipelines the calls of every request in flight (see redis_async) ----------------
+
+    async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
+                                 limited: bool, armed: str, now: float | None, wall: float,
+                                 window_seconds: int) -> Opening | None:
+        return self.open_request(keys, kid, fresh, limited, armed, now, wall, window_seconds)
+
+    async def charge_async(self, table: str, key: str, field: str, amount: int,
+                           fresh: dict[str, Any]) -> dict[str, Any] | None:
+        return self.charge(table, key, field, amount, fresh)
+
+    async def record_async(self, fill: Callable[[Writes], None]) -> None:
+        """``fill`` a batch of writes (:meth:`batch`), and send it."""
+        with self.batch() as writes:
+            fill(writes)
+
     # tallies: counts that any number of processes add to exactly ---------------------
 
     @abstractmethod

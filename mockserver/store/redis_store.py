@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import hiredis
 import orjson
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -33,6 +34,7 @@ from mockserver.store import (
     Writes,
 )
 from mockserver.store import redis_scripts as lua
+from mockserver.store.redis_async import PipelinedRedis
 
 PREFIX = "mockserver:"
 CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
@@ -66,6 +68,8 @@ class RedisStore(Store):
             raise ValueError(f"cannot reach Redis at {url}: {exc}. Start Redis there, or "
                              "choose --store memory or an SQLite file") from None
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
+        # the request's steps from the event loop (see redis_async)
+        self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url)
         self._epoch: bytes | None = None
         script = self._redis.register_script
         self._put_new, self._charge, self._update = script(lua.PUT_NEW), script(lua.CHARGE), \
@@ -181,15 +185,14 @@ class RedisStore(Store):
 
     # one request's work ---------------------------------------------------------------
 
-    @_guarded
-    def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
-                     armed: str, now: float | None, wall: float, window_seconds: int
-                     ) -> Opening | None:
-        found = self._open(
-            keys=[CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH],
-            args=[kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
-                  "" if now is None else repr(now), repr(wall), window_seconds,
-                  os.urandom(8).hex()])
+    def _open_call(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
+                   armed: str, now: float | None, wall: float, window_seconds: int
+                   ) -> tuple[Any, list[str], list[Any]]:
+        return self._open, [CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH], [
+            kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
+            "" if now is None else repr(now), repr(wall), window_seconds, os.urandom(8).hex()]
+
+    def _opened(self, found: Any, fresh: dict[str, Any] | None) -> Opening | None:
         if not found:
             return None
         shown, stored, created, remaining, count, epoch = found
@@ -200,6 +203,48 @@ class RedisStore(Store):
         return Opening(float(shown), key, bool(created),
                        None if remaining == -1 else NOT_LIMITED if remaining == -2 else remaining,
                        count)
+
+    @_guarded
+    def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
+                     armed: str, now: float | None, wall: float, window_seconds: int
+                     ) -> Opening | None:
+        script, script_keys, args = self._open_call(keys, kid, fresh, limited, armed, now, wall,
+                                                    window_seconds)
+        return self._opened(script(keys=script_keys, args=args), fresh)
+
+    # ... and from the event loop, pipelined with every other request in flight
+
+    async def _run_async(self, *calls: tuple[Any, list[str], list[Any]]) -> list[Any]:
+        """Scripts by EVALSHA, sent together; one Redis has forgotten (it restarted) is
+        sent again whole (EVAL), alone, so none runs twice."""
+        replies = await self._pipelined.calls(*(
+            ("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls))
+        for number, ((script, keys, args), reply) in enumerate(zip(calls, replies, strict=True)):
+            if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
+                reply = replies[number] = (await self._pipelined.calls(
+                    ("EVAL", script.script, len(keys), *keys, *args)))[0]
+            if isinstance(reply, hiredis.ReplyError):
+                raise StoreUnavailable(f"the mock's Redis store at {self.where} refused a "
+                                       f"step: {reply}")
+        return replies
+
+    async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
+                                 limited: bool, armed: str, now: float | None, wall: float,
+                                 window_seconds: int) -> Opening | None:
+        call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)
+        return self._opened((await self._run_async(call))[0], fresh)
+
+    async def charge_async(self, table: str, key: str, field: str, amount: int,
+                           fresh: dict[str, Any]) -> dict[str, Any] | None:
+        stored, = await self._run_async((self._charge, [self._table(table)],
+                                         [key, field, amount, orjson.dumps(fresh)]))
+        return None if stored is None else orjson.loads(stored)
+
+    async def record_async(self, fill: Callable[[Writes], None]) -> None:
+        writes = _Batch(self)
+        fill(writes)
+        if writes.calls:
+            await self._run_async(*writes.calls)
 
     @contextmanager
     def batch(self) -> Iterator[Writes]:
@@ -289,6 +334,7 @@ class RedisStore(Store):
         self._settled.clear()
 
     def close(self) -> None:
+        self._pipelined.close()
         self._redis.close()
 
 
