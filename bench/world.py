@@ -96,7 +96,7 @@ def start_mock(port: int) -> subprocess.Popen:
 def walk_huge(base: str) -> dict:
     """One client, keep-alive, every page of huge_account by DumplingAI cursors."""
     pages, videos, cursor = 0, 0, None
-    started = time.process_time()
+    started = time.perf_counter()
     with httpx.Client(base_url=base, headers={"Authorization": "Bearer sk_bench"}) as http:
         while True:
             body = {"handle": "huge_account", **({"maxCursor": cursor} if cursor else {})}
@@ -105,7 +105,7 @@ def walk_huge(base: str) -> dict:
             if not page["has_more"]:
                 break
             cursor = page["max_cursor"]
-    return {"pages": pages, "videos": videos, "seconds": time.process_time() - started}
+    return {"pages": pages, "videos": videos, "seconds": time.perf_counter() - started}
 
 
 def wrk(port: int, seconds: int, route: str, cold: bool, tag: str) -> dict:
