@@ -4,6 +4,7 @@ machine whose wall-clock figures move 10-40% between runs.
     .venv/bin/python bench/instructions.py                         # every route
     .venv/bin/python bench/instructions.py --route "gateway video" -n 2000
     PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/instructions.py   # the A side
+    .venv/bin/python bench/instructions.py --no-ceiling --route "cold dumpling videos" -n 200
 
 Each figure comes from two runs under valgrind's callgrind, one making N calls after a
 warm-up and one making none; their difference over N cancels start-up and warm-up. Both
@@ -41,7 +42,10 @@ WARM_UP = 200
 
 
 def child(route: str, calls: int, ceiling: bool) -> None:
-    """Runs under valgrind: build the apps, warm up, then make ``calls`` calls."""
+    """Runs under valgrind: build the apps, warm up, then make ``calls`` calls. A route
+    named ``cold <route>`` asks for a never-seen account's first page every call."""
+    cold = route.startswith("cold ")
+    route = route.removeprefix("cold ")
     from mockserver.app import create_app
     from mockserver.clock import parse_instant
     from mockserver.settings import Settings
@@ -69,14 +73,19 @@ def child(route: str, calls: int, ceiling: bool) -> None:
                              [k.decode(), v.decode()] for k, v in sent_headers
                              if k not in (b"content-length", b"content-type")]})
     app = build(recorded) if ceiling else mock
-    args = targets[route]
+    method, path, body, headers = targets[route]
 
-    async def repeat(times: int) -> None:
-        for _ in range(times):
-            await call(app, *args)
+    async def repeat(times: int, prefix: str) -> None:
+        for number in range(times):
+            if not cold:
+                await call(app, method, path, body, headers)
+                continue
+            handle = f"{prefix}{number}"  # a never-seen account every call
+            await call(app, method, path.replace(HANDLE, handle),
+                       body.replace(HANDLE.encode(), handle.encode()), headers)
 
-    loop.run_until_complete(repeat(WARM_UP))
-    loop.run_until_complete(repeat(calls))
+    loop.run_until_complete(repeat(WARM_UP // 10 if cold else WARM_UP, "warm"))
+    loop.run_until_complete(repeat(calls, "cold"))
 
 
 def collected(route: str, calls: int, ceiling: bool) -> int:

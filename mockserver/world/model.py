@@ -4,6 +4,10 @@ What was published (an account's identity, a video's id, caption, music, create 
 never changes. What moves with the clock (a video's counts, an account's followers,
 totals, how many videos it has) is asked of the World for an instant and comes back
 as ``Counts`` and ``Profile``.
+
+Records made per video (``Video``, its ``Music``, ``TextExtra``, ``Hashtag``, ``Mention``)
+are NamedTuples: as immutable as frozen dataclasses and several times cheaper to build,
+which a never-seen account's first page does thirty times.
 """
 
 from __future__ import annotations
@@ -13,23 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Hashtag:
+class Hashtag(NamedTuple):
     id: str
     name: str
     description: str
     cover_url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     handle: str
     user_id: str
     sec_uid: str
 
 
-@dataclass(frozen=True, slots=True)
-class TextExtra:
+class TextExtra(NamedTuple):
     """A ``#hashtag`` or ``@mention`` in a caption. Offsets count UTF-16 code units, as
     TikTok's do (an emoji before it counts two), end exclusive."""
 
@@ -39,8 +40,7 @@ class TextExtra:
     mention: Mention | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Music:
+class Music(NamedTuple):
     id: str
     title: str
     author: str
@@ -135,8 +135,7 @@ class Profile(NamedTuple):
     video_count: int
 
 
-@dataclass(frozen=True, slots=True)
-class Video:
+class Video(NamedTuple):
     handle: str
     seq: int  # 0 = the account's first video
     id: str
