@@ -203,9 +203,8 @@ def extras_in(caption: str, hashtag: Callable[[str], Hashtag],
 def _tag(hashtag: Callable[[str], Hashtag], name: str, tag_id: str | None,
          description: str | None) -> Hashtag:
     tag = hashtag(name)
-    return dataclasses.replace(tag, id=tag_id or tag.id,
-                               description=tag.description if description is None
-                               else description)
+    return tag._replace(id=tag_id or tag.id,
+                        description=tag.description if description is None else description)
 
 
 def _extra(entry: TextExtraOverride, hashtag: Callable[[str], Hashtag],
@@ -221,7 +220,7 @@ def _music(track: Music, given: MusicOverride) -> Music:
                if (value := getattr(given, field.name)) is not None}
     if given.id is not None and given.id != track.id:
         changes["play_url"] = ids.cdn_audio(given.id)
-    return dataclasses.replace(track, **changes)
+    return track._replace(**changes)
 
 
 _AS_GIVEN = ("duration_ms", "width", "height", "bitrate", "ratio", "stream_id")
@@ -248,7 +247,7 @@ def apply(video: Video, account: Account, likes: int, hashtag: Callable[[str], H
         changes["final"] = final_counts(account, video.seq, likes, pinned.counts)
     if pinned.music is not None:
         changes["music"] = _music(video.music, pinned.music)
-    return dataclasses.replace(video, **changes)
+    return video._replace(**changes)
 
 
 # the account, once ------------------------------------------------------------------
