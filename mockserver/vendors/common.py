@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from mockserver.errors import MockError
-from mockserver.world import Account, Counts, Profile, Video, ids
+from mockserver.world import Account, Counts, Hashtag, Music, Profile, Video, ids
 
 _DAY = 86_400
 
@@ -51,7 +51,14 @@ def avatar(account: Account, day: int, size: str) -> str:
 
 def media(video: Video, day: int) -> tuple[str, str, str, str]:
     """cover, original cover, play (no watermark) and download (watermarked) URLs."""
-    return ids.cdn_media(video.media_key, f"{video.width}:{video.height}", expires(day))
+    return _media(video.media_key, video.width, video.height, expires(day))
+
+
+@lru_cache(maxsize=256)
+def _media(key: str, width: int, height: int, expires: int) -> tuple[str, str, str, str]:
+    """Kept for the few calls that follow: a video's item and its details ask for the same
+    four URLs."""
+    return ids.cdn_media(key, f"{width}:{height}", expires)
 
 
 def ratio(video: Video) -> str:
@@ -112,23 +119,39 @@ def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = Fa
     }
 
 
+# Every item of a page names the same author, and most name one of a few thousand pool
+# tracks and trending hashtags: those parts are rendered once and shared by the items that
+# show them (bodies are serialised, never changed, so sharing a dict is safe).
+
+
 def app_author(account: Account, day: int, full: bool = True) -> dict[str, Any]:
-    author: dict[str, Any] = {"unique_id": account.handle, "nickname": account.nickname}
-    if full:
-        author.update({
-            "uid": account.user_id, "sec_uid": account.sec_uid, "signature": account.signature,
-            "verified": account.verified,
-            "avatar_thumb": _url_object(account.avatar_key, avatar(account, day, "thumb")),
-        })
-    return author
+    return _author(account.handle, account.nickname, account.user_id, account.sec_uid,
+                   account.signature, account.verified, account.avatar_key, day, full)
+
+
+@lru_cache(maxsize=1024)
+def _author(handle: str, nickname: str, user_id: str, sec_uid: str, signature: str,
+            verified: bool, avatar_key: str, day: int, full: bool) -> dict[str, Any]:
+    if not full:
+        return {"unique_id": handle, "nickname": nickname}
+    return {"unique_id": handle, "nickname": nickname, "uid": user_id, "sec_uid": sec_uid,
+            "signature": signature, "verified": verified,
+            "avatar_thumb": _url_object(avatar_key, _avatar(avatar_key, day, "thumb"))}
 
 
 def app_music(video: Video) -> dict[str, Any]:
     music = video.music
+    return _music_object(music) if music.original else _track_object(music)
+
+
+def _music_object(music: Music) -> dict[str, Any]:
     return {"id": music.id, "id_str": music.id, "title": music.title, "author": music.author,
             "duration": music.duration, "original": music.original,
             "play_url": {"uri": music.play_url, "url_list": [music.play_url]},
             "cover_thumb": _url_object(music.id, music.cover_url)}
+
+
+_track_object = lru_cache(maxsize=4096)(_music_object)  # an original sound is used once
 
 
 def app_text_extra(video: Video) -> list[dict[str, Any]]:
@@ -148,7 +171,12 @@ def app_text_extra(video: Video) -> list[dict[str, Any]]:
 
 
 def app_challenges(video: Video) -> list[dict[str, Any]]:
-    return [{"cid": h.id, "cha_name": h.name, "desc": h.description} for h in video.hashtags]
+    return [_challenge(h) for h in video.hashtags]
+
+
+@lru_cache(maxsize=4096)
+def _challenge(tag: Hashtag) -> dict[str, Any]:
+    return {"cid": tag.id, "cha_name": tag.name, "desc": tag.description}
 
 
 # TikTok's web shapes: profile totals rounded as the web pages show them ----------------
