@@ -238,7 +238,8 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
             cover_url=_sound_cover(account.avatar_key),
             play_url=ids.cdn_audio(str(u[7])))
     media_key = f"{u[13]:08x}{u[14]:08x}{u[15]:08x}{u[8]:08x}"
-    video_id = dict(account.video_ids).get(seq) or str((create_time - 1 - u[0] % 5) << 32 | u[10])
+    video_id = (account.video_ids and dict(account.video_ids).get(seq)
+                or str((create_time - 1 - u[0] % 5) << 32 | u[10]))
     return Video(
         handle=handle, seq=seq, id=video_id,
         create_time=create_time, caption=caption, text_extra=extras, duration_ms=duration_ms,
@@ -247,7 +248,7 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
         pinned=seq in account.pinned, is_ad=seq in account.ads, region=account.region,
         media_key=media_key,
         short_url=f"https://vm.tiktok.com/ZM{ids.base62(u[11] << 32 | u[12], 7)}/",
-        scenario=dict(account.video_scenarios).get(seq),
+        scenario=account.video_scenarios and dict(account.video_scenarios).get(seq) or None,
     )
 
 
