@@ -25,7 +25,11 @@ async def open_request(call: Call, limited: bool) -> dict[str, Any]:
     mock = call.mock
     # a store the clock does not live in is given the process's clock
     now = None if mock.store.shared else mock.clock.now()
-    opening = await _open(call, None, limited, now)
+    opening = await mock.store.open_request_async(
+        keys.TABLE, call.key_id or "", None, limited, scenarios.TABLE, now, time.time(),
+        ratelimit.WINDOW_SECONDS)
+    if opening is None:  # a reset stopped the shared clock
+        opening = await _open(call, None, limited, now)
     if opening.key is None:  # a key the store does not hold: made now, if it may be
         opening = await _open(call, mock.keys.fresh_for_request(call.key or ""), limited, now)
         mock.keys.count_made(opening.created)

@@ -188,9 +188,9 @@ class Store(ABC):
         return self.charge(table, key, field, amount, fresh)
 
     async def record_async(self, fill: Callable[[Writes], None]) -> None:
-        """``fill`` a batch of writes (:meth:`batch`), and send it."""
-        with self.batch() as writes:
-            fill(writes)
+        """``fill`` a batch of writes (:meth:`batch`), and send it; here each write is made
+        at once."""
+        fill(self)
 
     # tallies: counts that any number of processes add to exactly ---------------------
 
