@@ -21,8 +21,8 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
-                 "quota", "cost", "charged", "balance", "notes", "armed", "error_kind", "reason",
-                 "subject", "page", "_now", "_instant", "_occurrence", "_request_digest",
+                 "quota", "cost", "charged", "balance", "notes", "armed", "now", "instant",
+                 "error_kind", "reason", "subject", "page", "_occurrence", "_request_digest",
                  "_request_id")
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
@@ -49,10 +49,10 @@ class Call:
         self.balance: int | None = None  # the key's balance after the charge, on success
         self.notes: list[str] = []
         self.armed = 0  # how many scenarios were armed when the request began
-        # the clock, read with the request's first ledger step (pipeline/ledger.py), or on
-        # first use by a request refused before it
-        self._now: float | None = None
-        self._instant = 0
+        # the mock's clock for this request; a shared store's is read with the request's
+        # first ledger step (pipeline/ledger.py), or by the journal of one refused before
+        self.now: float = 0.0 if mock.store.shared else mock.clock.now()
+        self.instant = int(self.now)  # the world moves by whole seconds
         # what coverage reads once the answer is sent (see mockserver/coverage.py)
         self.error_kind: str | None = None  # the MockError kind the answer rendered
         self.reason: str | None = None  # why the mock refused it, for the journal
@@ -62,22 +62,8 @@ class Call:
         self._request_digest: bytes | None = None
         self._request_id: str | None = None
 
-    @property
-    def now(self) -> float:
-        """The mock's clock for this request, read once."""
-        if self._now is None:
-            self.set_now(self.mock.clock.now())
-        return self._now  # type: ignore[return-value]
-
-    @property
-    def instant(self) -> int:
-        """``now`` in whole seconds, as the world moves."""
-        if self._now is None:
-            self.set_now(self.mock.clock.now())
-        return self._instant
-
     def set_now(self, now: float) -> None:
-        self._now, self._instant = now, int(now)
+        self.now, self.instant = now, int(now)
 
     @property
     def occurrence(self) -> Occurrence:

@@ -116,7 +116,10 @@ class KeyRing:
         """:meth:`charge` from the event loop (a request's own charge)."""
         if not cost:
             return state["balance"]
-        return _left(await self._store.charge_async(TABLE, kid, "balance", cost, state), cost)
+        store = self._store
+        after = await store.charge_async(TABLE, kid, "balance", cost, state) if store.awaits \
+            else store.charge(TABLE, kid, "balance", cost, state)
+        return _left(after, cost)
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""

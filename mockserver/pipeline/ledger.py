@@ -22,12 +22,13 @@ async def open_request(call: Call, limited: bool) -> dict[str, Any]:
     """The key's state as the request begins, with the request counted in its rate window
     when ``limited`` (the vendor limits requests) and the key is active. Raises the error
     of a key refused (strict mode, inactive) or over its limit, as ``call.quota`` shows."""
-    mock = call.mock
-    # a store the clock does not live in is given the process's clock
-    now = None if mock.store.shared else mock.clock.now()
-    opening = await mock.store.open_request_async(
-        keys.TABLE, call.key_id or "", None, limited, scenarios.TABLE, now, time.time(),
-        ratelimit.WINDOW_SECONDS)
+    mock, store = call.mock, call.mock.store
+    # a store the clock does not live in is given the process's clock, read as the call began
+    now = None if store.shared else call.now
+    args = (keys.TABLE, call.key_id or "", None, limited, scenarios.TABLE, now, time.time(),
+            ratelimit.WINDOW_SECONDS)
+    opening = await store.open_request_async(*args) if store.awaits else \
+        store.open_request(*args)
     if opening is None:  # a reset stopped the shared clock
         opening = await _open(call, None, limited, now)
     if opening.key is None:  # a key the store does not hold: made now, if it may be

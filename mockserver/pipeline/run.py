@@ -162,6 +162,8 @@ class Endpoint:
         outcomes = mock.coverage.names(call, status, effect)
         occurrence = call.occurrence
         seconds = time.perf_counter() - started
+        if not call.now:  # refused before the ledger step that reads a shared clock
+            call.set_now(mock.clock.now())
         at = call.now
 
         def fill(writes: Writes) -> None:
@@ -174,7 +176,10 @@ class Endpoint:
                 call.charged, call.notes, seconds, occurrence, outcomes,
                 payload[:JOURNAL_BODY_BYTES + 1], call.reason, into=writes)
 
-        await mock.store.record_async(fill)
+        if mock.store.awaits:
+            await mock.store.record_async(fill)
+        else:
+            fill(mock.store)
 
 
 def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:

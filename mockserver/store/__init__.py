@@ -78,6 +78,9 @@ class Store(ABC):
     keeps_objects = False
     #: whether other processes may share it: the clock then lives in the store
     shared = False
+    #: whether a request's steps are worth awaiting (the ``*_async`` methods): a store
+    #: with round trips; the others are called directly, which costs less
+    awaits = False
 
     # records ------------------------------------------------------------------
 

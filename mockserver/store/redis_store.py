@@ -57,6 +57,7 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
 
 class RedisStore(Store):
     shared = True
+    awaits = True
 
     def __init__(self, url: str) -> None:
         self.where = url
