@@ -91,7 +91,7 @@ def admin_note(mock: Any) -> str:
 
 def serve_command(args: argparse.Namespace) -> int:
     from mockserver.app import create_app
-    from mockserver.server import MockUvicorn, listening_socket, uvicorn_config
+    from mockserver.server import MockUvicorn, listening_socket, tune_gc_for_serving, uvicorn_config
 
     flags = {row.name: getattr(args, row.name) for row in TABLE if row.flag}
     try:
@@ -138,6 +138,7 @@ def serve_command(args: argparse.Namespace) -> int:
         announce(sock.getsockname()[1])
         run_workers(flags, sock, settings.workers)
         return 0
+    tune_gc_for_serving()
     MockUvicorn(config, app.state.mock, close_store=True, announce=announce).run(sockets=[sock])
     return 0
 

@@ -27,7 +27,7 @@ RESTART_PAUSE_SECONDS = 1.0  # between replacing workers, so a failing start can
 def serve_worker(flags: dict[str, Any], sock: socket.socket) -> None:
     """One worker: the app from the same flags as the command, on the parent's socket."""
     from mockserver.app import create_app
-    from mockserver.server import MockUvicorn, uvicorn_config
+    from mockserver.server import MockUvicorn, tune_gc_for_serving, uvicorn_config
     from mockserver.settings import Settings
 
     settings = Settings.load(flags)
@@ -37,6 +37,7 @@ def serve_worker(flags: dict[str, Any], sock: socket.socket) -> None:
                             access_log=settings.access_log)
     if settings.access_log:
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    tune_gc_for_serving()
     MockUvicorn(config, app.state.mock, close_store=True).run(sockets=[sock])
 
 

@@ -123,3 +123,24 @@ def test_the_other_commands_name_what_was_wrong_too(args, words):
                           text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr == f"mockserver: {words}\n"
+
+
+def test_only_a_serving_process_tunes_the_garbage_collector():
+    """`mockserver serve` collects young objects less often (a cold page is thousands of
+    them); a process that merely embeds the mock, like a pytest run with the plugin, keeps
+    its own settings."""
+    import gc
+
+    from mockserver.app import create_app
+    from mockserver.server import SERVING_GC_THRESHOLD, ServerThread
+    from mockserver.settings import Settings
+
+    before = gc.get_threshold()
+    with ServerThread(create_app(Settings())) as server:
+        assert httpx.get(f"{server.url}/__mock/health").status_code == 200
+    assert gc.get_threshold() == before
+    script = ("import gc; from mockserver.server import tune_gc_for_serving as t; t(); "
+              "print(gc.get_threshold(), gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split(") ")
+    assert out[0] + ")" == str(SERVING_GC_THRESHOLD) and out[1].strip() == "True"
