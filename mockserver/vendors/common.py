@@ -51,14 +51,7 @@ def avatar(account: Account, day: int, size: str) -> str:
 
 def media(video: Video, day: int) -> tuple[str, str, str, str]:
     """cover, original cover, play (no watermark) and download (watermarked) URLs."""
-    return _media(video.media_key, video.width, video.height, expires(day))
-
-
-@lru_cache(maxsize=256)
-def _media(key: str, width: int, height: int, expires: int) -> tuple[str, str, str, str]:
-    """Kept for the few calls that follow: a video's item and its details ask for the same
-    four URLs."""
-    return ids.cdn_media(key, f"{width}:{height}", expires)
+    return ids.cdn_media(video.media_key, f"{video.width}:{video.height}", expires(day))
 
 
 def ratio(video: Video) -> str:
@@ -90,11 +83,12 @@ def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str,
     return statistics
 
 
-def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = False
-              ) -> dict[str, Any]:
-    """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds."""
+def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = False,
+              urls: tuple[str, str, str, str] | None = None) -> dict[str, Any]:
+    """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds. ``urls``: the
+    video's ``media`` when the caller has made them already."""
     duration = video.duration_ms if milliseconds else video.duration
-    thumbnail, origin, plain, download = media(video, day)
+    thumbnail, origin, plain, download = urls or media(video, day)
     if not full:
         return {"duration": duration, "cover": {"url_list": [thumbnail]}}
     key, shown = video.media_key, ratio(video)

@@ -234,7 +234,8 @@ def render_profile(account: Account | None, profile: Profile | None, day: int
 
 def render_video(video: Video, counts: Counts, account: Account, day: int, trim: bool
                  ) -> dict[str, Any]:
-    thumbnail, _, plain, download = common.media(video, day)
+    urls = common.media(video, day)
+    thumbnail, _, plain, download = urls
     item: dict[str, Any] = {
         "id": video.id, "caption": video.caption, "createdAt": iso(video.create_time),
         "url": video.web_url, "thumbnailUrl": thumbnail,
@@ -248,7 +249,7 @@ def render_video(video: Video, counts: Counts, account: Account, day: int, trim:
             "author": common.app_author(account, day),
             "music": common.app_music(video),
             "challenges": common.app_challenges(video),
-            "video": common.app_video(video, day, milliseconds=True),
+            "video": common.app_video(video, day, milliseconds=True, urls=urls),
             "statistics": common.app_statistics(counts, video),
             "text_extra": common.app_text_extra(video),
         }
