@@ -5,12 +5,17 @@ machine whose wall-clock figures move 10-40% between runs.
     .venv/bin/python bench/instructions.py --route "gateway video" -n 2000
     PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/instructions.py   # the A side
     .venv/bin/python bench/instructions.py --no-ceiling --route "cold dumpling videos" -n 200
+    .venv/bin/python bench/instructions.py --no-ceiling --store redis://127.0.0.1:6379/0
 
 Each figure comes from two runs under valgrind's callgrind, one making N calls after a
 warm-up and one making none; their difference over N cancels start-up and warm-up. Both
 the mock and the ceiling (bench/ceiling.py's app, fed the mock's own answers) are called
 in-process with an ASGI scope like wrk's request, so "mock - ceiling" is what the mock's
 pipeline adds to what any Starlette app pays. Figures repeat within about 0.5%.
+
+With ``--store`` the mock keeps its ledger there (say, a Redis the caller started for it
+alone); the figure is then the mock's side of each round trip, one request at a time,
+not redis-server's.
 
 What it does not weigh: the kernel (syscalls, the socket), and memory copies as the CPU
 does them (valgrind swaps memcpy for a plain loop). A change that moves bytes or adds a
@@ -41,7 +46,7 @@ from run import HANDLE, KEYS, NOW, known_targets  # noqa: E402
 WARM_UP = 200
 
 
-def child(route: str, calls: int, ceiling: bool) -> None:
+def child(route: str, calls: int, ceiling: bool, store: str = "memory") -> None:
     """Runs under valgrind: build the apps, warm up, then make ``calls`` calls. A route
     named ``cold <route>`` asks for a never-seen account's first page every call."""
     cold = route.startswith("cold ")
@@ -50,7 +55,8 @@ def child(route: str, calls: int, ceiling: bool) -> None:
     from mockserver.clock import parse_instant
     from mockserver.settings import Settings
 
-    mock = create_app(Settings(now=parse_instant(NOW), credits=10**9, rate_limit=0))
+    mock = create_app(Settings(now=parse_instant(NOW), credits=10**9, rate_limit=0,
+                               store=store))
     loop = asyncio.new_event_loop()
     json_type = [(b"content-type", b"application/json")]
     auth = [(KEYS["dumpling"][0].lower().encode(), KEYS["dumpling"][1].encode()), *json_type]
@@ -88,9 +94,9 @@ def child(route: str, calls: int, ceiling: bool) -> None:
     loop.run_until_complete(repeat(calls, "cold"))
 
 
-def collected(route: str, calls: int, ceiling: bool) -> int:
+def collected(route: str, calls: int, ceiling: bool, store: str = "memory") -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, __file__, "--child", route, str(calls)]
+               sys.executable, __file__, "--child", route, str(calls), "--store", store]
     if ceiling:
         command.append("--ceiling")
     # a fixed hash seed, so dict layouts (and so the counts) repeat from run to run
@@ -102,9 +108,9 @@ def collected(route: str, calls: int, ceiling: bool) -> int:
     return int(found.group(1))
 
 
-def per_request(route: str, calls: int, ceiling: bool) -> float:
+def per_request(route: str, calls: int, ceiling: bool, store: str = "memory") -> float:
     with ThreadPoolExecutor(2) as pool:  # the two runs side by side, one per core
-        none, some = pool.map(lambda n: collected(route, n, ceiling), (0, calls))
+        none, some = pool.map(lambda n: collected(route, n, ceiling, store), (0, calls))
     return (some - none) / calls
 
 
@@ -113,11 +119,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="calls per measured run")
     parser.add_argument("--route", action="append", help='e.g. "dumpling profile"')
     parser.add_argument("--no-ceiling", action="store_true", help="measure the mock only")
+    parser.add_argument("--store", default="memory",
+                        help="the mock's --store (redis://... of a Redis you started)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--ceiling", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], int(args.child[1]), args.ceiling)
+        child(args.child[0], int(args.child[1]), args.ceiling, args.store)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
@@ -125,7 +133,7 @@ def main() -> None:
     print(f"{'route':<20} {'mock':>10} {'ceiling':>10} {'mock - ceiling':>15}   "
           "(instructions per request, in-process)", flush=True)
     for route in routes:
-        mock = per_request(route, args.n, ceiling=False)
+        mock = per_request(route, args.n, ceiling=False, store=args.store)
         if args.no_ceiling:
             print(f"{route:<20} {mock:>10,.0f}", flush=True)
             continue

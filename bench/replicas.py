@@ -1,28 +1,37 @@
 """What sharing the ledger costs: Redis against the memory store, and ``--workers 2``
 against ``--workers 1`` on Redis.
 
-    .venv/bin/python bench/replicas.py                 # 10 s per measurement, ~2 minutes
-    .venv/bin/python bench/replicas.py --duration 3    # quicker, rougher
+    .venv/bin/python bench/replicas.py                 # 10 s per measurement, ~7 minutes
+    .venv/bin/python bench/replicas.py --duration 3 --rounds 1   # quicker, rougher
 
 Starts a redis-server on a free loopback port (in a temporary folder) and
 ``mockserver serve`` as users do (``--credits 1000000000 --rate-limit 0 --now ...``),
 then drives two routes with wrk (``-t1 -c32``, as bench/run.py does):
 
-1. **p99 added by Redis**: one process on ``--store memory`` and one on ``--store
-   redis://...``, the server pinned to CPU 0 and wrk to CPU 1, measured in turn, best of
-   ``--rounds``: requests/s, p50, p99 and the difference of p99.
-2. **workers on Redis**: ``--workers 1`` then ``--workers 2`` (not pinned: the workers
+1. **p99 added by Redis, saturated**: one process on ``--store memory`` and one on
+   ``--store redis://...``, the server pinned to CPU 0, wrk and redis-server to CPU 1,
+   measured in turn, best of ``--rounds``: wrk's closed loop (each connection sends its
+   next request as soon as it has an answer), so the mock is saturated and p99 follows
+   the CPU a request costs. Requests/s, p50, p99, the difference of p99, and CPU per
+   request: the mock's, and redis-server's.
+2. **p99 added by Redis, below saturation**: the same two processes, the same 32
+   connections, each waiting a random think time before each request
+   (bench/wrk/paced.lua) so that together they offer a fixed rate, ``--paced`` fractions
+   of the memory store's saturated requests/s just measured (default 25% and 50%), the
+   same rate for both stores. p99 is then what a request costs plus what queues behind
+   the requests that arrive with it, as in a test suite or a staging cluster that does
+   not run the mock flat out.
+3. **workers on Redis**: ``--workers 1`` then ``--workers 2`` (not pinned: the workers
    need both cores, which they share with redis-server and wrk), each with its
    requests/s and its CPU per request: the CPU seconds of the mock's processes and of
    redis-server during the run (from /proc), over the requests served.
-3. **what one Redis call costs the mock**: a ledger-sized EVALSHA from redis-py's
+4. **what one Redis call costs the mock**: a ledger-sized EVALSHA from redis-py's
    blocking client, one call at a time, from its asyncio client, 32 calls in flight (as
    32 connections would have them), and from the mock's own pipelined connection, 32 in
    flight: wall and CPU microseconds per call, on CPU 0.
 
 Every Redis row also shows the scripts (EVALSHA) the mock ran per request, from INFO
-commandstats: opening the request, the charge, and the journal line with the coverage
-counts, those two sent together in one pipeline (one round trip).
+commandstats.
 
 Prints a table and writes ``bench/results/replicas.json``.
 """
@@ -57,6 +66,8 @@ from run import (  # noqa: E402
     wait_ready,
     wrk,
 )
+
+PACED = BENCH / "wrk" / "paced.lua"
 
 ROUTES = {  # name -> (method, path, body, headers)
     "dumpling profile": ("POST", "/api/v1/get-tiktok-profile",
@@ -197,63 +208,99 @@ def start_mock(work: Path, name: str, cpu: str | None, *extra: str
     return proc, port
 
 
-def measure(opts: Opts, port: int, route: str, pids: list[int], redis_port: int | None = None
-            ) -> dict[str, Any]:
+def measure(opts: Opts, port: int, route: str, pids: list[int], redis: int | None = None,
+            redis_port: int | None = None, delay_ms: int | None = None) -> dict[str, Any]:
+    """One wrk run: closed loop, or paced by a think time of ``delay_ms`` on average.
+    CPU per request: ``pids``' (the mock's), and ``redis``'s (redis-server) apart."""
     method, path, body, headers = ROUTES[route]
-    wrk(opts, port, method, path, body, headers, duration=opts.warmup)
-    before = cpu_seconds(pids)
+    paced = {} if delay_ms is None else {"script": PACED, "BENCH_DELAY_MS": str(delay_ms)}
+    wrk(opts, port, method, path, body, headers, duration=opts.warmup, **paced)
+    before, redis_before = cpu_seconds(pids), cpu_seconds([redis] if redis else [])
     scripts = redis_scripts_run(redis_port) if redis_port else 0
-    result = wrk(opts, port, method, path, body, headers)
+    result = wrk(opts, port, method, path, body, headers, **paced)
+    served = max(result["requests"], 1)
     result["cpu_s"] = cpu_seconds(pids) - before
-    result["cpu_us_per_request"] = result["cpu_s"] / max(result["requests"], 1) * 1e6
+    result["redis_cpu_s"] = cpu_seconds([redis] if redis else []) - redis_before
+    result["mock_cpu_us_per_request"] = result["cpu_s"] / served * 1e6
+    result["redis_cpu_us_per_request"] = result["redis_cpu_s"] / served * 1e6
+    result["cpu_us_per_request"] = (result["cpu_s"] + result["redis_cpu_s"]) / served * 1e6
     if redis_port:
         scripts = redis_scripts_run(redis_port) - scripts
-        result["redis_scripts_per_request"] = scripts / max(result["requests"], 1)
+        result["redis_scripts_per_request"] = scripts / served
     return result
+
+
+def compare(rounds: int, memory: Any, redis: Any) -> dict[str, Any]:
+    """memory and Redis measured in turn ``rounds`` times, so a disturbance hits both;
+    the round of lowest p99 of each, and the p99 Redis adds."""
+    runs: dict[str, list[dict[str, Any]]] = {"memory": [], "redis": []}
+    for _ in range(rounds):
+        runs["memory"].append(memory())
+        runs["redis"].append(redis())
+    best: dict[str, Any] = {name: min(rows, key=lambda r: r["p99_ms"])
+                            for name, rows in runs.items()}
+    best["p99_added_ms"] = best["redis"]["p99_ms"] - best["memory"]["p99_ms"]
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--paced", default="0.25,0.5",
+                        help="offered rates below saturation, as fractions of the memory "
+                        "store's saturated requests/s (comma-separated; '' for none)")
+    parser.add_argument("--skip-workers", action="store_true",
+                        help="measure the latency rows only")
     args = parser.parse_args()
+    fractions = [float(f) for f in args.paced.split(",") if f.strip()]
     two_cpus = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     pinned = Opts(duration=args.duration, warmup=2, connections=32, threads=1,
                   server_cpu="0" if two_cpus else None, client_cpu="1" if two_cpus else None)
     free = Opts(duration=args.duration, warmup=2, connections=32, threads=1,
                 server_cpu=None, client_cpu=None)
     report: dict[str, Any] = {"duration_s": args.duration, "rounds": args.rounds,
-                              "latency": {}, "workers": {}}
+                              "latency": {}, "paced": {}, "workers": {}}
     with tempfile.TemporaryDirectory(prefix="mock-replicas-") as folder:
         work = Path(folder)
         try:
             redis_proc, redis_port = start_redis(work)
+            if two_cpus:  # beside wrk, away from the mock, as on a host of its own
+                os.sched_setaffinity(redis_proc.pid, {1})
             store = f"redis://127.0.0.1:{redis_port}/0"
             memory, memory_port = start_mock(work, "memory", pinned.server_cpu)
             shared, shared_port = start_mock(work, "redis", pinned.server_cpu, "--store", store)
+
+            def on(opts: Opts, route: str, delay: int | None = None) -> tuple[Any, Any]:
+                return (lambda: measure(opts, memory_port, route, [memory.pid], None, None,
+                                        delay),
+                        lambda: measure(opts, shared_port, route, [shared.pid],
+                                        redis_proc.pid, redis_port, delay))
+
             for route in ROUTES:
-                rounds: dict[str, list[dict[str, Any]]] = {"memory": [], "redis": []}
-                for _ in range(args.rounds):  # in turn, so a disturbance hits both
-                    rounds["memory"].append(measure(pinned, memory_port, route,
-                                                    [memory.pid]))
-                    rounds["redis"].append(measure(pinned, shared_port, route,
-                                                   [shared.pid, redis_proc.pid], redis_port))
-                best = {store_name: min(rows, key=lambda r: r["p99_ms"])
-                        for store_name, rows in rounds.items()}
-                best["p99_added_ms"] = best["redis"]["p99_ms"] - best["memory"]["p99_ms"]
-                report["latency"][route] = best
+                report["latency"][route] = saturated = compare(args.rounds, *on(pinned, route))
+                report["paced"][route] = {}
+                for fraction in fractions:
+                    offered = fraction * saturated["memory"]["rps"]
+                    delay = max(1, round(pinned.connections * 1000 / offered))
+                    row = compare(args.rounds, *on(pinned, route, delay))
+                    row["offered_rps"], row["delay_ms"] = offered, delay
+                    report["paced"][route][fraction] = row
             PROCS.stop(memory)
             PROCS.stop(shared)
-            for count in (1, 2):
+            if two_cpus:
+                os.sched_setaffinity(redis_proc.pid, {0, 1})
+            for count in () if args.skip_workers else (1, 2):
                 proc, port = start_mock(work, f"workers{count}", None, "--store", store,
                                         "--workers", str(count))
-                pids = [*family(proc.pid), redis_proc.pid]
+                pids = family(proc.pid)
                 report["workers"][count] = {
-                    route: max((measure(free, port, route, pids, redis_port)
+                    route: max((measure(free, port, route, pids, redis_proc.pid, redis_port)
                                 for _ in range(args.rounds)), key=lambda r: r["rps"])
                     for route in ROUTES}
                 PROCS.stop(proc)
-            report["client_calls"] = client_calls(redis_port)
+            if not args.skip_workers:
+                report["client_calls"] = client_calls(redis_port)
         finally:
             PROCS.stop_all()
     (BENCH / "results").mkdir(exist_ok=True)
@@ -261,25 +308,36 @@ def main() -> None:
     print_report(report)
 
 
+def _latency_row(label: str, row: dict[str, Any]) -> str:
+    memory, shared = row["memory"], row["redis"]
+    return (f"{label:<24}{memory['rps']:>8,.0f}{memory['p50_ms']:>7.2f}{memory['p99_ms']:>7.2f}"
+            f"{memory['mock_cpu_us_per_request']:>6,.0f}{shared['rps']:>8,.0f}"
+            f"{shared['p50_ms']:>7.2f}{shared['p99_ms']:>7.2f}"
+            f"{shared['mock_cpu_us_per_request']:>6,.0f}{shared['redis_cpu_us_per_request']:>6,.0f}"
+            f"{shared['redis_scripts_per_request']:>6.2f}{row['p99_added_ms']:>8.2f}")
+
+
 def print_report(report: dict[str, Any]) -> None:
-    print("p99 added by Redis (one process, server on CPU 0, wrk -t1 -c32 on CPU 1);"
-          " CPU per request: the mock's, plus redis-server's on Redis")
-    print(f"{'route':<18}{'memory rps':>11}{'p99':>9}{'CPU/req':>9}{'redis rps':>11}{'p99':>9}"
-          f"{'CPU/req':>9}{'scripts':>8}{'p99 added':>11}")
+    print("p99 added by Redis: one process on CPU 0, wrk -t1 -c32 and redis-server on CPU 1;"
+          " ms, and CPU µs per request (the mock's; redis-server's)")
+    print(f"{'':<24}{'memory: rps':>11}{'p50':>7}{'p99':>7}{'CPU':>6}{'redis: rps':>10}"
+          f"{'p50':>7}{'p99':>7}{'CPU':>6}{'redis':>6}{'calls':>6}{'added':>8}")
     for route, row in report["latency"].items():
-        memory, shared = row["memory"], row["redis"]
-        print(f"{route:<18}{memory['rps']:>11,.0f}{memory['p99_ms']:>8.1f}m"
-              f"{memory['cpu_us_per_request']:>7,.0f}us{shared['rps']:>11,.0f}"
-              f"{shared['p99_ms']:>8.1f}m{shared['cpu_us_per_request']:>7,.0f}us"
-              f"{shared['redis_scripts_per_request']:>8.2f}{row['p99_added_ms']:>10.1f}m")
-    print("\n--workers on Redis (not pinned: workers, redis-server and wrk share 2 cores)")
-    print(f"{'route':<18}{'workers':>8}{'rps':>10}{'p99':>9}{'CPU/request':>13}{'scripts':>8}")
+        print(_latency_row(f"{route}, saturated", row))
+        for fraction, paced in report["paced"].get(route, {}).items():
+            label = f"{route}, {float(fraction):.0%} ({paced['offered_rps']:,.0f}/s)"
+            print(_latency_row(label, paced))
+    if report["workers"]:
+        print("\n--workers on Redis (not pinned: workers, redis-server and wrk share 2 cores)")
+        print(f"{'route':<18}{'workers':>8}{'rps':>10}{'p99':>9}{'CPU/request':>13}"
+              f"{'calls':>8}")
     for count, routes in report["workers"].items():
         for route, row in routes.items():
             print(f"{route:<18}{count:>8}{row['rps']:>10,.0f}{row['p99_ms']:>8.1f}m"
                   f"{row['cpu_us_per_request']:>11,.0f}us{row['redis_scripts_per_request']:>8.2f}")
-    print("\none Redis call from the mock's side (EVALSHA, this process on CPU 0)")
-    for client, row in report["client_calls"].items():
+    if "client_calls" in report:
+        print("\none Redis call from the mock's side (EVALSHA, this process on CPU 0)")
+    for client, row in report.get("client_calls", {}).items():
         print(f"{client:<24}{row['wall_us']:>8.1f}us wall{row['cpu_us']:>8.1f}us CPU")
 
 

@@ -242,12 +242,14 @@ class Opts:
 
 
 def wrk(opts: Opts, port: int, method: str, path: str, body: str | None,
-        headers: dict[str, str], duration: int | None = None) -> dict[str, Any]:
+        headers: dict[str, str], duration: int | None = None, script: Path = REQUEST_LUA,
+        **script_env: str) -> dict[str, Any]:
     duration = opts.duration if duration is None else duration
     env = dict(os.environ, BENCH_METHOD=method, BENCH_BODY=body or "",
-               BENCH_HEADERS="\n".join(f"{k}: {v}" for k, v in headers.items()))
+               BENCH_HEADERS="\n".join(f"{k}: {v}" for k, v in headers.items()),
+               BENCH_REQUEST_LUA=str(REQUEST_LUA), **script_env)
     cmd = [*pin(opts.client_cpu), "wrk", f"-t{opts.threads}", f"-c{opts.connections}",
-           f"-d{duration}s", "--timeout", opts.timeout, "--latency", "-s", str(REQUEST_LUA),
+           f"-d{duration}s", "--timeout", opts.timeout, "--latency", "-s", str(script),
            f"http://{HOST}:{port}{path}"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True,
                          timeout=duration + 30)
