@@ -3,6 +3,7 @@ atomic, so threads (here) or processes (test_replicas) hammering it lose nothing
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from mockserver.app import create_app
 from mockserver.clock import SharedClock
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from mockserver.store import NOT_LIMITED, Opening, Store, open_store
+from mockserver.store import NOT_LIMITED, Charge, Opening, Store, open_store
 from tests.calls import call
 from tests.conftest import FROZEN
 from tests.redis_server import RedisServer
@@ -65,6 +66,35 @@ def test_a_charge_takes_all_or_nothing_and_racing_threads_spend_each_credit_once
     assert sum(1 for t in taken if t is not None) == 33  # 33 * 3 = 99 of 100
     assert store.get("keys", "k")["balance"] == 1
     assert sorted(t["balance"] for t in taken if t is not None) == list(range(1, 100, 3))
+
+
+def test_balances_up_to_the_largest_allowed_stay_exact_whole_numbers(store):
+    big = {"balance": 10**15, "status": "active", "masked": "…big#0a1b"}
+    assert store.charge("keys", "k", "balance", 1, big)["balance"] == 10**15 - 1
+    assert store.update("keys", "k", {"rate_limit": 7}, big) == {**big, "balance": 10**15 - 1,
+                                                                 "rate_limit": 7}
+    kept = store.get("keys", "k")["balance"]
+    assert kept == 10**15 - 1 and isinstance(kept, int)
+
+
+def test_a_request_is_charged_with_its_last_writes_or_not_at_all(store):
+    def fill(writes):
+        writes.append("journal", {"n": len(store.recent("journal", 9))}, 9)
+        writes.tally("cov", ["ok"], "id")
+
+    def finish(amount, assumed_low):
+        charge = Charge("keys", "k", "balance", amount, FRESH, amount, assumed_low)
+        return asyncio.run(store.finish_async(charge, fill))
+
+    after, made = finish(30, False)  # 70 left: not below 30, as assumed
+    assert (after["balance"], made) == (70, True)
+    assert store.tallies("cov")["ok"]["met"] == 1 and len(store.recent("journal", 9)) == 1
+    assert finish(80, False) == (None, False)  # refused: nothing taken, nothing written
+    after, made = finish(40, False)  # 30 left is below 40: charged, the writes left out
+    assert (after["balance"], made) == (30, False)
+    assert store.get("keys", "k")["balance"] == 30 and store.tallies("cov")["ok"]["met"] == 1
+    assert finish(30, True) == ({**FRESH, "balance": 0}, True)
+    assert store.tallies("cov")["ok"]["met"] == 2 and len(store.recent("journal", 9)) == 2
 
 
 def test_admit_counts_exactly_the_limit_per_window(store):

@@ -21,7 +21,7 @@ class Call:
 
     __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
                  "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
-                 "quota", "cost", "charged", "balance", "notes", "armed", "now", "instant",
+                 "quota", "cost", "due", "charged", "balance", "notes", "armed", "now", "instant",
                  "error_kind", "reason", "subject", "page", "_occurrence", "_request_digest",
                  "_request_id")
 
@@ -45,6 +45,7 @@ class Call:
         self.override: str | None = None  # "not_found" / "private" from a scenario
         self.quota: Quota | None = None
         self.cost: int = route.cost
+        self.due = 0  # credits to take with the journal line (see run.Endpoint._finish)
         self.charged = 0
         self.balance: int | None = None  # the key's balance after the charge, on success
         self.notes: list[str] = []

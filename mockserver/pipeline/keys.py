@@ -11,11 +11,11 @@ per-minute limit at all: their ``rate_limit`` is 0 and cannot be set.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mockserver.errors import AdminError, MockError
-from mockserver.store import Store, key_id
+from mockserver.store import Charge, Store, Writes, key_id
 
 TABLE = "keys"
 MASKED = "masked"  # the record's own field naming its key as the journal does
@@ -120,6 +120,18 @@ class KeyRing:
         after = await store.charge_async(TABLE, kid, "balance", cost, state) if store.awaits \
             else store.charge(TABLE, kid, "balance", cost, state)
         return _left(after, cost)
+
+    async def finish_async(self, cost: int, kid: str, state: dict[str, Any],
+                           fill: Callable[[Writes], None]) -> tuple[int, bool]:
+        """:meth:`charge_async` with a request's last writes (``fill``, its journal line and
+        coverage counts) in one store step: the balance left, and whether the writes were
+        made. They assume the balance left is below ``cost`` (coverage's low balance)
+        exactly when ``state``'s balance less ``cost`` is; when another process moved it
+        across, they are not made (the caller makes them anew)."""
+        after, made = await self._store.finish_async(
+            Charge(TABLE, kid, "balance", cost, state, cost, state["balance"] - cost < cost),
+            fill)
+        return _left(after, cost), made
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Admin: set balance, status or rate limit, checking each."""

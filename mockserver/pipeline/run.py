@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -80,7 +81,10 @@ class Endpoint:
         # journalled before it is sent: a client that has its answer finds it in the journal,
         # through any process sharing the store, and a process killed after sending loses
         # no line of what it answered
-        if not store_lost:
+        if call.due:  # a 200 whose credits are taken with its journal line (see _finish)
+            status, payload, headers, content_type = await self._finish(
+                call, effect, started, (status, payload, headers, content_type))
+        elif not store_lost:
             await self._journal(call, status, effect, started, payload)
         await _send(send, status, payload, headers, content_type)
 
@@ -122,10 +126,40 @@ class Endpoint:
         key_state = call.key_state or mock.keys.state(call.key, call.key_id)
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
+        if call.cost and mock.store.awaits:  # one round trip fewer: see _finish
+            call.key_state, call.due = key_state, call.cost
+            return 200, payload, []
         call.balance = await mock.keys.charge_async(call.key or "", call.cost, call.key_id or "",
                                                     key_state)
         call.charged = call.cost
         return 200, payload, []
+
+    async def _finish(self, call: Call, effect: Effect | None, started: float,
+                      answer: tuple[int, bytes, list[Any], bytes]
+                      ) -> tuple[int, bytes, list[Any], bytes]:
+        """A 200 on a store with round trips: its charge, journal line and coverage counts
+        in one step. The answer sent: this one; the vendor's error if another process spent
+        the credits first (journalled as such); the mock's 503 if the store is lost."""
+        status, payload, headers, content_type = answer
+        state = call.key_state
+        assert state is not None  # kept by _answer
+        # counted as the writes assume; keys.finish_async has them made anew if not so
+        call.charged, call.balance = call.cost, state["balance"] - call.cost
+        try:
+            call.balance, recorded = await self.mock.keys.finish_async(
+                call.cost, call.key_id or "", state,
+                self._writes(call, status, effect, started, payload))
+        except MockError as error:
+            call.charged, call.balance = 0, None
+            status, payload, headers = self._error(call, error)
+            headers, content_type, recorded = self.vendor.headers(call) + headers, \
+                b"application/json", False
+        except StoreUnavailable as lost:  # not journalled: the journal is in that store
+            status, payload, headers = store_unavailable(lost)
+            return status, payload, self.vendor.headers(call) + headers, b"application/json"
+        if not recorded:
+            await self._journal(call, status, effect, started, payload)
+        return status, payload, headers, content_type
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
         call.error_kind = error.kind
@@ -158,6 +192,15 @@ class Endpoint:
                       started: float, payload: bytes) -> None:
         """One event, read twice: the journal keeps the request, coverage counts its outcomes,
         both sent to the store together (one round trip to a shared one)."""
+        fill = self._writes(call, status, effect, started, payload)
+        if self.mock.store.awaits:
+            await self.mock.store.record_async(fill)
+        else:
+            fill(self.mock.store)
+
+    def _writes(self, call: Call, status: int | None, effect: Effect | None, started: float,
+                payload: bytes) -> Callable[[Writes], None]:
+        """The store writes of :meth:`_record`."""
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
         occurrence = call.occurrence
@@ -176,10 +219,7 @@ class Endpoint:
                 call.charged, call.notes, seconds, occurrence, outcomes,
                 payload[:JOURNAL_BODY_BYTES + 1], call.reason, into=writes)
 
-        if mock.store.awaits:
-            await mock.store.record_async(fill)
-        else:
-            fill(mock.store)
+        return fill
 
 
 def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:

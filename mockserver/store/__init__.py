@@ -59,6 +59,19 @@ class Opening:
     armed: int  # how many scenarios are armed
 
 
+@dataclass(slots=True)
+class Charge:
+    """A charge made with a request's last writes (see :meth:`Store.finish_async`)."""
+
+    table: str
+    key: str
+    field: str
+    amount: int
+    fresh: dict[str, Any]  # the record if the store has none (a reset took it meanwhile)
+    below: int  # the writes assume the field's value after is below this...
+    assumed_below: bool  # ... exactly when this is True
+
+
 #: the id a tally keeps for a name met first: the id itself, or made only when needed
 FirstId = str | Callable[[], str]
 
@@ -195,6 +208,22 @@ class Store(ABC):
         at once."""
         fill(self)
 
+    async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
+                           ) -> tuple[dict[str, Any] | None, bool]:
+        """A request's last step: ``charge`` (as :meth:`charge`) and, if the credits were
+        taken, the writes ``fill`` makes (as :meth:`record_async`), so a request that is
+        charged is journalled and counted in the same step (one round trip to Redis).
+        ``fill`` may assume that the charged field's value after is below ``charge.below``
+        exactly when ``charge.assumed_below`` is true; where that is not so, the writes are
+        not made, and the caller makes them anew, knowing the value. The record after the
+        charge (None: refused, and nothing written), and whether the writes were made."""
+        after = await self.charge_async(charge.table, charge.key, charge.field, charge.amount,
+                                        charge.fresh)
+        if after is None or (after[charge.field] < charge.below) != charge.assumed_below:
+            return after, False
+        await self.record_async(fill)
+        return after, True
+
     # tallies: counts that any number of processes add to exactly ---------------------
 
     @abstractmethod
@@ -253,5 +282,5 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["NOT_LIMITED", "MemoryStore", "Opening", "SqliteStore", "Store", "StoreUnavailable",
-           "Writes", "clock_now", "key_id", "open_store"]
+__all__ = ["NOT_LIMITED", "Charge", "MemoryStore", "Opening", "SqliteStore", "Store",
+           "StoreUnavailable", "Writes", "clock_now", "key_id", "open_store"]

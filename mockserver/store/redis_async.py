@@ -10,6 +10,8 @@ the trips are shared.
 
 One connection per event loop (an app may be served by several loops in turn, as tests
 do); a lost connection fails every call waiting on it, and the next call connects again.
+A Redis that answers nothing for ``socket_timeout`` seconds (2 by default) is lost too:
+one timer per connection watches the oldest call waiting, not one per call.
 """
 
 from __future__ import annotations
@@ -25,25 +27,46 @@ import hiredis
 from mockserver.store import StoreUnavailable
 
 READ_BYTES = 1 << 16
+FAILURES = (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError)
 
 
 class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 timeout: float) -> None:
         self.writer = writer
-        self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.timeout = timeout
+        self.loop = asyncio.get_running_loop()
+        # each call waiting for its reply, in the order sent, with when it gives up
+        self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.queued: list[bytes] = []
         self.lost: Exception | None = None
+        self._watch: asyncio.TimerHandle | None = None
         self._parser = hiredis.Reader()
-        self._reading = asyncio.get_running_loop().create_task(self._read(reader))
+        self._reading = self.loop.create_task(self._read(reader))
 
     def send(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         if not self.queued:
             loop.call_soon(self._flush)  # after every request of this step has queued
         self.queued.append(hiredis.pack_command(command))
         reply: asyncio.Future[Any] = loop.create_future()
-        self.waiting.append(reply)
+        deadline = loop.time() + self.timeout
+        self.waiting.append((reply, deadline))
+        if self._watch is None:
+            self._watch = loop.call_at(deadline, self._check)
         return reply
+
+    def _check(self) -> None:
+        """The oldest call waiting has had its time: the connection is lost; or it has
+        not yet: look again when it will have."""
+        self._watch = None
+        if not self.waiting or self.lost is not None:
+            return
+        deadline = self.waiting[0][1]
+        if deadline <= self.loop.time():
+            self.close(ConnectionError(f"no answer in {self.timeout:g} s"))
+        else:
+            self._watch = self.loop.call_at(deadline, self._check)
 
     def _flush(self) -> None:
         if self.lost is None:
@@ -58,18 +81,20 @@ class _Connection:
                     raise ConnectionError("Redis closed the connection")
                 self._parser.feed(data)
                 while (reply := self._parser.gets()) is not False:
-                    waiting = self.waiting.popleft()
+                    waiting = self.waiting.popleft()[0]
                     if not waiting.done():
                         waiting.set_result(reply)
-        except (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError) as exc:
+        except FAILURES as exc:
             self.close(exc)
 
     def close(self, reason: Exception) -> None:
         self.lost = reason
         while self.waiting:
-            waiting = self.waiting.popleft()
+            waiting = self.waiting.popleft()[0]
             if not waiting.done():
                 waiting.set_exception(reason)
+        if self._watch is not None:
+            self._watch.cancel()
         with contextlib.suppress(Exception):  # its loop may be closed already
             self._reading.cancel()
             self.writer.close()
@@ -82,35 +107,58 @@ class PipelinedRedis:
     def __init__(self, settings: Mapping[str, Any], where: str) -> None:
         self._settings = settings  # redis-py's connection_kwargs: host, port or path, db...
         self._where = where
+        self._timeout = settings.get("socket_timeout") or 2
         self._connections: dict[asyncio.AbstractEventLoop, _Connection] = {}
+        self._connecting: dict[asyncio.AbstractEventLoop, asyncio.Future[_Connection]] = {}
+
+    async def call(self, command: tuple[Any, ...]) -> Any:
+        """One command: its reply."""
+        connection = self._connections.get(asyncio.get_running_loop())
+        if connection is None or connection.lost is not None:
+            connection = await self._connection()
+        try:
+            return await connection.send(command)
+        except FAILURES as exc:
+            raise self._unavailable(exc) from None
 
     async def calls(self, *commands: tuple[Any, ...]) -> list[Any]:
         """Several commands, sent together, in order: their replies."""
         connection = await self._connection()
         replies = [connection.send(command) for command in commands]
-        seconds = self._settings.get("socket_timeout") or 2
         try:
-            async with asyncio.timeout(seconds):
-                return [await reply for reply in replies]
-        except TimeoutError:  # a stalled Redis: the next call connects afresh
-            stalled = ConnectionError(f"no answer in {seconds} s")
-            connection.close(stalled)
-            raise self._unavailable(stalled) from None
-        except (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError) as exc:
-            raise self._unavailable(exc) from None
-        finally:
+            return [await reply for reply in replies]
+        except FAILURES as exc:
             for reply in replies:  # failed together: each failure is seen here
                 if reply.done() and not reply.cancelled():
                     reply.exception()
+            raise self._unavailable(exc) from None
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"the mock's Redis store at {self._where} is unreachable: {exc}")
 
     async def _connection(self) -> _Connection:
+        """This loop's connection, made once however many requests ask at the same time."""
         loop = asyncio.get_running_loop()
         connection = self._connections.get(loop)
         if connection is not None and connection.lost is None:
             return connection
+        made = self._connecting.get(loop)
+        if made is not None:
+            return await asyncio.shield(made)  # a request given up leaves it to the others
+        made = self._connecting[loop] = loop.create_future()
+        try:
+            connection = await self._connect(loop)
+        except BaseException as exc:
+            made.set_exception(exc if isinstance(exc, StoreUnavailable) else
+                               self._unavailable(ConnectionError("connecting was cancelled")))
+            made.exception()  # seen here: the requests waiting on it see it too
+            raise
+        finally:
+            del self._connecting[loop]
+        made.set_result(connection)
+        return connection
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Connection:
         for old in [old for old in self._connections if old.is_closed()]:  # loops gone
             self._connections.pop(old).close(ConnectionError("its event loop is closed"))
         settings = self._settings
@@ -123,14 +171,18 @@ class PipelinedRedis:
                         settings.get("host", "localhost"), settings.get("port", 6379))
         except (OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
-        connection = self._connections[loop] = _Connection(reader, writer)
+        connection = self._connections[loop] = _Connection(reader, writer, self._timeout)
         greeting = []
         if settings.get("password"):
             login = (settings["username"],) if settings.get("username") else ()
             greeting.append(connection.send(("AUTH", *login, settings["password"])))
         if settings.get("db"):
             greeting.append(connection.send(("SELECT", settings["db"])))
-        for reply in await asyncio.gather(*greeting):
+        try:
+            replies = await asyncio.gather(*greeting)
+        except FAILURES as exc:
+            raise self._unavailable(exc) from None
+        for reply in replies:
             if isinstance(reply, hiredis.ReplyError):
                 connection.close(ConnectionError(str(reply)))
                 raise self._unavailable(ConnectionError(str(reply)))

@@ -15,22 +15,42 @@ if stored then return stored end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return ARGV[2]
 """
-# balances are whole numbers and the other fields of a key strings or small tables, so
-# cjson's decode / encode keeps them as they were
-CHARGE = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[4]
-local record = cjson.decode(stored)
-local amount = tonumber(ARGV[3])
-if record[ARGV[2]] < amount then return false end
-record[ARGV[2]] = record[ARGV[2]] - amount
-stored = cjson.encode(record)
-redis.call('HSET', KEYS[1], ARGV[1], stored)
-return stored
+# Records are JSON made by orjson. cjson reads them exactly, but writes numbers with 14
+# significant digits (a balance of 10**14 would come back 1e+14, a float), so a record
+# changed here is written back by _ENCODE: whole numbers in full.
+_ENCODE_FUNCTION = """
+local function encode(record)
+  local parts = {}
+  for name, value in pairs(record) do
+    local shown
+    if type(value) == 'number' and value == math.floor(value) and math.abs(value) < 2^53 then
+      shown = string.format('%.0f', value)
+    else
+      shown = cjson.encode(value)
+    end
+    parts[#parts + 1] = cjson.encode(name) .. ':' .. shown
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
 """
-UPDATE = """
+# take ARGV amount from a record's field if it holds that much: the record after, or false
+_CHARGE_FUNCTION = _ENCODE_FUNCTION + """
+local function charge(hash, id, field, amount, fresh)
+  local record = cjson.decode(redis.call('HGET', hash, id) or fresh)
+  if record[field] < amount then return false end
+  record[field] = record[field] - amount
+  local stored = encode(record)
+  redis.call('HSET', hash, id, stored)
+  return stored, record[field]
+end
+"""
+CHARGE = _CHARGE_FUNCTION + """
+return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
+"""
+UPDATE = _ENCODE_FUNCTION + """
 local record = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[3])
 for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
-local stored = cjson.encode(record)
+local stored = encode(record)
 redis.call('HSET', KEYS[1], ARGV[1], stored)
 return stored
 """
@@ -116,14 +136,52 @@ return #keys
 """
 
 
-# Store.tally: KEYS counts, firsts, marks; ARGV the id, the since-hashes' prefix, names...
-TALLY = """
-local marks = redis.call('HKEYS', KEYS[3])
-for i = 3, #ARGV do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
-  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1])
-  for _, mark in ipairs(marks) do redis.call('HSETNX', ARGV[2] .. mark, ARGV[i], ARGV[1]) end
+# a tally's names ARGV[from..to] (see Store.tally): counts, firsts and marks are hashes,
+# each mark's first ids since it the hash '<since><mark>'
+_TALLY_FUNCTION = """
+local function tally(counts, firsts, marks, since, first, from, to)
+  local marked = redis.call('HKEYS', marks)
+  for i = from, to do
+    redis.call('HINCRBY', counts, ARGV[i], 1)
+    redis.call('HSETNX', firsts, ARGV[i], first)
+    for _, mark in ipairs(marked) do redis.call('HSETNX', since .. mark, ARGV[i], first) end
+  end
 end
+"""
+# Store.tally: KEYS counts, firsts, marks; ARGV the id, the since-hashes' prefix, names...
+TALLY = _TALLY_FUNCTION + """
+tally(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], 3, #ARGV)
+"""
+# A request's last step (Store.finish_async): its charge, if any, and then, if the credits
+# were taken, its writes, so a request that is charged is journalled and counted in the
+# same step. ARGV: the charge's hash, id, field, amount ('' for no charge), fresh JSON,
+# and, as its writes assume the field's value after is below ARGV[6] exactly when ARGV[7]
+# is '1', those two; then the writes, each a letter and its arguments:
+#   'a' log, limit, value: append to a bounded log
+#   't' counts, firsts, marks, since, first id, n, then n names: a tally
+# Returns {the record after or false (no charge: ''), 1 if the writes were made, else 0}:
+# none are when the charge is refused, or when its value after is not as they assume.
+FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + """
+local stored = ''
+if ARGV[4] ~= '' then
+  local after
+  stored, after = charge(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
+  if not stored then return {false, 0} end
+  if (after < tonumber(ARGV[6])) ~= (ARGV[7] == '1') then return {stored, 0} end
+end
+local i = 8
+while i <= #ARGV do
+  if ARGV[i] == 'a' then
+    redis.call('LPUSH', ARGV[i + 1], ARGV[i + 3])
+    redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 2]) - 1)
+    i = i + 4
+  else
+    local names = tonumber(ARGV[i + 6])
+    tally(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], i + 7, i + 6 + names)
+    i = i + 7 + names
+  end
+end
+return {stored, 1}
 """
 # Store.mark_tally: KEYS counts, marks; ARGV the mark, its since-hash. Returns the counts
 MARK_TALLY = """

@@ -2,14 +2,15 @@
 replicas. Every step that reads and writes is one Lua script (see redis_scripts), which
 Redis runs alone, so no two processes ever spend the same credit.
 
-A round trip is most of what a step costs, so a request makes few: one script opens it
-(clock, key, rate window, armed count), one charges it, and its journal line and coverage
-counts go together in one pipeline.
+A round trip is most of what a step costs, so a request makes two: one script opens it
+(clock, key, rate window, armed count), and one finishes it: its charge, its journal line
+and its coverage counts.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,6 @@ import hiredis
 import orjson
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mockserver.limits import BoundedCache
@@ -27,6 +27,7 @@ from mockserver.store import (
     FIRED,
     NOT_LIMITED,
     REMAINING,
+    Charge,
     FirstId,
     Opening,
     Store,
@@ -72,6 +73,8 @@ class RedisStore(Store):
         # the request's steps from the event loop (see redis_async)
         self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url)
         self._epoch: bytes | None = None
+        # the epoch this process names after a reset: new for every request, made cheaply
+        self._epochs = map(f"{os.urandom(6).hex()}.%d".__mod__, itertools.count())
         script = self._redis.register_script
         self._put_new, self._charge, self._update = script(lua.PUT_NEW), script(lua.CHARGE), \
             script(lua.UPDATE)
@@ -81,6 +84,7 @@ class RedisStore(Store):
             script(lua.CLEAR)
         self._open, self._tally, self._mark_tally = script(lua.OPEN), script(lua.TALLY), \
             script(lua.MARK_TALLY)
+        self._finish = script(lua.FINISH)
 
     @staticmethod
     def _table(table: str) -> str:
@@ -191,7 +195,7 @@ class RedisStore(Store):
                    ) -> tuple[Any, list[str], list[Any]]:
         return self._open, [CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH], [
             kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
-            "" if now is None else repr(now), repr(wall), window_seconds, os.urandom(8).hex()]
+            "" if now is None else repr(now), repr(wall), window_seconds, next(self._epochs)]
 
     def _opened(self, found: Any, fresh: dict[str, Any] | None) -> Opening | None:
         if not found:
@@ -215,58 +219,57 @@ class RedisStore(Store):
 
     # ... and from the event loop, pipelined with every other request in flight
 
-    async def _run_async(self, *calls: tuple[Any, list[str], list[Any]]) -> list[Any]:
-        """Scripts by EVALSHA, sent together; one Redis has forgotten (it restarted) is
-        sent again whole (EVAL), alone, so none runs twice."""
-        replies = await self._pipelined.calls(*(
-            ("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls))
-        for number, ((script, keys, args), reply) in enumerate(zip(calls, replies, strict=True)):
-            if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
-                reply = replies[number] = (await self._pipelined.calls(
-                    ("EVAL", script.script, len(keys), *keys, *args)))[0]
+    async def _run_async(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        """A script by EVALSHA, pipelined with the other requests' calls; one Redis has
+        forgotten (it restarted) is sent again whole (EVAL)."""
+        pipelined = self._pipelined
+        reply = await pipelined.call(("EVALSHA", script.sha, len(keys), *keys, *args))
+        if isinstance(reply, hiredis.ReplyError):
+            if str(reply).startswith("NOSCRIPT"):
+                reply = await pipelined.call(("EVAL", script.script, len(keys), *keys, *args))
             if isinstance(reply, hiredis.ReplyError):
                 raise StoreUnavailable(f"the mock's Redis store at {self.where} refused a "
                                        f"step: {reply}")
-        return replies
+        return reply
 
     async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
                                  limited: bool, armed: str, now: float | None, wall: float,
                                  window_seconds: int) -> Opening | None:
         call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)
-        return self._opened((await self._run_async(call))[0], fresh)
+        return self._opened(await self._run_async(*call), fresh)
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
-        stored, = await self._run_async((self._charge, [self._table(table)],
-                                         [key, field, amount, orjson.dumps(fresh)]))
+        stored = await self._run_async(self._charge, [self._table(table)],
+                                       [key, field, amount, orjson.dumps(fresh)])
         return None if stored is None else orjson.loads(stored)
 
     async def record_async(self, fill: Callable[[Writes], None]) -> None:
-        writes = _Batch(self)
+        writes = _Batch()
         fill(writes)
-        if writes.calls:
-            await self._run_async(*writes.calls)
+        if writes.ops:
+            await self._run_async(self._finish, [], [*NO_CHARGE, *writes.ops])
+
+    async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
+                           ) -> tuple[dict[str, Any] | None, bool]:
+        """One script: the charge, then, if the credits were taken, the writes."""
+        writes = _Batch()
+        fill(writes)
+        stored, made = await self._run_async(self._finish, [], [
+            self._table(charge.table), charge.key, charge.field, charge.amount,
+            orjson.dumps(charge.fresh), charge.below, int(charge.assumed_below), *writes.ops])
+        return (None if stored is None else orjson.loads(stored)), bool(made)
 
     @contextmanager
     def batch(self) -> Iterator[Writes]:
-        writes = _Batch(self)
+        writes = _Batch()
         yield writes
-        if writes.calls:
-            self._send(writes.calls)
+        if writes.ops:
+            self._send(writes.ops)
 
     @_guarded
-    def _send(self, calls: list[tuple[Any, list[str], list[Any]]]) -> None:
-        """Scripts by EVALSHA in one pipeline; those Redis has forgotten (it restarted) are
-        loaded and sent again, alone, so none runs twice."""
-        with self._redis.pipeline(transaction=False) as step:
-            for script, keys, args in calls:
-                step.evalsha(script.sha, len(keys), *keys, *args)
-            results = step.execute(raise_on_error=False)
-        for (script, keys, args), result in zip(calls, results, strict=True):
-            if isinstance(result, NoScriptError):
-                script(keys=keys, args=args)
-            elif isinstance(result, Exception):
-                raise result
+    def _send(self, ops: list[Any]) -> None:
+        self._finish(args=[*NO_CHARGE, *ops])
 
     # tallies: HINCRBY and HSETNX, so counts from any number of processes add up --------------
 
@@ -339,22 +342,24 @@ class RedisStore(Store):
         self._redis.close()
 
 
+#: :data:`lua.FINISH`'s first arguments when it takes no credits
+NO_CHARGE = ("", "", "", "", "", "", "")
+
+
 class _Batch:
-    """The writes of :meth:`RedisStore.batch`, queued and sent in one pipeline when the
-    block ends (not a transaction: each script is atomic by itself)."""
+    """The writes of one :data:`lua.FINISH` script, made in order when it runs (each
+    atomic, with the charge before them, if any): its arguments after the charge's."""
 
     keeps_objects = False
 
-    def __init__(self, store: RedisStore) -> None:
-        self._store = store
-        self.calls: list[tuple[Any, list[str], list[Any]]] = []  # (script, keys, args)
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
 
     def append(self, log: str, value: Any, limit: int) -> None:
-        self.calls.append((self._store._append, [f"{PREFIX}log:{log}"],
-                           [orjson.dumps(value), max(limit, 1)]))
+        self.ops += ("a", f"{PREFIX}log:{log}", max(limit, 1), orjson.dumps(value))
 
     def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
         if names:
-            store = self._store
-            self.calls.append((store._tally, store._tally_keys(table),
-                               store._tally_args(table, names, first)))
+            self.ops += ("t", f"{PREFIX}n:{table}", f"{PREFIX}f:{table}", f"{PREFIX}m:{table}",
+                         f"{PREFIX}s:{table}:", first() if callable(first) else first,
+                         len(names), *names)
