@@ -1,8 +1,9 @@
 """A request's ledger work in as few store round trips as the store allows: one step
 opens it (the clock, the key's state, its rate window and whether any scenario is armed:
-``Store.open_request``), the charge is one more (keys.py), and the journal line and the
-coverage counts travel together at the end (``Store.record_async``, in run.py). In memory
-these cost no round trip at all; in Redis each is one, shared with the other requests in
+``Store.open_request``), and one finishes it: the charge of a 200 with its journal line
+and coverage counts (``Store.finish_async``, from run.py and keys.py), or the journal
+line and counts alone (``Store.record_async``). In memory these cost no round trip at
+all; in Redis each is one script, its round trip shared with the other requests in
 flight (store/redis_async.py), and the event loop serves others while Redis answers.
 """
 
