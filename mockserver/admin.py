@@ -42,7 +42,7 @@ def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 async def _json(request: Request) -> dict[str, Any]:
     limit = _mock(request).settings.max_admin_body_bytes
     try:
-        raw = await read_body(request.receive, request.scope["headers"], limit)
+        raw = await read_body(request.receive, request.headers.get("content-length"), limit)
     except BodyTooLarge as error:
         raise AdminError(f"{error} (--max-admin-body-bytes)", 413) from None
     except ClientGone:

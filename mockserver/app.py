@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from mockserver import admin
 from mockserver.clock import Clock, SharedClock
@@ -171,20 +171,51 @@ def _exact(route: Route) -> Route:
     return route
 
 
+class MockApp(Starlette):
+    """Starlette, with one shortcut: a request for a vendor route (what carries the load)
+    goes straight to its endpoint, past the middleware layers and the router's walk of every
+    route. Its endpoint answers every error it knows itself (pipeline/run.py), and an error
+    it does not know still reaches the server's own 500. Every other request, and a vendor
+    path asked with another method, takes Starlette's usual way."""
+
+    def __init__(self, routes: list[BaseRoute], vendor_routes: list[Route]) -> None:
+        super().__init__(routes=routes)
+        self._exact = {(r.path, method): r.app for r in vendor_routes if not r.param_convertors
+                       for method in r.methods or ()}
+        self._patterns = [r for r in vendor_routes if r.param_convertors]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            endpoint = self._exact.get((scope["path"], scope["method"]))
+            if endpoint is not None:
+                scope["app"] = self
+                return await endpoint(scope, receive, send)
+            for route in self._patterns:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope["app"] = self
+                    scope.update(child_scope)
+                    return await route.app(scope, receive, send)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, schemas: Schemas | None = None) -> Starlette:
     mock = Mock(settings or Settings(), schemas)
     # Starlette tries routes in order: vendor routes first, as they carry the load.
-    routes: list[BaseRoute] = [
+    vendor_routes = [
         _exact(Route(route.path, Endpoint(mock, vendor, route), methods=[route.method]))
         for vendor in mock.vendors.values() for route in vendor.routes]
+    routes: list[BaseRoute] = list(vendor_routes)
     admin_routes = admin.routes()
-    routes.append(Mount("/__mock", routes=[*admin_routes, index_route("/", admin_routes)]))
+    # the guard wraps the control plane alone: vendor routes, which carry the load and are
+    # never guarded, do not pass through it
+    control_plane = Router(routes=[*admin_routes, index_route("/", admin_routes)])
+    routes.append(Mount("/__mock", app=AdminGuard(control_plane, token=mock.admin_token,
+                                                  allowed_hosts=mock.settings.allowed_hosts)))
     routes.append(index_route("/", admin_routes))
     for vendor in mock.vendors.values():  # catch-alls last, any method
         routes.append(Route(vendor.fallback.path, Endpoint(mock, vendor, vendor.fallback)))
-    guard = Middleware(AdminGuard, token=mock.admin_token,
-                       allowed_hosts=mock.settings.allowed_hosts)
-    app = Starlette(routes=routes, middleware=[guard])
+    app = MockApp(routes, vendor_routes)
     # no vendor redirects a trailing slash: such a path is the vendor's own 404
     app.router.redirect_slashes = False
     app.state.mock = mock

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import AdminError
@@ -139,12 +140,14 @@ class Coverage:
 
     def names(self, call: Call, status: int | None, effect: Effect | None) -> tuple[str, ...]:
         """The outcome ids of an answer just sent (``status`` None: none was sent)."""
-        where = (call.route.vendor, call.route.name)
+        where = call.route.where
         if where not in self.outcomes:  # an undocumented route (the gateway's catch-all)
             return ()
-        fault = effect.name if effect is not None and effect.name in TRANSPORT_FAULTS else None
-        if fault is not None and (status is None or (status == 200 and fault in BODY_FAULTS)):
-            return (f"fault:{fault}",)
+        if effect is not None:
+            fault = effect.name if effect.name in TRANSPORT_FAULTS else None
+            if fault is not None and (status is None or (status == 200
+                                                         and fault in BODY_FAULTS)):
+                return (f"fault:{fault}",)
         if call.error_kind is not None:
             outcome = self._kind_ids[where].get(call.error_kind)
             return (outcome,) if outcome else ()
@@ -164,10 +167,12 @@ class Coverage:
                 met.append("page:first" if start == 0 else "page:later")
                 if end >= total:
                     met.append("page:last")
-        for option, used in OPTIONS.get(where, {}).items():
-            if used(call.params):
-                met.append(f"option:{option}")
-        if call.balance is not None and call.charged and call.balance < call.cost:
+        options = OPTIONS.get(where)
+        if options is not None:
+            for option, used in options.items():
+                if used(call.params):
+                    met.append(f"option:{option}")
+        if call.charged and call.balance is not None and call.balance < call.cost:
             met.append("credits:low_balance")
         return tuple(met)
 
@@ -187,7 +192,7 @@ class Coverage:
             return shown[0]
 
         if names:
-            writes.tally(TABLE, [f"{vendor} {route} {name}" for name in names], first)
+            writes.tally(TABLE, _tally_names(vendor, route, names), first)
         if notes:
             counted = []
             for note in notes:
@@ -263,6 +268,11 @@ class Coverage:
         return {"since": since or SINCE_RESET, "marks": sorted(marks),
                 **_tally([row for shown in vendors.values() for row in _rows(shown)]),
                 "vendors": vendors}
+
+
+@lru_cache(maxsize=1024)  # every answer counts one of a few outcome sets per route
+def _tally_names(vendor: str, route: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{vendor} {route} {name}" for name in names)
 
 
 def _rows(shown: Mapping[str, Any]) -> list[Mapping[str, Any]]:

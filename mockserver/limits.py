@@ -82,20 +82,23 @@ class ClientGone(Exception):
     """The client went away before its request body was complete: nothing to answer."""
 
 
-def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    for name, value in headers:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-async def read_body(receive: Receive, headers: list[tuple[bytes, bytes]], limit: int) -> bytes:
+async def read_body(receive: Receive, content_length: str | None, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to be over ``limit`` bytes: a declared
-    length is checked before reading anything, a streamed body as it arrives."""
-    declared = declared_length(headers)
-    if declared is not None and declared > limit:
+    length (the ``Content-Length`` header's value) is checked before reading anything, a
+    streamed body as it arrives."""
+    # ASCII digits only: str.isdigit() alone passes "²", which int() refuses
+    if content_length is not None and content_length.isascii() and content_length.isdigit() \
+            and int(content_length) > limit:
         raise BodyTooLarge(limit)
-    chunks, size = [], 0
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    body = message.get("body", b"")
+    if len(body) > limit:
+        raise BodyTooLarge(limit)
+    if not message.get("more_body", False):
+        return body  # the usual case: the whole body in one message
+    chunks, size = [body], len(body)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -106,7 +109,7 @@ async def read_body(receive: Receive, headers: list[tuple[bytes, bytes]], limit:
             raise BodyTooLarge(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
 
 
 def check_document(value: Any, max_depth: int = SCENARIO_BODY_DEPTH,

@@ -10,6 +10,8 @@ from mockserver.errors import MockError
 from mockserver.pipeline.request_ids import Occurrence, digest, uuid4_text
 from mockserver.world import Account, Video
 
+_NO_PARAMS: Mapping[str, str] = {}
+
 if TYPE_CHECKING:
     from mockserver.app import Mock
     from mockserver.pipeline.ratelimit import Quota
@@ -17,13 +19,31 @@ if TYPE_CHECKING:
 
 
 class Call:
-    """What the pipeline knows of a request so far; renderers read it, steps fill it."""
+    """What the pipeline knows of a request so far; renderers read it, steps fill it.
 
-    __slots__ = ("mock", "vendor", "route", "scope", "headers", "path_params", "query_string",
-                 "body", "key", "key_id", "key_state", "params", "handle", "video_id", "override",
-                 "quota", "cost", "due", "charged", "balance", "notes", "armed", "now", "instant",
-                 "error_kind", "reason", "subject", "page", "_occurrence", "_request_digest",
-                 "_request_id")
+    No ``__slots__``: the fields most requests never set are class defaults, so making a
+    Call (once per request) sets only the few every request has."""
+
+    key: str | None = None
+    key_id: str | None = None  # what the store knows the key by (store.key_id)
+    key_state: dict[str, Any] | None = None  # as read when the request began
+    handle: str | None = None
+    video_id: str | None = None
+    override: str | None = None  # "not_found" / "private" from a scenario
+    quota: Quota | None = None
+    due = 0  # credits to take with the journal line (see run.Endpoint._finish)
+    charged = 0
+    balance: int | None = None  # the key's balance after the charge, on success
+    armed = 0  # how many scenarios were armed when the request began
+    # what coverage reads once the answer is sent (see mockserver/coverage.py)
+    error_kind: str | None = None  # the MockError kind the answer rendered
+    reason: str | None = None  # why the mock refused it, for the journal
+    subject: Account | None = None  # the account the answer was about
+    page: tuple[int, int, int] | None = None  # a list's (start, end, total)
+    body = b""
+    _occurrence: Occurrence | None = None
+    _request_digest: bytes | None = None
+    _request_id: str | None = None
 
     def __init__(self, mock: Mock, vendor: Vendor, route: Route, scope: Mapping[str, Any]
                  ) -> None:
@@ -33,35 +53,15 @@ class Call:
         self.scope = scope
         self.headers: dict[str, str] = {
             k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self.path_params: Mapping[str, str] = scope.get("path_params", {})  # read only
-        self.query_string: str = scope.get("query_string", b"").decode("latin-1")
-        self.body: bytes = b""
-        self.key: str | None = None
-        self.key_id: str | None = None  # what the store knows the key by (store.key_id)
-        self.key_state: dict[str, Any] | None = None  # as read when the request began
+        self.path_params: Mapping[str, str] = scope.get("path_params", _NO_PARAMS)  # read only
+        self.query_string: str = scope["query_string"].decode("latin-1")
         self.params: dict[str, Any] = {}
-        self.handle: str | None = None
-        self.video_id: str | None = None
-        self.override: str | None = None  # "not_found" / "private" from a scenario
-        self.quota: Quota | None = None
         self.cost: int = route.cost
-        self.due = 0  # credits to take with the journal line (see run.Endpoint._finish)
-        self.charged = 0
-        self.balance: int | None = None  # the key's balance after the charge, on success
         self.notes: list[str] = []
-        self.armed = 0  # how many scenarios were armed when the request began
         # the mock's clock for this request; a shared store's is read with the request's
         # first ledger step (pipeline/ledger.py), or by the journal of one refused before
-        self.now: float = 0.0 if mock.store.shared else mock.clock.now()
-        self.instant = int(self.now)  # the world moves by whole seconds
-        # what coverage reads once the answer is sent (see mockserver/coverage.py)
-        self.error_kind: str | None = None  # the MockError kind the answer rendered
-        self.reason: str | None = None  # why the mock refused it, for the journal
-        self.subject: Account | None = None  # the account the answer was about
-        self.page: tuple[int, int, int] | None = None  # a list's (start, end, total)
-        self._occurrence: Occurrence | None = None
-        self._request_digest: bytes | None = None
-        self._request_id: str | None = None
+        now = self.now = 0.0 if mock.store.shared else mock.clock.now()
+        self.instant = int(now)  # the world moves by whole seconds
 
     def set_now(self, now: float) -> None:
         self.now, self.instant = now, int(now)

@@ -49,7 +49,7 @@ class Endpoint:
         content_type = b"application/json"
         store_lost = False
         try:
-            call.body = await read_body(receive, scope["headers"],
+            call.body = await read_body(receive, call.headers.get("content-length"),
                                         self.mock.settings.max_body_bytes)
             effect = await self._prepare(call)
             if effect is not None and effect.name in ("hang", "drop_connection"):

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 
@@ -30,6 +31,7 @@ class StoreUnavailable(Exception):
         self.message = message
 
 
+@lru_cache(maxsize=4096)  # every request asks, and a run uses few keys
 def key_id(key: str) -> str:
     """What a store keeps instead of an API key: a digest that names it, never reveals it."""
     return hashlib.blake2b(key.encode(), digest_size=12, person=b"mockserver-key").hexdigest()

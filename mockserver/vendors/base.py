@@ -40,6 +40,11 @@ class Route:
     def response_schema(self) -> str:
         return f"{self.vendor}/{self.name}.200"
 
+    @cached_property
+    def where(self) -> tuple[str, str]:
+        """(vendor, name): how coverage and the tables keyed by route know it."""
+        return self.vendor, self.name
+
 
 class Vendor(ABC):
     name: str
