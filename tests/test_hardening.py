@@ -517,3 +517,38 @@ def test_keys_a_client_invents_are_bounded_in_length_and_number(http, client, mo
     assert call(client, "dumpling", key="sk_key_0").status_code == 200  # known keys still work
     client.post("/__mock/reset")
     assert call(client, "dumpling", key="sk_key_9").status_code == 200
+
+
+def _asgi_post(app, path: bytes, headers: list, chunks: list[bytes]) -> tuple[int, bytes]:
+    """``app`` called as a server calls it, the body sent in ``chunks`` (one message each)."""
+    import asyncio
+
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                for i, c in enumerate(chunks)]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path.decode(), "raw_path": path, "root_path": "", "query_string": b"",
+             "headers": headers, "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80)}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_body_in_several_messages_or_with_a_length_that_is_no_number_is_read_whole():
+    app = create_app(Settings.load({"now": FROZEN}, env={}))
+    body = b'{"handle": "stoolpresidente"}'
+    auth = (b"authorization", b"Bearer sk_test_key")
+    status, answer = _asgi_post(app, b"/api/v1/get-tiktok-profile", [auth],
+                                [body[:5], b"", body[5:12], body[12:]])
+    assert status == 200, answer
+    assert orjson.loads(answer)["user"]["uniqueId"] == "stoolpresidente"
+    # digits that are not ASCII ("²³" read as latin-1): no declared length, not a 500
+    status, answer = _asgi_post(app, b"/api/v1/get-tiktok-profile",
+                                [auth, (b"content-length", b"\xb2\xb3")], [body])
+    assert status == 200, answer
