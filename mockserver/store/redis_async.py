@@ -26,23 +26,26 @@ import hiredis
 
 from mockserver.store import StoreUnavailable
 
-READ_BYTES = 1 << 16
-FAILURES = (OSError, asyncio.IncompleteReadError, hiredis.ProtocolError)
+FAILURES = (OSError, hiredis.ProtocolError)
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 timeout: float) -> None:
-        self.writer = writer
+class _Connection(asyncio.Protocol):
+    """The loop hands it what Redis sends as it comes (no reader task between): each
+    reply completes the call waiting longest."""
+
+    def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.loop = asyncio.get_running_loop()
+        self.transport: Any = None  # asyncio's or uvloop's (not an asyncio.Transport)
         # each call waiting for its reply, in the order sent, with when it gives up
         self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.queued: list[bytes] = []
         self.lost: Exception | None = None
         self._watch: asyncio.TimerHandle | None = None
         self._parser = hiredis.Reader()
-        self._reading = self.loop.create_task(self._read(reader))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
 
     def send(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
         loop = self.loop
@@ -69,35 +72,41 @@ class _Connection:
             self._watch = self.loop.call_at(deadline, self._check)
 
     def _flush(self) -> None:
-        if self.lost is None:
-            self.writer.write(b"".join(self.queued))
+        if self.lost is None and self.transport is not None:
+            self.transport.write(b"".join(self.queued))
         self.queued.clear()
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
+    def data_received(self, data: bytes) -> None:
+        parser, waiting = self._parser, self.waiting
         try:
-            while True:
-                data = await reader.read(READ_BYTES)
-                if not data:
-                    raise ConnectionError("Redis closed the connection")
-                self._parser.feed(data)
-                while (reply := self._parser.gets()) is not False:
-                    waiting = self.waiting.popleft()[0]
-                    if not waiting.done():
-                        waiting.set_result(reply)
-        except FAILURES as exc:
-            self.close(exc)
+            parser.feed(data)
+            while (reply := parser.gets()) is not False:
+                future = waiting.popleft()[0]
+                if not future.done():
+                    future.set_result(reply)
+        except (hiredis.ProtocolError, IndexError) as exc:  # IndexError: a reply unasked for
+            self.close(hiredis.ProtocolError(str(exc)))
+
+    def eof_received(self) -> bool:
+        self.close(ConnectionError("Redis closed the connection"))
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close(exc or ConnectionError("Redis closed the connection"))
 
     def close(self, reason: Exception) -> None:
-        self.lost = reason
+        if self.lost is None:
+            self.lost = reason
         while self.waiting:
             waiting = self.waiting.popleft()[0]
             if not waiting.done():
                 waiting.set_exception(reason)
         if self._watch is not None:
             self._watch.cancel()
-        with contextlib.suppress(Exception):  # its loop may be closed already
-            self._reading.cancel()
-            self.writer.close()
+            self._watch = None
+        if self.transport is not None:
+            with contextlib.suppress(Exception):  # its loop may be closed already
+                self.transport.close()
 
 
 class PipelinedRedis:
@@ -165,13 +174,15 @@ class PipelinedRedis:
         try:
             async with asyncio.timeout(settings.get("socket_connect_timeout") or 2):
                 if settings.get("path"):
-                    reader, writer = await asyncio.open_unix_connection(settings["path"])
+                    _, connection = await loop.create_unix_connection(
+                        lambda: _Connection(self._timeout), settings["path"])
                 else:
-                    reader, writer = await asyncio.open_connection(
-                        settings.get("host", "localhost"), settings.get("port", 6379))
+                    _, connection = await loop.create_connection(
+                        lambda: _Connection(self._timeout), settings.get("host", "localhost"),
+                        settings.get("port", 6379))
         except (OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
-        connection = self._connections[loop] = _Connection(reader, writer, self._timeout)
+        self._connections[loop] = connection
         greeting = []
         if settings.get("password"):
             login = (settings["username"],) if settings.get("username") else ()
