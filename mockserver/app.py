@@ -182,7 +182,9 @@ class MockApp(Starlette):
         super().__init__(routes=routes)
         self._exact = {(r.path, method): r.app for r in vendor_routes if not r.param_convertors
                        for method in r.methods or ()}
-        self._patterns = [r for r in vendor_routes if r.param_convertors]
+        # each with the literal start of its path: most paths are told apart by it alone
+        self._patterns = [(r.path.partition("{")[0], r) for r in vendor_routes
+                          if r.param_convertors]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
@@ -190,7 +192,10 @@ class MockApp(Starlette):
             if endpoint is not None:
                 scope["app"] = self
                 return await endpoint(scope, receive, send)
-            for route in self._patterns:
+            path = scope["path"]
+            for start, route in self._patterns:
+                if not path.startswith(start):
+                    continue
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope["app"] = self

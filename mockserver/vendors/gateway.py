@@ -127,10 +127,9 @@ class Gateway(Vendor):
         return account
 
     def _user(self, call: Call, account: Account) -> dict[str, Any]:
-        profile = call.mock.world.profile(account, call.instant)
-        day = common.day_of(call.instant)
-        return self._stored(call, USERS, account.handle,
-                            lambda stamp: user_record(account, profile, day, stamp))
+        instant = call.instant
+        return self._stored(call, USERS, account.handle, lambda stamp: user_record(
+            account, call.mock.world.profile(account, instant), common.day_of(instant), stamp))
 
     # renderers -----------------------------------------------------------------
 
@@ -145,9 +144,9 @@ class Gateway(Vendor):
         if found is None:
             raise MockError("video_not_found")
         author = self._user(call, account)
-        counts = call.mock.world.counts(account, found, call.instant)
-        record = self._stored(call, VIDEOS, found.id,
-                              lambda stamp: video_record(found, counts, author, stamp))
+        # the counts are read only when the record is made: a stored one keeps its own
+        record = self._stored(call, VIDEOS, found.id, lambda stamp: video_record(
+            found, call.mock.world.counts(account, found, call.instant), author, stamp))
         memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
         return call.respond(memo, lambda: record)
 

@@ -38,6 +38,7 @@ class World:
         self._track = lru_cache(maxsize=generate.TRACK_POOL)(self._make_track)
         self._popular = lru_cache(maxsize=16)(self._rank)
         self._pages = lru_cache(maxsize=cache_size)(self._latest)  # a repeated page is free
+        self._found = lru_cache(maxsize=cache_size)(self._find_video)
         self._still_likes = lru_cache(maxsize=cache_size)(self._settled_likes)
         self._videos: OrderedDict[tuple[str, int], Video] = OrderedDict()
         self._video_limit = cache_size * 4
@@ -238,7 +239,12 @@ class World:
 
     def find_video(self, account: Account, video_id: str, instant: int) -> Video | None:
         """The account's video with this id, posted by ``instant``: found from the time its
-        id embeds (or a fixture's pinned id), never by a scan."""
+        id embeds (or a fixture's pinned id), never by a scan. A scenario's private or
+        missing copy of an account has the same videos, so the handle is the key."""
+        return self._found(account.handle, video_id, instant)
+
+    def _find_video(self, handle: str, video_id: str, instant: int) -> Video | None:
+        account = self.account(handle)
         count = self.count(account, instant)
         pinned = {vid: seq for seq, vid in account.video_ids}
         if video_id in pinned:
