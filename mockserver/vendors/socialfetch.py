@@ -175,7 +175,7 @@ class SocialFetch(Vendor):
             following = end if end < len(order) else None
         else:  # the cursor is the seq the next page continues below: new posts never shift it
             seqs, more = world.latest(account, instant, position, PAGE_SIZE)
-            lowest = min((s for s in seqs if s not in account.pinned), default=None)
+            lowest = min(set(seqs).difference(account.pinned), default=None)
             following = lowest if more else None
         first = 0 if position is None else 1  # what coverage counts: first, later, last
         call.page = (first, first + len(seqs), first + len(seqs) + (following is not None))
