@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
@@ -91,13 +91,47 @@ def open_object(static: bytes) -> bytes:
     return static[:-1]
 
 
-def splice(opened: bytes, tail: Mapping[str, Any]) -> bytes:
-    """The keys of ``tail`` appended to an opened JSON object. One copy of the page is
-    cheaper than a second write to the socket, which is what sending it in two parts costs."""
+#: a memo body at least this large is sent as two parts rather than copied to add its tail:
+#: a second write to the socket costs about what copying 64 KB does (a 180 KB page went out
+#: 4.5% faster in two parts, 6 interleaved wrk rounds; a 2 KB profile is faster copied)
+SPLIT_BYTES = 64 << 10
+
+
+class Spliced(NamedTuple):
+    """A large body with a per-request tail, kept as the two parts it is sent in: the page,
+    held whole in the memo, is never copied to add a few bytes to it."""
+
+    head: bytes  # the memo's opened object
+    tail: bytes  # ``,`` then the tail's keys and the closing brace
+
+    def whole(self) -> bytes:
+        return self.head + self.tail
+
+
+#: what a route renders: its body, whole or in two parts
+Payload = bytes | Spliced
+
+
+def whole(payload: Payload) -> bytes:
+    return payload.whole() if isinstance(payload, Spliced) else payload
+
+
+def prefix(payload: Payload, size: int) -> bytes:
+    """The first ``size`` bytes of a body, copying no more than those."""
+    if isinstance(payload, Spliced):
+        head = payload.head
+        return head[:size] if len(head) >= size else payload.whole()[:size]
+    return payload[:size]
+
+
+def splice(opened: bytes, tail: Mapping[str, Any]) -> Payload:
+    """The keys of ``tail`` appended to an opened JSON object."""
     extra = orjson.dumps(tail)
     if opened == b"{":
         return extra
-    return b"".join((opened, b",", memoryview(extra)[1:]))
+    if len(opened) < SPLIT_BYTES:
+        return b"".join((opened, b",", memoryview(extra)[1:]))
+    return Spliced(opened, b"," + extra[1:])
 
 
 class Enforcer:
@@ -128,7 +162,7 @@ class Enforcer:
         return known
 
     def body(self, schema: str, memo_key: Hashable, build: Callable[[], dict[str, Any]],
-             tail: Mapping[str, Any] | None = None) -> bytes:
+             tail: Mapping[str, Any] | None = None) -> Payload:
         """The serialised body, validated the first time ``memo_key`` is seen. A route that
         adds a ``tail`` does so on every call, so its body is kept already opened."""
         static = self._bodies.recall((schema, memo_key))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import orjson
+import pytest
 
-from mockserver.contract import Enforcer, Schemas
+from mockserver.contract import SPLIT_BYTES, Enforcer, Schemas, whole
 
 
 def page(n: int) -> dict:
@@ -20,7 +21,7 @@ def test_tail_is_spliced_into_the_cached_body_as_valid_json():
     for now in (1, 2):
         raw = enforcer.body("dumpling/videos.200", ("k",), lambda: built.append(1) or page(1),
                             tail={"extra": {"now": now}})
-        body = orjson.loads(raw)
+        body = orjson.loads(whole(raw))
         assert body["extra"] == {"now": now} and body["max_cursor"] == "1"
     assert built == [1]  # rendered and validated once
 
@@ -54,9 +55,9 @@ def test_the_request_memo_is_bounded_in_bytes():
     assert len(enforcer._requests) == 0  # parsed anew each time, never kept
 
 
-def test_a_spliced_body_goes_out_in_one_message():
-    """A body with a tail (here Social Fetch's meta) is one http.response.body: a second
-    message is a second write to the socket, which costs more than the copy."""
+def _served(path: str, method: str = "GET", body: bytes = b"",
+            headers: tuple = ((b"x-api-key", b"sfk_test"),)) -> list[dict]:
+    """The messages the app sends for one request, called as a server calls it."""
     from mockserver.app import create_app
     from mockserver.settings import Settings
 
@@ -64,18 +65,53 @@ def test_a_spliced_body_goes_out_in_one_message():
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict) -> None:
         sent.append(message)
 
-    path = "/v1/tiktok/profiles/stoolpresidente"
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "root_path": "", "query_string": b"", "headers": [(b"x-api-key", b"sfk_test")],
+             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "headers": list(headers),
              "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8080)}
     asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_small_spliced_body_goes_out_in_one_message():
+    """A small body with a tail (here Social Fetch's meta) is one http.response.body: a
+    second message is a second write to the socket, which costs more than the copy."""
+    sent = _served("/v1/tiktok/profiles/stoolpresidente")
     bodies = [m for m in sent if m["type"] == "http.response.body"]
     assert sent[0]["status"] == 200 and len(bodies) == 1
     assert not bodies[0].get("more_body", False)
     assert orjson.loads(bodies[0]["body"])["meta"]["creditsCharged"] == 1
+
+
+@pytest.mark.parametrize("path, method, body, headers, tail", [
+    ("/v1/tiktok/profiles/stoolpresidente/videos", "GET", b"",
+     ((b"x-api-key", b"sfk_test"),), "meta"),
+    ("/api/v1/get-tiktok-profile-videos", "POST", b'{"handle": "stoolpresidente"}',
+     ((b"authorization", b"Bearer sk_test"),), "extra"),
+])
+def test_a_page_goes_out_in_two_messages_that_make_one_json_body(path, method, body, headers,
+                                                                 tail):
+    """A page (180-200 KB) is not copied to add its tail: the page, then the tail."""
+    sent = _served(path, method, body, headers)
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert sent[0]["status"] == 200 and len(bodies) == 2
+    assert bodies[0]["more_body"] is True and not bodies[1].get("more_body", False)
+    whole_body = bodies[0]["body"] + bodies[1]["body"]
+    length = dict(sent[0]["headers"])[b"content-length"]
+    assert int(length) == len(whole_body) > SPLIT_BYTES
+    assert tail in orjson.loads(whole_body) and len(bodies[1]["body"]) < 200
+
+
+def test_the_first_bytes_of_a_body_in_two_parts_are_those_of_the_whole():
+    from mockserver.contract import Spliced, prefix
+
+    body = Spliced(b'{"a":1', b',"b":2}')
+    assert whole(body) == b'{"a":1,"b":2}'
+    for size in (0, 3, 6, 7, 10, 100):
+        assert prefix(body, size) == whole(body)[:size]
+        assert prefix(whole(body), size) == whole(body)[:size]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from mockserver.contract import Payload
 from mockserver.errors import MockError
 from mockserver.pipeline.request_ids import Occurrence, digest, uuid4_text
 from mockserver.world import Account, Video
@@ -106,7 +107,7 @@ class Call:
         return self.mock.world.find_video(account, self.video_id, self.instant)
 
     def respond(self, memo_key: tuple[Any, ...], build: Callable[[], dict[str, Any]],
-                tail: Mapping[str, Any] | None = None) -> bytes:
+                tail: Mapping[str, Any] | None = None) -> Payload:
         """The validated body for ``memo_key``, rendered by ``build`` only the first time.
         A key holds everything the body depends on, the world's instant included."""
         key = (self.route.vendor, self.route.name, self.override, *memo_key)

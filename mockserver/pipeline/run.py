@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from mockserver.contract import ContractViolation
+from mockserver.contract import ContractViolation, Payload, Spliced, prefix, whole
 from mockserver.errors import SIMULATED, MockError
 from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read_body
 from mockserver.pipeline import faults, ledger
@@ -77,7 +77,7 @@ class Endpoint:
                                     "violations": [str(v) for v in violation.violations]})
         headers = self.vendor.headers(call) + headers
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
-            content_type, payload = faults.broken_body(effect.name, payload)
+            content_type, payload = faults.broken_body(effect.name, whole(payload))
         # journalled before it is sent: a client that has its answer finds it in the journal,
         # through any process sharing the store, and a process killed after sending loses
         # no line of what it answered
@@ -113,7 +113,8 @@ class Endpoint:
             call.key_state = None  # an admin change during the sleep counts: read it again
         return effect
 
-    async def _answer(self, call: Call, effect: Effect | None) -> tuple[int, bytes, list[Any]]:
+    async def _answer(self, call: Call, effect: Effect | None
+                      ) -> tuple[int, Payload, list[Any]]:
         mock, route = self.mock, self.route
         if effect is not None and effect.status is not None:
             if effect.status in NO_BODY_STATUSES:
@@ -135,8 +136,8 @@ class Endpoint:
         return 200, payload, []
 
     async def _finish(self, call: Call, effect: Effect | None, started: float,
-                      answer: tuple[int, bytes, list[Any], bytes]
-                      ) -> tuple[int, bytes, list[Any], bytes]:
+                      answer: tuple[int, Payload, list[Any], bytes]
+                      ) -> tuple[int, Payload, list[Any], bytes]:
         """A 200 on a store with round trips: its charge, journal line and coverage counts
         in one step. The answer sent: this one; the vendor's error if another process spent
         the credits first (journalled as such); the mock's 503 if the store is lost."""
@@ -182,14 +183,14 @@ class Endpoint:
         await faults.drop(scope, receive, send)
 
     async def _journal(self, call: Call, status: int | None, effect: Effect | None,
-                       started: float, payload: bytes = b"") -> None:
+                       started: float, payload: Payload = b"") -> None:
         try:
             await self._record(call, status, effect, started, payload)
         except StoreUnavailable as lost:  # the answer is sent; only its journal line is lost
             log.warning("request not journalled: %s", lost.message)
 
     async def _record(self, call: Call, status: int | None, effect: Effect | None,
-                      started: float, payload: bytes) -> None:
+                      started: float, payload: Payload) -> None:
         """One event, read twice: the journal keeps the request, coverage counts its outcomes,
         both sent to the store together (one round trip to a shared one)."""
         fill = self._writes(call, status, effect, started, payload)
@@ -199,7 +200,7 @@ class Endpoint:
             fill(self.mock.store)
 
     def _writes(self, call: Call, status: int | None, effect: Effect | None, started: float,
-                payload: bytes) -> Callable[[Writes], None]:
+                payload: Payload) -> Callable[[Writes], None]:
         """The store writes of :meth:`_record`."""
         scope, route, mock = call.scope, self.route, self.mock
         outcomes = mock.coverage.names(call, status, effect)
@@ -217,7 +218,7 @@ class Endpoint:
                 call.query_string, call.headers, call.body[:JOURNAL_BODY_BYTES + 1], call.key,
                 status, effect.name if effect else None, effect.source if effect else None,
                 call.charged, call.notes, seconds, occurrence, outcomes,
-                payload[:JOURNAL_BODY_BYTES + 1], call.reason, into=writes)
+                prefix(payload, JOURNAL_BODY_BYTES + 1), call.reason, into=writes)
 
         return fill
 
@@ -229,14 +230,19 @@ def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:
     return 503, orjson.dumps(body), [("retry-after", "1")]
 
 
-async def _send(send: Send, status: int, payload: bytes, headers: list[Any],
+async def _send(send: Send, status: int, payload: Payload, headers: list[Any],
                 content_type: bytes = b"application/json") -> None:
     if status in NO_BODY_STATUSES:  # an armed 204 / 304: no body, no length, no type
         raw = []
     else:
-        raw = [(b"content-type", content_type), (b"content-length", b"%d" % len(payload))]
+        size = len(payload.head) + len(payload.tail) if isinstance(payload, Spliced) \
+            else len(payload)
+        raw = [(b"content-type", content_type), (b"content-length", b"%d" % size)]
     raw += [(k.encode(), str(v).encode()) for k, v in headers]
     await send({"type": "http.response.start", "status": status, "headers": raw})
+    if isinstance(payload, Spliced):
+        await send({"type": "http.response.body", "body": payload.head, "more_body": True})
+        payload = payload.tail
     await send({"type": "http.response.body", "body": payload})
 
 

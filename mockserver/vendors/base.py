@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.routing import compile_path
 
-from mockserver.contract import Violation
+from mockserver.contract import Payload, Violation
 from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline.call import Call
 
@@ -29,7 +29,7 @@ class Route:
     method: str
     path: str  # Starlette path syntax, e.g. /v1/tiktok/profiles/{handle}
     cost: int
-    render: Callable[[Call], bytes]  # the serialised body
+    render: Callable[[Call], Payload]  # the serialised body
     summary: str
 
     @cached_property

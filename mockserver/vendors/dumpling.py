@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.contract import Violation
+from mockserver.contract import Payload, Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.ratelimit import Quota
@@ -193,7 +193,7 @@ class Dumpling(Vendor):
         return call.respond((account.handle, profile, day),
                             lambda: render_profile(account, profile, day))
 
-    def videos(self, call: Call) -> bytes:
+    def videos(self, call: Call) -> Payload:
         account = call.account()
         if not account.exists:
             raise MockError("not_found")

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.contract import Violation
+from mockserver.contract import Payload, Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.vendors import common
@@ -151,7 +151,7 @@ class SocialFetch(Vendor):
 
     # renderers -----------------------------------------------------------------
 
-    def profile(self, call: Call) -> bytes:
+    def profile(self, call: Call) -> Payload:
         account = self._lookup(call)
         instant = call.instant
         profile = None if account is None else call.mock.world.profile(account, instant)
@@ -160,7 +160,7 @@ class SocialFetch(Vendor):
         return call.respond(memo, lambda: {"data": render_profile(account, profile, day)},
                             tail=self._meta(call))
 
-    def videos(self, call: Call) -> bytes:
+    def videos(self, call: Call) -> Payload:
         account = self._lookup(call)
         world, instant = call.mock.world, call.instant
         sort, position, trim = call.params["sortBy"], call.params["position"], call.params["trim"]
