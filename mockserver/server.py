@@ -68,12 +68,15 @@ class MockProtocol(HttpToolsProtocol):
         # when the current phase (head, body) must be complete; one timer per connection
         # checks it, re-armed only when it fires early, so a request costs no timer of its own
         self._due: float | None = None
-        self._late = ""  # what is late when _due passes
+        # what is late when _due passes, and the time it had: the message is written only
+        # for a refusal, not on every request
+        self._late: tuple[str, float] = ("", 0.0)
         self._timer: asyncio.TimerHandle | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._extensions = {TRANSPORT_EXTENSION: transport}  # every request's, read only
         if len(self.connections) > self.limits.max_connections:
             self._refuse(503, f"more than {self.limits.max_connections} connections are open "
                               "(--max-connections)")
@@ -102,18 +105,23 @@ class MockProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {TRANSPORT_EXTENSION: self.transport}  # type: ignore[typeddict-unknown-key]
+        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-unknown-key]
         self._head_bytes = self._unparsed = 0
         self._in_head = True
         if self._due is None:
             self._arm(self.limits.header_timeout, "the request line and headers")
 
     def on_url(self, url: bytes) -> None:
-        self._count(len(url), 414, "the URL is")
+        self._head_bytes += len(url)
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._over(414, "the URL is")
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4, 431, "the request headers are")
+        # counted here, not in a helper: a request has several headers, each a call
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._over(431, "the request headers are")
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -131,15 +139,13 @@ class MockProtocol(HttpToolsProtocol):
         return f"{what} over the limit of {self.limits.max_header_bytes} bytes " \
                "(--max-header-bytes)"
 
-    def _count(self, size: int, status: int, what: str) -> None:
-        self._head_bytes += size
-        if self._head_bytes > self.limits.max_header_bytes:
-            self._refuse(status, self._too_long(what))
-            raise _Refused  # the parser stops; send_400_response above stays quiet
+    def _over(self, status: int, what: str) -> None:
+        self._refuse(status, self._too_long(what))
+        raise _Refused  # the parser stops; send_400_response above stays quiet
 
     def _arm(self, seconds: float, what: str) -> None:
         self._due = self.loop.time() + seconds
-        self._late = f"{what} did not arrive within {seconds:g} s"
+        self._late = (what, seconds)
         if self._timer is not None and self._timer.when() > self._due:
             self._timer.cancel()  # a sooner deadline than the one it waits for
             self._timer = None
@@ -154,7 +160,8 @@ class MockProtocol(HttpToolsProtocol):
         if self._due is None:
             return
         if self.loop.time() >= self._due:
-            self._refuse(408, self._late)
+            what, seconds = self._late
+            self._refuse(408, f"{what} did not arrive within {seconds:g} s")
         else:
             self._timer = self.loop.call_at(self._due, self._check_due)
 

@@ -299,11 +299,15 @@ def test_journal_entries_are_cut_and_secret_headers_masked(http):
 
 def test_slow_and_idle_connections_are_timed_out(served, http):
     started = time.monotonic()
-    assert raw(served.port, b"").startswith(b"HTTP/1.1 408 ")  # connects, says nothing
+    silent = raw(served.port, b"")  # connects, says nothing
+    assert silent.startswith(b"HTTP/1.1 408 ")
+    assert b'"the request line and headers did not arrive within 1 s"' in silent
     assert raw(served.port, b"GET /__mock/health HTTP/1.1\r\nHo").startswith(b"HTTP/1.1 408 ")
     partial = (b"POST /api/v1/get-tiktok-profile HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                b"Authorization: Bearer sk_test_key\r\nContent-Length: 100\r\n\r\n{\"han")
-    assert raw(served.port, partial).startswith(b"HTTP/1.1 408 ")
+    slow_body = raw(served.port, partial)
+    assert slow_body.startswith(b"HTTP/1.1 408 ")
+    assert b'"the request body did not arrive within 1 s"' in slow_body
     assert time.monotonic() - started < 4.5  # each after about a second, not never
     assert journal(http) == []  # an incomplete request is not a request
     still_answers(http)
