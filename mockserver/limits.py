@@ -90,15 +90,7 @@ async def read_body(receive: Receive, content_length: str | None, limit: int) ->
     if content_length is not None and content_length.isascii() and content_length.isdigit() \
             and int(content_length) > limit:
         raise BodyTooLarge(limit)
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        raise ClientGone
-    body = message.get("body", b"")
-    if len(body) > limit:
-        raise BodyTooLarge(limit)
-    if not message.get("more_body", False):
-        return body  # the usual case: the whole body in one message
-    chunks, size = [body], len(body)
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -109,7 +101,7 @@ async def read_body(receive: Receive, content_length: str | None, limit: int) ->
             raise BodyTooLarge(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def check_document(value: Any, max_depth: int = SCENARIO_BODY_DEPTH,

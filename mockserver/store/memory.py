@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mockserver.store import FIRED, NOT_LIMITED, REMAINING, FirstId, Opening, Store
+from mockserver.store import FIRED, REMAINING, FirstId, Store
 
 _NOTHING: dict[str, Any] = {}  # a missing table, never written to
 
@@ -59,37 +59,15 @@ class MemoryStore(Store):
             record = rows[key] = {**record, field: record[field] - amount}
             return record
 
-    def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
-                     armed: str, now: float | None, wall: float, window_seconds: int
-                     ) -> Opening | None:
-        # Store.open_request's steps under one lock, without a method call per step: every
-        # request takes it, and this process's clock is always given (``now``)
-        assert now is not None
-        with self._lock:
-            rows = self._tables.get(keys)
-            key = rows.get(kid) if rows is not None else None
-            created = False
-            if key is None and fresh is not None:
-                key = self._tables.setdefault(keys, {}).setdefault(kid, fresh)
-                created = key is fresh
-            remaining = NOT_LIMITED
-            if limited and key is not None and key["status"] == "active" \
-                    and key["rate_limit"] > 0:
-                remaining = self._admit(kid, key["rate_limit"], int(now // window_seconds))
-            return Opening(now, key, created, remaining, len(self._tables.get(armed, _NOTHING)))
-
     def admit(self, name: str, limit: int, window: int) -> int | None:
         with self._lock:
-            return self._admit(name, limit, window)
-
-    def _admit(self, name: str, limit: int, window: int) -> int | None:
-        start, used = self._windows.get(name, (window, 0))
-        if start != window:
-            used = 0
-        if used >= limit:
-            return None
-        self._windows[name] = (window, used + 1)
-        return limit - used - 1
+            start, used = self._windows.get(name, (window, 0))
+            if start != window:
+                used = 0
+            if used >= limit:
+                return None
+            self._windows[name] = (window, used + 1)
+            return limit - used - 1
 
     def consume(self, table: str, key: str) -> dict[str, Any] | None:
         with self._lock:
