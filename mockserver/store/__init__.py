@@ -82,6 +82,7 @@ class Writes(Protocol):
     """What :meth:`Store.batch` gives: the writes that may travel together."""
 
     keeps_objects: bool
+    keeps_bytes: bool
 
     def append(self, log: str, value: Any, limit: int) -> None: ...
 
@@ -91,6 +92,8 @@ class Writes(Protocol):
 class Store(ABC):
     #: whether values are kept as given rather than serialised (a log may then hold objects)
     keeps_objects = False
+    #: whether a log may hold bytes as they are, cheaper to make than a JSON-able value
+    keeps_bytes = False
     #: whether other processes may share it: the clock then lives in the store
     shared = False
     #: whether a request's steps are worth awaiting (the ``*_async`` methods): a store

@@ -59,6 +59,7 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
 class RedisStore(Store):
     shared = True
     awaits = True
+    keeps_bytes = True
 
     def __init__(self, url: str) -> None:
         self.where = url
@@ -182,11 +183,12 @@ class RedisStore(Store):
 
     @_guarded
     def append(self, log: str, value: Any, limit: int) -> None:
-        self._append(keys=[f"{PREFIX}log:{log}"], args=[orjson.dumps(value), max(limit, 1)])
+        self._append(keys=[f"{PREFIX}log:{log}"], args=[_logged(value), max(limit, 1)])
 
     @_guarded
     def recent(self, log: str, limit: int) -> list[Any]:
-        return [orjson.loads(v) for v in self._redis.lrange(f"{PREFIX}log:{log}", 0, limit - 1)]
+        return [v if v[:1] in BYTES else orjson.loads(v)
+                for v in self._redis.lrange(f"{PREFIX}log:{log}", 0, limit - 1)]
 
     # one request's work ---------------------------------------------------------------
 
@@ -344,6 +346,18 @@ class RedisStore(Store):
 
 #: :data:`lua.FINISH`'s first arguments when it takes no credits
 NO_CHARGE = ("", "", "", "", "", "", "")
+#: what a log value kept as bytes starts with: a byte below any JSON value's first
+BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _logged(value: Any) -> bytes:
+    """A log value as Redis keeps it: bytes as they are (they start with one of
+    :data:`BYTES`), anything else as JSON."""
+    if isinstance(value, bytes):
+        if value[:1] not in BYTES:
+            raise ValueError("a log value kept as bytes must start with a byte from 1 to 8")
+        return value
+    return orjson.dumps(value)
 
 
 class _Batch:
@@ -351,12 +365,13 @@ class _Batch:
     atomic, with the charge before them, if any): its arguments after the charge's."""
 
     keeps_objects = False
+    keeps_bytes = True
 
     def __init__(self) -> None:
         self.ops: list[Any] = []
 
     def append(self, log: str, value: Any, limit: int) -> None:
-        self.ops += ("a", f"{PREFIX}log:{log}", max(limit, 1), orjson.dumps(value))
+        self.ops += ("a", f"{PREFIX}log:{log}", max(limit, 1), _logged(value))
 
     def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
         if names:
