@@ -90,6 +90,23 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def waits(pids: list[int]) -> tuple[float, int]:
+    """Seconds these processes' threads have waited for a CPU while ready to run (the
+    scheduler's run-queue delay: another process held their core), and the system calls
+    they have made that read or write (a socket's send and receive among them)."""
+    waited, calls = 0, 0
+    for pid in pids:
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                waited += int((task / "schedstat").read_text().split()[1])
+            io = dict(line.split(": ") for line in
+                      Path(f"/proc/{pid}/io").read_text().splitlines())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        calls += int(io["syscr"]) + int(io["syscw"])
+    return waited / 1e9, calls
+
+
 def family(pid: int) -> list[int]:
     """A process and its children (uvicorn's workers), from /proc."""
     found = [pid]
@@ -216,9 +233,14 @@ def measure(opts: Opts, port: int, route: str, pids: list[int], redis: int | Non
     paced = {} if delay_ms is None else {"script": PACED, "BENCH_DELAY_MS": str(delay_ms)}
     wrk(opts, port, method, path, body, headers, duration=opts.warmup, **paced)
     before, redis_before = cpu_seconds(pids), cpu_seconds([redis] if redis else [])
+    waits_before, redis_waits_before = waits(pids), waits([redis] if redis else [])
     scripts = redis_scripts_run(redis_port) if redis_port else 0
     result = wrk(opts, port, method, path, body, headers, **paced)
     served = max(result["requests"], 1)
+    for name, now, then in (("mock", waits(pids), waits_before),
+                            ("redis", waits([redis] if redis else []), redis_waits_before)):
+        result[f"{name}_wait_us_per_request"] = (now[0] - then[0]) / served * 1e6
+        result[f"{name}_syscalls_per_request"] = (now[1] - then[1]) / served
     result["cpu_s"] = cpu_seconds(pids) - before
     result["redis_cpu_s"] = cpu_seconds([redis] if redis else []) - redis_before
     result["mock_cpu_us_per_request"] = result["cpu_s"] / served * 1e6
@@ -250,6 +272,10 @@ def main() -> None:
     parser.add_argument("--paced", default="0.25,0.5",
                         help="offered rates below saturation, as fractions of the memory "
                         "store's saturated requests/s (comma-separated; '' for none)")
+    parser.add_argument("--redis-cpu", choices=("0", "1", "any"), default="1",
+                        help="where redis-server runs for the latency rows: 1, beside wrk "
+                        "(the default: the mock keeps its core), 0, on the mock's core, or "
+                        "any, where the scheduler puts it")
     parser.add_argument("--skip-workers", action="store_true",
                         help="measure the latency rows only")
     args = parser.parse_args()
@@ -260,13 +286,14 @@ def main() -> None:
     free = Opts(duration=args.duration, warmup=2, connections=32, threads=1,
                 server_cpu=None, client_cpu=None)
     report: dict[str, Any] = {"duration_s": args.duration, "rounds": args.rounds,
+                              "redis_cpu": args.redis_cpu if two_cpus else "any",
                               "latency": {}, "paced": {}, "workers": {}}
     with tempfile.TemporaryDirectory(prefix="mock-replicas-") as folder:
         work = Path(folder)
         try:
             redis_proc, redis_port = start_redis(work)
-            if two_cpus:  # beside wrk, away from the mock, as on a host of its own
-                os.sched_setaffinity(redis_proc.pid, {1})
+            if two_cpus and args.redis_cpu != "any":  # see --redis-cpu
+                os.sched_setaffinity(redis_proc.pid, {int(args.redis_cpu)})
             store = f"redis://127.0.0.1:{redis_port}/0"
             memory, memory_port = start_mock(work, "memory", pinned.server_cpu)
             shared, shared_port = start_mock(work, "redis", pinned.server_cpu, "--store", store)
@@ -317,16 +344,40 @@ def _latency_row(label: str, row: dict[str, Any]) -> str:
             f"{shared['redis_scripts_per_request']:>6.2f}{row['p99_added_ms']:>8.2f}")
 
 
+def _where_row(label: str, row: dict[str, Any]) -> str:
+    line = f"{label:<32}"
+    for store, who in (("memory", "mock"), ("redis", "mock"), ("redis", "redis")):
+        got = row[store]
+        line += (f"{got[f'{who}_cpu_us_per_request']:>7,.0f}"
+                 f"{got[f'{who}_wait_us_per_request']:>7,.0f}"
+                 f"{got[f'{who}_syscalls_per_request']:>6.2f}")
+    return line
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    rows = []
+    for route, row in report["latency"].items():
+        rows.append((f"{route}, saturated", row))
+        for fraction, paced in report["paced"].get(route, {}).items():
+            rows.append((f"{route}, {float(fraction):.0%} ({paced['offered_rps']:,.0f}/s)",
+                         paced))
+    return rows
+
+
 def print_report(report: dict[str, Any]) -> None:
-    print("p99 added by Redis: one process on CPU 0, wrk -t1 -c32 and redis-server on CPU 1;"
-          " ms, and CPU µs per request (the mock's; redis-server's)")
+    where = {"0": "CPU 0 (the mock's)", "1": "CPU 1 (wrk's)"}.get(report.get("redis_cpu", "1"),
+                                                                 "either CPU")
+    print(f"p99 added by Redis: one process on CPU 0, wrk -t1 -c32 on CPU 1, redis-server on "
+          f"{where}; ms, and CPU µs per request (the mock's; redis-server's)")
     print(f"{'':<24}{'memory: rps':>11}{'p50':>7}{'p99':>7}{'CPU':>6}{'redis: rps':>10}"
           f"{'p50':>7}{'p99':>7}{'CPU':>6}{'redis':>6}{'calls':>6}{'added':>8}")
-    for route, row in report["latency"].items():
-        print(_latency_row(f"{route}, saturated", row))
-        for fraction, paced in report["paced"].get(route, {}).items():
-            label = f"{route}, {float(fraction):.0%} ({paced['offered_rps']:,.0f}/s)"
-            print(_latency_row(label, paced))
+    for label, row in _rows(report):
+        print(_latency_row(label, row))
+    print("\nwhere the time went, per request: CPU µs, µs waiting for a CPU while ready to run"
+          " (another process held the core), and read/write system calls")
+    print(f"{'':<32}{'memory: mock':>20}{'redis: mock':>20}{'redis-server':>20}")
+    for label, row in _rows(report):
+        print(_where_row(label, row))
     if report["workers"]:
         print("\n--workers on Redis (not pinned: workers, redis-server and wrk share 2 cores)")
         print(f"{'route':<18}{'workers':>8}{'rps':>10}{'p99':>9}{'CPU/request':>13}"
