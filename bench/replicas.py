@@ -9,11 +9,14 @@ Starts a redis-server on a free loopback port (in a temporary folder) and
 then drives two routes with wrk (``-t1 -c32``, as bench/run.py does):
 
 1. **p99 added by Redis, saturated**: one process on ``--store memory`` and one on
-   ``--store redis://...``, the server pinned to CPU 0, wrk and redis-server to CPU 1,
-   measured in turn, best of ``--rounds``: wrk's closed loop (each connection sends its
-   next request as soon as it has an answer), so the mock is saturated and p99 follows
-   the CPU a request costs. Requests/s, p50, p99, the difference of p99, and CPU per
-   request: the mock's, and redis-server's.
+   ``--store redis://...``, the server pinned to CPU 0, wrk to CPU 1, redis-server to
+   CPU 0 beside the mock (``--redis-cpu``: on this VM, waking a process on the other CPU
+   costs more than the script it runs; see row 4), measured in turn, best of
+   ``--rounds``: wrk's closed loop (each connection sends its next request as soon as it
+   has an answer), so the mock is saturated and p99 follows the CPU a request costs.
+   Requests/s, p50, p99, the difference of p99, and per request: CPU (the mock's, and
+   redis-server's), the time each waited for a CPU while ready to run, and its read and
+   write system calls.
 2. **p99 added by Redis, below saturation**: the same two processes, the same 32
    connections, each waiting a random think time before each request
    (bench/wrk/paced.lua) so that together they offer a fixed rate, ``--paced`` fractions
@@ -28,7 +31,8 @@ then drives two routes with wrk (``-t1 -c32``, as bench/run.py does):
 4. **what one Redis call costs the mock**: a ledger-sized EVALSHA from redis-py's
    blocking client, one call at a time, from its asyncio client, 32 calls in flight (as
    32 connections would have them), and from the mock's own pipelined connection, 32 in
-   flight: wall and CPU microseconds per call, on CPU 0.
+   flight, then one at a time with redis-server on the other CPU and on the same one:
+   wall and CPU microseconds per call, on CPU 0.
 
 Every Redis row also shows the scripts (EVALSHA) the mock ran per request, from INFO
 commandstats.
@@ -132,9 +136,11 @@ def redis_scripts_run(port: int) -> int:
     return 0
 
 
-def client_calls(port: int, calls: int = 4000) -> dict[str, dict[str, float]]:
+def client_calls(port: int, redis_pid: int, calls: int = 4000) -> dict[str, dict[str, float]]:
     """Wall and CPU microseconds per EVALSHA of a ledger-sized script, blocking client
-    against asyncio client with 32 calls in flight, this process pinned to CPU 0."""
+    against asyncio client with 32 calls in flight, this process pinned to CPU 0; and the
+    mock's own connection one call at a time, with redis-server on the other CPU, then on
+    this one (what waking a process on another CPU costs)."""
     import asyncio
 
     import redis
@@ -174,22 +180,32 @@ def client_calls(port: int, calls: int = 4000) -> dict[str, dict[str, float]]:
             await client.aclose()
         asyncio.run(run())
 
-    def pipelined() -> None:  # what the mock's requests use (mockserver/store/redis_async.py)
+    def pipelined(in_flight: int = 32) -> None:  # the mock's (mockserver/store/redis_async.py)
         async def run() -> None:
             client = PipelinedRedis({"host": "127.0.0.1", "port": port}, "bench")
 
             async def some() -> None:
-                for _ in range(calls // 32):
+                for _ in range(calls // in_flight):
                     await client.calls(("EVALSHA", script.sha, 1, "bench:key", "k"))
-            await asyncio.gather(*(some() for _ in range(32)))
+            await asyncio.gather(*(some() for _ in range(in_flight)))
             client.close()
         asyncio.run(run())
+
+    def one_by_one_with_redis_on(cpu: int) -> dict[str, float]:
+        os.sched_setaffinity(redis_pid, {cpu})
+        try:
+            return timed(lambda: pipelined(1))
+        finally:
+            os.sched_setaffinity(redis_pid, {0, 1})
 
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {0})
     try:
         return {"blocking": timed(one_at_a_time), "asyncio, 32 in flight": timed(in_flight),
-                "the mock's, 32 in flight": timed(pipelined)}
+                "the mock's, 32 in flight": timed(pipelined),
+                **({"the mock's, 1, Redis on CPU 1": one_by_one_with_redis_on(1),
+                    "the mock's, 1, Redis on CPU 0": one_by_one_with_redis_on(0)}
+                   if (os.cpu_count() or 1) >= 2 else {})}
     finally:
         os.sched_setaffinity(0, affinity)
         blocking.delete("bench:key")
@@ -272,10 +288,10 @@ def main() -> None:
     parser.add_argument("--paced", default="0.25,0.5",
                         help="offered rates below saturation, as fractions of the memory "
                         "store's saturated requests/s (comma-separated; '' for none)")
-    parser.add_argument("--redis-cpu", choices=("0", "1", "any"), default="1",
-                        help="where redis-server runs for the latency rows: 1, beside wrk "
-                        "(the default: the mock keeps its core), 0, on the mock's core, or "
-                        "any, where the scheduler puts it")
+    parser.add_argument("--redis-cpu", choices=("0", "1", "any"), default="0",
+                        help="where redis-server runs for the latency rows: 0, on the mock's "
+                        "core (the default: each round trip then wakes no other CPU), 1, "
+                        "beside wrk, or any, where the scheduler puts it")
     parser.add_argument("--skip-workers", action="store_true",
                         help="measure the latency rows only")
     args = parser.parse_args()
@@ -327,7 +343,7 @@ def main() -> None:
                     for route in ROUTES}
                 PROCS.stop(proc)
             if not args.skip_workers:
-                report["client_calls"] = client_calls(redis_port)
+                report["client_calls"] = client_calls(redis_port, redis_proc.pid)
         finally:
             PROCS.stop_all()
     (BENCH / "results").mkdir(exist_ok=True)
@@ -389,7 +405,7 @@ def print_report(report: dict[str, Any]) -> None:
     if "client_calls" in report:
         print("\none Redis call from the mock's side (EVALSHA, this process on CPU 0)")
     for client, row in report.get("client_calls", {}).items():
-        print(f"{client:<24}{row['wall_us']:>8.1f}us wall{row['cpu_us']:>8.1f}us CPU")
+        print(f"{client:<32}{row['wall_us']:>8.1f}us wall{row['cpu_us']:>8.1f}us CPU")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
-from mockserver.pipeline.keys import mask
+from mockserver.pipeline.keys import mask as _mask
 from mockserver.pipeline.request_ids import Occurrence, digest, request_id, uuid4_text
 from mockserver.store import Store, Writes
 
@@ -104,6 +104,11 @@ def _shown_body(body: bytes) -> str:
     if len(body) > JOURNAL_BODY_BYTES:
         text += CUT_MARKER.format(f"the body is over {JOURNAL_BODY_BYTES} bytes")
     return text
+
+
+#: a key masked (a hash): a run uses few keys, each journalled twice a request (the key and
+#: its header) on a store that keeps entries; bounded, as clients choose what they send
+mask = lru_cache(maxsize=256)(_mask)
 
 
 @lru_cache(maxsize=512)  # names a client chose: bounded
