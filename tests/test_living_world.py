@@ -222,6 +222,10 @@ def test_full_items_have_tiktoks_shapes_and_text(http):
             assert len(option["play_addr"]["url_list"]) >= 2
         assert len(video["play_addr"]["url_list"]) == 3
         assert len(video["cover"]["url_list"]) == 2
+        for media in (video["cover"], video["origin_cover"], video["play_addr"],
+                      video["download_addr"], item["author"]["avatar_thumb"]):
+            hosts = [url.split("/")[2] for url in media["url_list"]]
+            assert len(set(hosts)) == len(hosts), hosts  # a mirror is another CDN host
         for extra in item["text_extra"]:
             assert keys <= set(extra)
             assert utf16_slice(item["desc"], extra["start"], extra["end"]) == tagged(extra)

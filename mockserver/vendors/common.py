@@ -66,7 +66,7 @@ _RATIOS = {576: "540p", 720: "720p", 1080: "1080p"}
 
 def _url_object(uri: str, url: str) -> dict[str, Any]:
     """TikTok lists two or three CDN mirrors of every media file."""
-    mirror = (url.replace("://p16-sign-va.", "://p19-sign.", 1) if url[10] == "p"
+    mirror = (url.replace("://p16-sign-va.", "://p19-sign.", 1) if url[8] == "p"
               else url.replace("://v16-webapp-prime.", "://v19-webapp-prime.", 1))
     return {"uri": uri, "url_list": [url, mirror]}
 
