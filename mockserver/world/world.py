@@ -21,6 +21,7 @@ from mockserver.world.pools import build_pools
 
 HANDLE = re.compile(r"^[a-z0-9_.]{2,24}$")
 _SOUND = 0x50D5
+_CLOSE = 8  # seqs this near share a cascade descent; farther apart, a second is cheaper
 
 
 class World:
@@ -129,20 +130,28 @@ class World:
         handle, cache = account.handle, self._videos
         missing = [s for s in seqs if (handle, s) not in cache]
         if missing:
-            low, high = min(missing), max(missing) + 1
-            key, levels, root = generate.likes_key(account), account.levels, account.likes_root
-            if high - low <= 4 * len(missing):
-                span = cascade.leaves(key, levels, root, low, high)
-                likes = {s: span[s - low] for s in missing}
-            else:
-                likes = {s: cascade.leaves(key, levels, root, s, s + 1)[0] for s in missing}
-            for seq in missing:
-                self._remember(self._make_video(account, seq, likes[seq]))
+            for seq, likes in self._likes(account, sorted(missing)):
+                self._remember(self._make_video(account, seq, likes))
         out = []
         for seq in seqs:
             video = cache[(handle, seq)]
             cache.move_to_end((handle, seq))
             out.append(video)
+        return out
+
+    @staticmethod
+    def _likes(account: Account, seqs: list[int]) -> list[tuple[int, int]]:
+        """Settled likes of the sorted ``seqs``: one descent of the cascade per run of close
+        seqs, so a first page (pinned videos a few dozen below the newest) costs one or two."""
+        key, levels, root = generate.likes_key(account), account.levels, account.likes_root
+        out: list[tuple[int, int]] = []
+        start = 0
+        for end in range(1, len(seqs) + 1):
+            if end == len(seqs) or seqs[end] - seqs[end - 1] > _CLOSE:
+                low = seqs[start]
+                span = cascade.leaves(key, levels, root, low, seqs[end - 1] + 1)
+                out.extend((seq, span[seq - low]) for seq in seqs[start:end])
+                start = end
         return out
 
     def _make_video(self, account: Account, seq: int, likes: int) -> Video:
