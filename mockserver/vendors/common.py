@@ -66,9 +66,13 @@ _RATIOS = {576: "540p", 720: "720p", 1080: "1080p"}
 
 def _url_object(uri: str, url: str) -> dict[str, Any]:
     """TikTok lists two or three CDN mirrors of every media file."""
-    mirror = (url.replace("://p16-sign-va.", "://p19-sign.", 1) if url[8] == "p"
-              else url.replace("://v16-webapp-prime.", "://v19-webapp-prime.", 1))
-    return {"uri": uri, "url_list": [url, mirror]}
+    return {"uri": uri, "url_list": [url, _mirror(url)]}
+
+
+def _mirror(url: str) -> str:
+    if url[8] == "p":
+        return url.replace("://p16-sign-va.", "://p19-sign.", 1)
+    return url.replace("://v16-webapp-prime.", "://v19-webapp-prime.", 1)
 
 
 def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str, Any]:
@@ -78,33 +82,37 @@ def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str,
         "share_count": counts.shares,
     }
     if full:
-        statistics.update(collect_count=counts.saves, forward_count=counts.reposts,
-                          aweme_id=video.id)
+        statistics["collect_count"] = counts.saves
+        statistics["forward_count"] = counts.reposts
+        statistics["aweme_id"] = video.id
     return statistics
+
+
+_PLAY_API = "https://api16-normal-c-useast1a.tiktokv.com/aweme/v1/play/?video_id="
 
 
 def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = False,
               urls: tuple[str, str, str, str] | None = None) -> dict[str, Any]:
     """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds. ``urls``: the
-    video's ``media`` when the caller has made them already."""
+    video's ``media`` when the caller has made them already. Lists and dicts a page shows
+    twice are one object (bodies are serialised, never changed)."""
     duration = video.duration_ms if milliseconds else video.duration
     thumbnail, origin, plain, download = urls or media(video, day)
     if not full:
         return {"duration": duration, "cover": {"url_list": [thumbnail]}}
-    key, shown = video.media_key, ratio(video)
-    play = _url_object(key, plain)
-    play["url_list"].append(f"https://api16-normal-c-useast1a.tiktokv.com/aweme/v1/play/"
-                            f"?video_id={key}&line=0&ratio={shown}")
-    play.update(width=video.width, height=video.height)
+    key, shown, width, height = video.media_key, ratio(video), video.width, video.height
+    mirrors = [plain, _mirror(plain)]
+    play = {"uri": key, "url_list": [*mirrors, f"{_PLAY_API}{key}&line=0&ratio={shown}"],
+            "width": width, "height": height}
     return {
         "duration": duration, "cover": _url_object(key, thumbnail),
-        "height": video.height, "width": video.width, "ratio": shown,
+        "height": height, "width": width, "ratio": shown,
         "bit_rate": [
             {"bit_rate": video.bitrate, "gear_name": f"adapt_{shown[:-1]}_1",
              "quality_type": 28, "is_h265": 0, "play_addr": play},
             {"bit_rate": video.bitrate * 3 // 5, "gear_name": "lower_540_0",
              "quality_type": 24, "is_h265": 0,
-             "play_addr": {"uri": key + "_540", "url_list": play["url_list"][:2],
+             "play_addr": {"uri": key + "_540", "url_list": mirrors,
                            "width": 576, "height": 1024}},
         ],
         "origin_cover": _url_object(key, origin),

@@ -271,21 +271,22 @@ def aweme(video: Video, counts: Counts, account: Account, day: int, trim: bool
           ) -> dict[str, Any]:
     """An item of ``aweme_list``: the page's trimmed fields, or TikTok's app-API shape
     (durations in seconds, as the page shows them)."""
+    full = not trim
     item: dict[str, Any] = {
         "aweme_id": video.id, "desc": video.caption, "create_time": video.create_time,
-        "statistics": common.app_statistics(counts, video, full=not trim),
-        "video": common.app_video(video, day, full=not trim),
-        "author": common.app_author(account, day, full=not trim),
+        "statistics": common.app_statistics(counts, video, full),
+        "video": common.app_video(video, day, full),
+        "author": common.app_author(account, day, full),
     }
     if trim:
         return item
-    item.update({
-        "region": video.region, "share_url": video.web_url + "?is_from_webapp=1&sender_device=pc",
-        "is_top": int(video.pinned), "is_ads": video.is_ad,
-        "music": common.app_music(video),
-        "text_extra": common.app_text_extra(video),
-        "cha_list": common.app_challenges(video),
-    })
+    item["region"] = video.region
+    item["share_url"] = video.web_url + "?is_from_webapp=1&sender_device=pc"
+    item["is_top"] = int(video.pinned)
+    item["is_ads"] = video.is_ad
+    item["music"] = common.app_music(video)
+    item["text_extra"] = common.app_text_extra(video)
+    item["cha_list"] = common.app_challenges(video)
     return item
 
 

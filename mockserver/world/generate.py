@@ -174,11 +174,11 @@ def final_counts(likes: int, noise: int) -> Counts:
     of likes, shares under 1% of views."""
     views = views_of(likes, noise)
     shares = views * (5 + (noise >> 32 & 0xFF) % 76) // 10_000
-    return Counts(views=views, likes=likes,
-                  comments=likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,
-                  shares=shares, saves=likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,
-                  downloads=shares * (5 + (noise >> 56 & 0xF) % 26) // 100,
-                  reposts=shares * (noise >> 60) % 11 // 100)
+    return Counts(views, likes,
+                  likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,  # comments
+                  shares, likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,  # saves
+                  shares * (5 + (noise >> 56 & 0xF) % 26) // 100,  # downloads
+                  shares * (noise >> 60) % 11 // 100)  # reposts
 
 
 def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[[str], Hashtag],
@@ -196,7 +196,7 @@ def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[
     if u[9] % 5 == 0:
         handle = pools.handles[u[9] // 5 % len(pools.handles)]
         parts.append(f" @{handle}")
-        extras.append(TextExtra(at + 1, at + 2 + len(handle), mention=mention(handle)))
+        extras.append(TextExtra(at + 1, at + 2 + len(handle), None, mention(handle)))
         at += 2 + len(handle)
     names: list[str] = []
     for i in range(_HASHTAG_COUNTS[u[4] % 8]):
@@ -207,7 +207,7 @@ def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[
             names.append(name)
     for name in names:
         parts.append(" #" + name)
-        extras.append(TextExtra(at + 1, at + 2 + len(name), hashtag=hashtag(name)))
+        extras.append(TextExtra(at + 1, at + 2 + len(name), hashtag(name)))
         at += 2 + len(name)
     return "".join(parts), tuple(extras)
 
@@ -230,26 +230,24 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
     duration_ms = seconds * 1000 + u[1] % 1000 if seconds < 60 else seconds * 1000 + u[1] % 600
     width, height = _SIZES[u[6] % 3]
     if track is None:
-        track = Music(
-            id=str((create_time - 7) << 32 | u[7]),
-            title=f"original sound - {account.nickname}", author=account.nickname, album="",
-            duration=(duration_ms + 500) // 1000, original=True, private=account.private,
-            created=create_time,
-            cover_url=_sound_cover(account.avatar_key),
-            play_url=ids.cdn_audio(str(u[7])))
-    media_key = f"{u[13]:08x}{u[14]:08x}{u[15]:08x}{u[8]:08x}"
+        track = Music._make((  # id, title, author, album, duration, original, private, ...
+            str((create_time - 7) << 32 | u[7]), f"original sound - {account.nickname}",
+            account.nickname, "", (duration_ms + 500) // 1000, True, account.private,
+            create_time, _sound_cover(account.avatar_key), ids.cdn_audio(str(u[7]))))
+    media_key = f"{u[13] << 96 | u[14] << 64 | u[15] << 32 | u[8]:032x}"  # one format, not four
     video_id = (account.video_ids and dict(account.video_ids).get(seq)
                 or str((create_time - 1 - u[0] % 5) << 32 | u[10]))
-    return Video(
-        handle=handle, seq=seq, id=video_id,
-        create_time=create_time, caption=caption, text_extra=extras, duration_ms=duration_ms,
-        width=width, height=height, bitrate=400_000 + u[12] % 2_100_000,
-        final=final_counts(likes, count_noise(account, seq)), music=track,
-        pinned=seq in account.pinned, is_ad=seq in account.ads, region=account.region,
-        media_key=media_key,
-        short_url=f"https://vm.tiktok.com/ZM{ids.base62(u[11] << 32 | u[12], 7)}/",
-        scenario=account.video_scenarios and dict(account.video_scenarios).get(seq) or None,
-    )
+    # Video._make takes every field in order, defaults included: keyword arguments cost ten
+    # times as much, and a never-seen page makes thirty videos
+    return Video._make((
+        handle, seq, video_id, create_time, caption, extras, duration_ms, width, height,
+        400_000 + u[12] % 2_100_000,  # bitrate
+        final_counts(likes, count_noise(account, seq)), track,
+        seq in account.pinned, seq in account.ads, account.region, media_key,
+        f"https://vm.tiktok.com/ZM{ids.base62(u[11] << 32 | u[12], 7)}/",  # short_url
+        account.video_scenarios and dict(account.video_scenarios).get(seq) or None,
+        None, "", "",  # challenges, ratio, stream_id: a fixture's, by overrides.apply
+    ))
 
 
 def make_hashtag(pools: Pools, seed: int, name: str) -> Hashtag:

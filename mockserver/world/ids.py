@@ -7,6 +7,7 @@ handle give the same bytes in any process and any request order.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -74,19 +75,24 @@ def cdn_image(kind: str, key: str, size: str, expires: int) -> str:
             f"?x-expires={expires}&x-signature={signature(key, size, expires)}")
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_IMAGE = "https://p16-sign-va.tiktokcdn.com/tos-maliva-p-0068/"
+_VIDEO = "https://v16-webapp-prime.tiktok.com/video/tos/maliva/tos-maliva-ve-0068c"
+
+
 def cdn_media(key: str, origin_size: str, expires: int) -> tuple[str, str, str, str]:
     """A video's cover, original-size cover, play and watermarked download URLs: each signed,
-    the four signatures cut from one digest (a page makes 120 of them)."""
-    raw = base64.urlsafe_b64encode(hashlib.blake2b(
+    the four signatures cut from one digest (a page makes 120 of them, so base64 is called
+    without its Python wrappers)."""
+    raw = binascii.b2a_base64(hashlib.blake2b(
         f"{key}\x1f{origin_size}\x1f{expires}".encode(), digest_size=63,
-        person=b"media").digest()).decode()
+        person=b"media").digest(), newline=False).translate(_URLSAFE).decode()
     tail = f"?x-expires={expires}&x-signature="
-    image = f"https://p16-sign-va.tiktokcdn.com/tos-maliva-p-0068/{key}~tplv-tiktokx-cropcenter:"
-    video = (f"https://v16-webapp-prime.tiktok.com/video/tos/maliva/tos-maliva-ve-0068c"
-             f"{{}}-us/{key}/?mime_type=video_mp4&watermark={{}}&x-expires={expires}"
-             f"&x-signature=")
+    image = f"{_IMAGE}{key}~tplv-tiktokx-cropcenter:"
+    video = f"-us/{key}/?mime_type=video_mp4&watermark="
     return (f"{image}720:1280.jpeg{tail}{raw[:21]}", f"{image}{origin_size}.jpeg{tail}{raw[21:42]}",
-            video.format("001", 0) + raw[42:63], video.format("799", 1) + raw[63:84])
+            f"{_VIDEO}001{video}0&x-expires={expires}&x-signature={raw[42:63]}",
+            f"{_VIDEO}799{video}1&x-expires={expires}&x-signature={raw[63:84]}")
 
 
 def cdn_audio(music_id: str) -> str:
