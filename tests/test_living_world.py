@@ -235,3 +235,24 @@ def test_full_items_have_tiktoks_shapes_and_text(http):
     assert not "".join(item["author"]["nickname"] for item in items).isascii()
     social = http.get("/v1/tiktok/profiles/shapes.probe1/videos", headers=SF).json()
     assert any(v["durationMs"] % 1000 for v in social["data"]["videos"])
+
+
+def test_every_signed_link_expires_two_days_after_the_clocks_day(http):
+    """Covers, avatars, sound and hashtag images alike: a link made at the world's epoch
+    (2026-01-03) would already be dead for a client that fetches it."""
+    import re
+
+    from mockserver.clock import parse_instant
+    expected = int(parse_instant(FROZEN)) // 86_400 * 86_400 + 2 * 86_400
+    tagged_video = next(item for item in page(http, "clocktest")["aweme_list"]
+                        if item["cha_list"])
+    video_url = tagged_video["share_url"].split("?")[0]
+    bodies = [
+        http.post("/api/v1/get-tiktok-profile-videos", json={"handle": "clocktest"},
+                  headers=DUMPLING).text,
+        http.post("/api/v1/get-tiktok-video", json={"url": video_url}, headers=DUMPLING).text,
+        http.get("/v1/tiktok/profiles/clocktest/videos", headers=SF).text,
+    ]
+    found = {int(x) for body in bodies for x in re.findall(r"x-expires=(\d+)", body)}
+    assert found == {expected}
+    assert "coverThumb" in bodies[1] and "cover_thumb" in bodies[0]

@@ -141,16 +141,23 @@ def _author(handle: str, nickname: str, user_id: str, sec_uid: str, signature: s
             "avatar_thumb": _url_object(avatar_key, _avatar(avatar_key, day, "thumb"))}
 
 
-def app_music(video: Video) -> dict[str, Any]:
+@lru_cache(maxsize=8192)
+def image(cover: tuple[str, str, str], day: int) -> str:
+    """A record's CDN image, signed on ``day`` like every other link of the body."""
+    kind, key, size = cover
+    return ids.cdn_image(kind, key, size, expires(day))
+
+
+def app_music(video: Video, day: int) -> dict[str, Any]:
     music = video.music
-    return _music_object(music) if music.original else _track_object(music)
+    return _music_object(music, day) if music.original else _track_object(music, day)
 
 
-def _music_object(music: Music) -> dict[str, Any]:
+def _music_object(music: Music, day: int) -> dict[str, Any]:
     return {"id": music.id, "id_str": music.id, "title": music.title, "author": music.author,
             "duration": music.duration, "original": music.original,
             "play_url": {"uri": music.play_url, "url_list": [music.play_url]},
-            "cover_thumb": _url_object(music.id, music.cover_url)}
+            "cover_thumb": _url_object(music.id, image(music.cover, day))}
 
 
 _track_object = lru_cache(maxsize=4096)(_music_object)  # an original sound is used once

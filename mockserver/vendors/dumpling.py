@@ -284,7 +284,7 @@ def aweme(video: Video, counts: Counts, account: Account, day: int, trim: bool
     item["share_url"] = video.web_url + "?is_from_webapp=1&sender_device=pc"
     item["is_top"] = int(video.pinned)
     item["is_ads"] = video.is_ad
-    item["music"] = common.app_music(video)
+    item["music"] = common.app_music(video, day)
     item["text_extra"] = common.app_text_extra(video)
     item["cha_list"] = common.app_challenges(video)
     return item
@@ -312,7 +312,7 @@ def render_video(video: Video, counts: Counts, account: Account, day: int) -> di
                   "authorName": music.author, "original": music.original,
                   "duration": music.duration},
         "challenges": [{"id": h.id, "title": h.name, "desc": h.description,
-                        "coverThumb": h.cover_url} for h in video.hashtags],
+                        "coverThumb": common.image(h.cover, day)} for h in video.hashtags],
         "stats": common.web_video_stats(counts),
         "textExtra": common.web_text_extra(video),
         "duetEnabled": account.duet_setting == 0,

@@ -247,7 +247,7 @@ def render_video(video: Video, counts: Counts, account: Account, day: int, trim:
     if not trim:
         item["details"] = {
             "author": common.app_author(account, day),
-            "music": common.app_music(video),
+            "music": common.app_music(video, day),
             "challenges": common.app_challenges(video),
             "video": common.app_video(video, day, milliseconds=True, urls=urls),
             "statistics": common.app_statistics(counts, video),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from mockserver.world import cascade, ids, timeline
@@ -212,12 +211,6 @@ def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[
     return "".join(parts), tuple(extras)
 
 
-@lru_cache(maxsize=4096)
-def _sound_cover(avatar_key: str) -> str:
-    """An original sound shows its author's avatar, as TikTok's do."""
-    return ids.cdn_image("avatar", avatar_key, "100:100", timeline.EPOCH + 2 * _DAY)
-
-
 def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time: int,
                likes: int, track: Music | None, hashtag: Callable[[str], Hashtag],
                mention: Callable[[str], Mention]) -> Video:
@@ -233,7 +226,8 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
         track = Music._make((  # id, title, author, album, duration, original, private, ...
             str((create_time - 7) << 32 | u[7]), f"original sound - {account.nickname}",
             account.nickname, "", (duration_ms + 500) // 1000, True, account.private,
-            create_time, _sound_cover(account.avatar_key), ids.cdn_audio(str(u[7]))))
+            create_time, ("avatar", account.avatar_key, "100:100"),  # its author's avatar
+            ids.cdn_audio(str(u[7]))))
     media_key = f"{u[13] << 96 | u[14] << 64 | u[15] << 32 | u[8]:032x}"  # one format, not four
     video_id = (account.video_ids and dict(account.video_ids).get(seq)
                 or str((create_time - 1 - u[0] % 5) << 32 | u[10]))
@@ -259,7 +253,7 @@ def make_hashtag(pools: Pools, seed: int, name: str) -> Hashtag:
     key = f"{u[3]:08x}{u[4]:08x}{u[5]:08x}{u[6]:08x}"
     return Hashtag(id=tag_id, name=name,
                    description=words.sentences[u[7] % len(words.sentences)] + ".",
-                   cover_url=ids.cdn_image("hashtag", key, "720:720", timeline.EPOCH + 2 * _DAY))
+                   cover=("hashtag", key, "720:720"))
 
 
 def make_track(pools: Pools, seed: int, number: int) -> Music:
@@ -272,7 +266,6 @@ def make_track(pools: Pools, seed: int, number: int) -> Music:
         author=names[u[4] % len(names)],
         album=pools.albums[u[5] % len(pools.albums)] if u[6] % 5 < 3 else "",
         duration=15 + u[7] % 46, original=False, private=False, created=created,
-        cover_url=ids.cdn_image("music", f"{u[8]:08x}{u[9]:08x}{u[10]:08x}{u[11]:08x}",
-                                "100:100", timeline.EPOCH + 2 * _DAY),
+        cover=("music", f"{u[8]:08x}{u[9]:08x}{u[10]:08x}{u[11]:08x}", "100:100"),
         play_url=ids.cdn_audio(music_id),
     )

@@ -21,7 +21,7 @@ class Hashtag(NamedTuple):
     id: str
     name: str
     description: str
-    cover_url: str
+    cover: tuple[str, str, str]  # a CDN image (kind, key, size), signed per day
 
 
 class Mention(NamedTuple):
@@ -49,7 +49,7 @@ class Music(NamedTuple):
     original: bool
     private: bool
     created: int  # unix seconds
-    cover_url: str
+    cover: tuple[str, str, str]  # a CDN image (kind, key, size), signed per day
     play_url: str
 
 
