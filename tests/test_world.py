@@ -9,7 +9,7 @@ import pytest
 
 from mockserver.world import World
 from mockserver.world.fixtures import load_fixtures
-from mockserver.world.ids import base62, snowflake_time
+from mockserver.world.ids import snowflake_time
 from mockserver.world.timeline import DAY, GROWTH_DAYS
 from tests.calls import utf16_slice
 
@@ -178,14 +178,3 @@ def test_a_mention_names_the_account_it_mentions(w):
     for mention in mentions[:10]:
         account = w.account(mention.handle)
         assert (mention.user_id, mention.sec_uid) == (account.user_id, account.sec_uid)
-
-
-def test_base62_digits_come_least_significant_first_for_odd_and_even_lengths():
-    """Share links carry seven base-62 digits; they are made two at a time, so an odd
-    length must still end with the single highest digit."""
-    assert base62(0, 3) == "000"
-    assert base62(61, 2) == "z0"
-    assert base62(62, 2) == "01"
-    assert base62(3844 * 5 + 63, 3) == "115"
-    assert base62(3844 * 5 + 63, 4) == "1150"
-    assert base62(62 ** 7 + 1, 7) == "1000000"  # digits beyond the length are dropped

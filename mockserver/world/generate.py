@@ -238,7 +238,6 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
         400_000 + u[12] % 2_100_000,  # bitrate
         final_counts(likes, count_noise(account, seq)), track,
         seq in account.pinned, seq in account.ads, account.region, media_key,
-        f"https://vm.tiktok.com/ZM{ids.base62(u[11] << 32 | u[12], 7)}/",  # short_url
         account.video_scenarios and dict(account.video_scenarios).get(seq) or None,
         None, "", "",  # challenges, ratio, stream_id: a fixture's, by overrides.apply
     ))

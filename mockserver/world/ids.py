@@ -10,7 +10,6 @@ import base64
 import binascii
 import hashlib
 
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SEC_UID_PREFIX = "MS4wLjABAAAA"
 
 
@@ -36,21 +35,6 @@ def sec_uid(*parts: object) -> str:
     """``MS4wLjABAAAA`` followed by 64 base64url characters, as TikTok's secUid."""
     raw = digest(*parts, size=48)
     return SEC_UID_PREFIX + base64.urlsafe_b64encode(raw).decode()
-
-
-_B62_PAIRS = tuple(low + high for high in _B62 for low in _B62)  # index: low + 62 * high
-
-
-def base62(number: int, length: int) -> str:
-    """``length`` base-62 digits of ``number``, least significant first; two at a time,
-    since every video's share link needs seven."""
-    chars = []
-    for _ in range(length // 2):
-        number, rest = divmod(number, 3844)
-        chars.append(_B62_PAIRS[rest])
-    if length % 2:
-        chars.append(_B62[number % 62])
-    return "".join(chars)
 
 
 def hex_token(*parts: object, size: int = 16) -> str:

@@ -152,7 +152,6 @@ class Video(NamedTuple):
     is_ad: bool
     region: str
     media_key: str
-    short_url: str
     scenario: str | None
     # what a fixture pins where a page's example departs from the world's rules
     challenges: tuple[Hashtag, ...] | None = None  # None: the caption's hashtags

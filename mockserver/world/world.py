@@ -44,8 +44,6 @@ class World:
         self._videos: OrderedDict[tuple[str, int], Video] = OrderedDict()
         self._video_limit = cache_size * 4
         self.generated = 0  # videos made, for tests that a page makes only its own
-        self._recent: OrderedDict[str, tuple[str, int]] = OrderedDict()
-        self._recent_limit = cache_size * 16
 
     # accounts ---------------------------------------------------------------
 
@@ -168,15 +166,10 @@ class World:
         return video
 
     def _remember(self, video: Video) -> None:
-        """Cache the video, and keep its id and share code resolvable by URL alone."""
         place = (video.handle, video.seq)
         self._videos[place] = video
         if len(self._videos) > self._video_limit:
             self._videos.popitem(last=False)
-        recent = self._recent
-        recent[video.id] = recent[video.short_url[-10:-1]] = place  # vm.tiktok.com/<code>/
-        while len(recent) > self._recent_limit:
-            recent.popitem(last=False)
 
     def counts(self, account: Account, video: Video, instant: int) -> Counts:
         """The video's counts at ``instant``: grown with its age, or settled on a still
@@ -268,17 +261,21 @@ class World:
         return video if video.id == video_id else None
 
     def resolve(self, link: VideoLink, instant: int) -> tuple[str, str] | None:
-        """(handle, video id) a parsed URL names, or None when nothing is known of it."""
+        """(handle, video id) a parsed URL names, or None when nothing is known of it.
+
+        An id alone does not name its account, and the world keeps no record of what it
+        was asked before (every process, every request order must answer alike): a bare id
+        is looked for among the fixture accounts (a vendor page's examples among them)."""
         if link.handle and link.video_id:
             return link.handle, link.video_id
-        token = link.video_id or link.short_code or ""
-        known = self._recent.get(token)
-        if known is not None:
-            handle, seq = known
-            return handle, self.video(self.account(handle), seq).id
-        if link.short_code is None:
+        if link.video_id:
+            for handle in self.fixtures.accounts:
+                account = self.account(handle)
+                if account.exists and self.find_video(account, link.video_id, instant):
+                    return handle, link.video_id
             return None
-        # A share link the mock never issued still resolves, always to the same video.
+        token = link.short_code or ""
+        # No body shows a share link, so every code resolves alike: always to one video.
         number = generate.draws(self.seed, "share", token)
         handle = f"user{(number[0] << 32 | number[1]) % 10**10:010d}"
         account = self.account(handle)
