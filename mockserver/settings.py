@@ -289,7 +289,8 @@ TABLE: tuple[Setting, ...] = (
     Setting("max_header_bytes", "request line and headers, in bytes: 414 (URL) or 431 beyond",
             whole(1024), "a whole number >= 1024", metavar="BYTES"),
     Setting("max_body_bytes", "a vendor route's request body, in bytes: 413 in the vendor's "
-            "error form beyond", whole(1024), "a whole number >= 1024", metavar="BYTES"),
+            "error form beyond (Social Fetch: 400 bad_request)", whole(1024),
+            "a whole number >= 1024", metavar="BYTES"),
     Setting("max_admin_body_bytes", "a /__mock/ request body, in bytes: 413 beyond",
             whole(1024), "a whole number >= 1024", metavar="BYTES"),
     Setting("max_connections", "connections open at once; one more is answered 503 and "

@@ -33,7 +33,8 @@ CODES = {
 # an undefined path or method under /v1/: kind -> (status, code, message); inferred
 OFF_ROUTE = {"no_route": (404, "not_found", "No such endpoint."),
              "method_not_allowed": (405, "method_not_allowed", "Method not allowed.")}
-# what the pipeline may raise, as a Social Fetch code
+# what the pipeline may raise, as a Social Fetch code: a body over the limit too is the
+# documented bad_request 400 (its contract has no 413; inferred)
 _KINDS = {"bad_json": "bad_request", "mock_usage": "bad_request", "body_too_large": "bad_request"}
 # messages for a request its schema rejects, by the offending field
 _REJECTIONS = {
@@ -124,8 +125,6 @@ class SocialFetch(Vendor):
             status, message = CODES[code]
         if code == "bad_request" and error.detail:
             message = error.detail
-        if error.kind == "body_too_large":  # inferred: its one client-error code, as a 413
-            status = 413
         body: dict[str, Any] = {"code": code, "message": message,
                                 "requestId": "req_" + call.request_id}
         if code == "insufficient_credits":
