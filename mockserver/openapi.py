@@ -27,14 +27,43 @@ AUTH_HEADERS = {"authorization", "x-api-key"}
 # Headers OpenAPI describes elsewhere (the security scheme, the request body's media type).
 _IMPLIED_HEADERS = AUTH_HEADERS | {"content-type", "accept"}
 
-#: Error statuses a vendor answers without any scenario (bad input, keys, credits, limits).
+#: Error statuses a vendor answers without any scenario (bad input, keys, credits, limits),
+#: in its own error form. Beside the documented ones: 400 for a bad X-Mock-* header (the
+#: gateway's BadRequestException), 405 for another method on a route's path (with Allow),
+#: 413 for a body over --max-body-bytes (Social Fetch: its documented bad_request 400).
 NATURAL_ERROR_STATUSES = {
-    "dumpling": (400, 401, 403, 404, 429, 500, 502, 503),
+    "dumpling": (400, 401, 403, 404, 405, 413, 429, 500, 502, 503),
     # 404: a handle that leaves the route's path (empty, or with a slash) names no route
-    "socialfetch": (400, 401, 402, 404, 500, 502, 503),
-    "gateway": (403, 404, 429, 502, 504),
+    "socialfetch": (400, 401, 402, 404, 405, 500, 502, 503),
+    # another method on a route's path is 403 Missing Authentication Token, as API Gateway's
+    "gateway": (400, 403, 404, 413, 429, 502, 504),
+}
+#: Why a route answers a status, where its phrase alone does not say.
+_WHEN = {
+    405: "Method Not Allowed: any other method on this path (HEAD included); the Allow "
+         "header names the route's.",
+    413: "Content Too Large: a request body over --max-body-bytes; the connection is closed.",
 }
 
+#: The mock's own answers, on every route, in its own forms: a refusal its connection layer
+#: writes before any route sees the request (without the vendor's headers), or its own failure.
+REFUSAL, FAILURE = "mockserver/refusal", "mockserver/failure"
+MOCK_STATUSES: dict[int, tuple[tuple[str, ...], str]] = {
+    408: ((REFUSAL,), "Request Timeout: the mock's own refusal of a request line, headers or "
+                      "body not sent within --header-timeout / --body-timeout; the connection "
+                      "is closed."),
+    414: ((REFUSAL,), "URI Too Long: the mock's own refusal of a URL over --max-header-bytes; "
+                      "the connection is closed."),
+    431: ((REFUSAL,), "Request Header Fields Too Large: the mock's own refusal of a request "
+                      "line and headers over --max-header-bytes; the connection is closed."),
+    500: ((FAILURE,), "Internal Server Error: the vendor's, or the mock's own when a body it "
+                      "rendered broke its schema (a bug in the mock; header "
+                      "X-Mock-Contract-Violation)."),
+    503: ((REFUSAL, FAILURE), "Service Unavailable: the vendor's, or the mock's own when more "
+                              "than --max-connections are open (no vendor headers; the "
+                              "connection is closed) or its shared store is out of reach "
+                              "(Retry-After: 1)."),
+}
 
 
 class ResponseHeader(NamedTuple):
@@ -56,11 +85,13 @@ RESPONSE_HEADERS: Mapping[str, Mapping[str, ResponseHeader]] = {
             "Remaining requests in the current window (0 on a 429; 1000000, never counting "
             "down, when no limit applies).", _COUNT),
         "Retry-After": ResponseHeader("Seconds until the window resets.", _COUNT, (429,)),
+        "Allow": ResponseHeader("The methods this path takes.", _TEXT, (405,)),
     },
     "socialfetch": {
         "x-request-id": ResponseHeader(
             "The request id, as in meta.requestId / error.requestId.", _TEXT),
         "Retry-After": ResponseHeader("Seconds to wait before retrying.", _COUNT, (503,)),
+        "Allow": ResponseHeader("The methods this path takes.", _TEXT, (405,)),
     },
     "gateway": {
         "x-amzn-RequestId": ResponseHeader(
@@ -207,11 +238,25 @@ def error_statuses(vendor: Vendor, route: Route) -> dict[int, list[dict[str, Any
     return dict(sorted(statuses.items()))
 
 
+def response_schemas(vendor: Vendor, route: Route) -> dict[int, tuple[str, ...]]:
+    """Every status the route can answer, with the schemas its body keeps (any one of them):
+    the route's success, the vendor's error, the mock's own error, or either of the last."""
+    found: dict[int, tuple[str, ...]] = {200: (route.response_schema,)}
+    for status in error_statuses(vendor, route):
+        found[status] = (vendor.error_schema,)
+    for status, (names, _) in MOCK_STATUSES.items():
+        found[status] = (*found.get(status, ()), *names)
+    return dict(sorted(found.items()))
+
+
 def _responses(vendor: Vendor, route: Route, components: _Components) -> dict[str, Any]:
-    responses = {"200": _response(vendor, 200, components.ref(route.response_schema))}
-    error_ref = components.ref(vendor.error_schema)
-    for status, rows in error_statuses(vendor, route).items():
-        described = _response(vendor, status, error_ref)
+    responses = {}
+    errors = error_statuses(vendor, route)
+    for status, names in response_schemas(vendor, route).items():
+        refs = [components.ref(name) for name in names]
+        described = _response(vendor, status, refs[0] if len(refs) == 1 else {"anyOf": refs},
+                              vendor_headers=names[0] not in (REFUSAL, FAILURE))
+        rows = errors.get(status)
         if rows:
             described["content"][JSON]["examples"] = {
                 row["name"]: {"summary": f"scenario {row['name']}", "value": row["body"]}
@@ -220,14 +265,21 @@ def _responses(vendor: Vendor, route: Route, components: _Components) -> dict[st
     return responses
 
 
-def _response(vendor: Vendor, status: int, schema: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": f"{HTTPStatus(status).phrase}.",
-                                "content": {JSON: {"schema": schema}}}
+def _response(vendor: Vendor, status: int, schema: dict[str, Any], vendor_headers: bool = True
+              ) -> dict[str, Any]:
+    """A status's answer; the vendor's headers come with it unless only the mock answers it,
+    and are not promised where the mock's own refusal may come instead (without them)."""
+    mocks_own, why = MOCK_STATUSES.get(status, ((), ""))
+    response: dict[str, Any] = {
+        "description": _WHEN.get(status) or why or f"{HTTPStatus(status).phrase}.",
+        "content": {JSON: {"schema": schema}}}
+    # where the connection layer may refuse instead, the vendor's headers may be missing
+    required = REFUSAL not in mocks_own
     headers = {
-        name: {"description": header.description, "required": header.required,
+        name: {"description": header.description, "required": header.required and required,
                "schema": header.schema}
         for name, header in RESPONSE_HEADERS.get(vendor.name, {}).items()
-        if header.statuses is None or status in header.statuses}
+        if vendor_headers and (header.statuses is None or status in header.statuses)}
     if headers:
         response["headers"] = headers
     return response

@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mockserver.cli import main
-from mockserver.openapi import error_statuses
+from mockserver.openapi import MOCK_STATUSES, error_statuses
 
 VENDORS = ("dumpling", "socialfetch", "gateway")
 
@@ -45,29 +45,39 @@ def test_every_route_with_its_success_and_error_answers(client, app, vendor):
     for route in mock_vendor.routes:
         operation = document["paths"][route.path][route.method.lower()]
         responses = operation["responses"]
-        expected = {"200", *map(str, error_statuses(mock_vendor, route))}
-        assert set(responses) == expected
+        vendors_own = set(map(str, error_statuses(mock_vendor, route)))
+        mocks_own = set(map(str, MOCK_STATUSES))
+        assert set(responses) == {"200"} | vendors_own | mocks_own
         assert responses["200"]["content"]["application/json"]["schema"] == {
             "$ref": f"#/components/schemas/{route.name}.200"}
-        for status in expected - {"200"}:
-            assert responses[status]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/error"}
+        vendor_error = {"$ref": "#/components/schemas/error"}
+        for status in vendors_own | mocks_own:
+            mock_errors = [{"$ref": f"#/components/schemas/{name.split('/')[1]}"}
+                           for name in MOCK_STATUSES.get(int(status), ((), ""))[0]]
+            refs = [vendor_error] * (status in vendors_own) + mock_errors
+            expected = refs[0] if len(refs) == 1 else {"anyOf": refs}
+            assert responses[status]["content"]["application/json"]["schema"] == expected
         assert operation["security"]
 
 
 def test_dumpling_statuses_body_and_rate_limit_headers(client):
     document = served(client, "dumpling")
     operation = document["paths"]["/api/v1/get-tiktok-video"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "429", "500",
-                                           "502", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "405", "408",
+                                           "413", "414", "429", "431", "500", "502", "503"}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["url"]
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for status, response in operation["responses"].items():
+        if status in ("408", "414", "431"):  # the mock's own refusals, before any route
+            assert "headers" not in response
+            continue
         headers = response["headers"]
         expected = {"X-RateLimit-Limit", "X-RateLimit-Remaining"}
-        assert set(headers) == expected | ({"Retry-After"} if status == "429" else set())
-        assert all(header["required"] for header in headers.values())
+        expected |= {"429": {"Retry-After"}, "405": {"Allow"}}.get(status, set())
+        assert set(headers) == expected
+        # a 503 may be the mock's own refusal of a connection too many, with no headers
+        assert all(header["required"] == (status != "503") for header in headers.values())
     examples = operation["responses"]["502"]["content"]["application/json"]["examples"]
     assert examples["upstream_invalid_data"]["value"] == {
         "error": "Received invalid data structure from video service."}
