@@ -12,6 +12,7 @@ import orjson
 
 from mockserver.errors import MockError
 from mockserver.world import Account, Counts, Hashtag, Music, Profile, Video, ids
+from mockserver.world.model import Mention
 
 _DAY = 86_400
 
@@ -165,18 +166,22 @@ _track_object = lru_cache(maxsize=4096)(_music_object)  # an original sound is u
 
 def app_text_extra(video: Video) -> list[dict[str, Any]]:
     """Hashtags (type 1) and mentions (type 0) with every key TikTok sends on both."""
-    out = []
-    for extra in video.text_extra:
-        tag, who = extra.hashtag, extra.mention
-        item: dict[str, Any] = {
-            "start": extra.start, "end": extra.end, "type": 1 if tag else 0,
-            "hashtag_name": tag.name if tag else "", "hashtag_id": tag.id if tag else "",
-            "is_commerce": False, "user_id": who.user_id if who else "",
-            "sec_uid": who.sec_uid if who else ""}
-        if who:
-            item["user_unique_id"] = who.handle
-        out.append(item)
-    return out
+    return [{"start": extra.start, "end": extra.end, **_extra_fields(extra.hashtag, extra.mention)}
+            for extra in video.text_extra]
+
+
+@lru_cache(maxsize=8192)
+def _extra_fields(tag: Hashtag | None, who: Mention | None) -> dict[str, Any]:
+    """What a hashtag or mention entry shows besides its offsets: the same wherever it is
+    used, so made once and copied into each entry."""
+    fields: dict[str, Any] = {
+        "type": 1 if tag else 0,
+        "hashtag_name": tag.name if tag else "", "hashtag_id": tag.id if tag else "",
+        "is_commerce": False, "user_id": who.user_id if who else "",
+        "sec_uid": who.sec_uid if who else ""}
+    if who:
+        fields["user_unique_id"] = who.handle
+    return fields
 
 
 def app_challenges(video: Video) -> list[dict[str, Any]]:
