@@ -40,14 +40,9 @@ def expires(day: int) -> int:
 _SIDES = {"large": "1080:1080", "medium": "720:720", "thumb": "100:100"}
 
 
-@lru_cache(maxsize=4096)
-def _avatar(avatar_key: str, day: int, size: str) -> str:
-    return ids.cdn_image("avatar", avatar_key, _SIDES[size], expires(day))
-
-
 def avatar(account: Account, day: int, size: str) -> str:
     """Every video of a page carries its author's avatar: made once per account and day."""
-    return _avatar(account.avatar_key, day, size)
+    return image(("avatar", account.avatar_key, _SIDES[size]), day)
 
 
 def media(video: Video, day: int) -> tuple[str, str, str, str]:
@@ -139,7 +134,8 @@ def _author(handle: str, nickname: str, user_id: str, sec_uid: str, signature: s
         return {"unique_id": handle, "nickname": nickname}
     return {"unique_id": handle, "nickname": nickname, "uid": user_id, "sec_uid": sec_uid,
             "signature": signature, "verified": verified,
-            "avatar_thumb": _url_object(avatar_key, _avatar(avatar_key, day, "thumb"))}
+            "avatar_thumb": _url_object(
+                avatar_key, image(("avatar", avatar_key, _SIDES["thumb"]), day))}
 
 
 @lru_cache(maxsize=8192)
