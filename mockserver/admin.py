@@ -18,6 +18,7 @@ from mockserver.errors import AdminError
 from mockserver.limits import BodyTooLarge, ClientGone, read_body
 from mockserver.openapi import build_openapi
 from mockserver.pipeline import faults
+from mockserver.pipeline.keys import mask
 from mockserver.pipeline.scenarios import WORLD_DESCRIPTIONS
 from mockserver.store import StoreUnavailable
 
@@ -132,14 +133,16 @@ async def list_keys(request: Request) -> dict[str, Any]:
 
 @_admin
 async def get_key(request: Request) -> dict[str, Any]:
+    """The key is shown masked, as the listing and the journal show it: an answer (or a
+    proxy's log of it) never carries a usable key."""
     key = request.path_params["key"]
-    return {"key": key, **_mock(request).keys.peek(key)}
+    return {"key": mask(key), **_mock(request).keys.peek(key)}
 
 
 @_admin
 async def put_key(request: Request) -> dict[str, Any]:
     key = request.path_params["key"]
-    return {"key": key, **_mock(request).keys.update(key, await _json(request))}
+    return {"key": mask(key), **_mock(request).keys.update(key, await _json(request))}
 
 
 @_admin

@@ -54,11 +54,13 @@ def put_key(http: httpx.Client, key: str, **changes: Any) -> httpx.Response:
 
 
 def test_read_and_set_a_key(http):
-    assert key_state(http, "sk_brand_new") == {"key": "sk_brand_new", "balance": 1000,
+    """The key is shown masked, as the listing and the journal show it."""
+    shown = mask("sk_brand_new")
+    assert key_state(http, "sk_brand_new") == {"key": shown, "balance": 1000,
                                                "status": "active", "rate_limit": 600}
     response = put_key(http, "sk_brand_new", balance=7, status="inactive", rate_limit=3)
-    assert response.status_code == 200
-    assert key_state(http, "sk_brand_new") == {"key": "sk_brand_new", "balance": 7,
+    assert response.status_code == 200 and "sk_brand_new" not in response.text
+    assert key_state(http, "sk_brand_new") == {"key": shown, "balance": 7,
                                                "status": "inactive", "rate_limit": 3}
     assert put_key(http, "sk_brand_new", status="active").json()["balance"] == 7
     assert key_state(http, "sk_one_credit")["balance"] == 1  # fixture keys show their state
