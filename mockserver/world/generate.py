@@ -27,6 +27,7 @@ _MIN_GAP = 8 * 3600  # generated accounts post at most three times a day
 _HASHTAG_COUNTS = (0, 1, 2, 2, 3, 3, 4, 5)
 _SIZES = ((576, 1024), (720, 1280), (1080, 1920))
 _DOUBLE = 0x100000000
+_new_tuple = tuple.__new__  # a NamedTuple built without its Python-level __new__
 
 
 def draws(*parts: object) -> tuple[int, ...]:
@@ -173,11 +174,17 @@ def final_counts(likes: int, noise: int) -> Counts:
     of likes, shares under 1% of views."""
     views = views_of(likes, noise)
     shares = views * (5 + (noise >> 32 & 0xFF) % 76) // 10_000
-    return Counts(views, likes,
-                  likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,  # comments
-                  shares, likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,  # saves
-                  shares * (5 + (noise >> 56 & 0xF) % 26) // 100,  # downloads
-                  shares * (noise >> 60) % 11 // 100)  # reposts
+    return _new_tuple(Counts, (
+        views, likes, likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,  # comments
+        shares, likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,  # saves
+        shares * (5 + (noise >> 56 & 0xF) % 26) // 100,  # downloads
+        shares * (noise >> 60) % 11 // 100))  # reposts
+
+
+# hashtag i of a caption is named by u[5 + i % 4] >> 8 * (i // 4)
+_TAG_DRAWS = ((5, 0), (6, 0), (7, 0), (8, 0), (5, 8))
+# (emoji run, its width in UTF-16 units) by draw: the caption's emoji counted once, not per video
+_EMOJI_RUNS = tuple((e * n, n * utf16_len(e)) for n in (1, 2) for e in EMOJI)
 
 
 def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[[str], Hashtag],
@@ -185,30 +192,37 @@ def _caption(pools: Pools, language: str, u: tuple[int, ...], hashtag: Callable[
     """Offsets count UTF-16 units: every pool word and handle is in the BMP (one unit a
     character), so only the emoji need counting, and their widths are known."""
     words = pools.language(language)
-    parts = [words.sentences[u[2] % len(words.sentences)]]
-    at = len(parts[0])
-    if u[3] % 3 == 0:
-        emoji = EMOJI[u[3] // 3 % len(EMOJI)] * (1 + u[3] // 97 % 2)
-        parts.append(" " + emoji)
-        at += 1 + utf16_len(emoji)
+    sentences = words.sentences
+    text = sentences[u[2] % len(sentences)]
+    at = len(text)
+    pick = u[3]
+    if pick % 3 == 0:
+        emoji, units = _EMOJI_RUNS[pick // 3 % len(EMOJI) + len(EMOJI) * (pick // 97 % 2)]
+        text += " " + emoji
+        at += 1 + units
     extras: list[TextExtra] = []
-    if u[9] % 5 == 0:
-        handle = pools.handles[u[9] // 5 % len(pools.handles)]
-        parts.append(f" @{handle}")
-        extras.append(TextExtra(at + 1, at + 2 + len(handle), None, mention(handle)))
-        at += 2 + len(handle)
-    names: list[str] = []
-    for i in range(_HASHTAG_COUNTS[u[4] % 8]):
-        draw = u[5 + i % 4] >> (8 * (i // 4))
-        name = (TRENDING_TAGS[draw % len(TRENDING_TAGS)] if draw & 0x100
-                else words.words[draw % len(words.words)])
-        if name not in names:
-            names.append(name)
-    for name in names:
-        parts.append(" #" + name)
-        extras.append(TextExtra(at + 1, at + 2 + len(name), hashtag(name)))
-        at += 2 + len(name)
-    return "".join(parts), tuple(extras)
+    pick = u[9]
+    if pick % 5 == 0:
+        handle = pools.handles[pick // 5 % len(pools.handles)]
+        text += " @" + handle
+        end = at + 2 + len(handle)
+        extras.append(_new_tuple(TextExtra, (at + 1, end, None, mention(handle))))
+        at = end
+    count = _HASHTAG_COUNTS[u[4] % 8]
+    if count:
+        vocabulary = words.words
+        names: list[str] = []
+        for index, shift in _TAG_DRAWS[:count]:
+            draw = u[index] >> shift
+            name = (TRENDING_TAGS[draw % len(TRENDING_TAGS)] if draw & 0x100
+                    else vocabulary[draw % len(vocabulary)])
+            if name not in names:
+                names.append(name)
+                end = at + 2 + len(name)
+                extras.append(_new_tuple(TextExtra, (at + 1, end, hashtag(name), None)))
+                at = end
+        text += " #" + " #".join(names)
+    return text, tuple(extras)
 
 
 def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time: int,
@@ -223,7 +237,7 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
     duration_ms = seconds * 1000 + u[1] % 1000 if seconds < 60 else seconds * 1000 + u[1] % 600
     width, height = _SIZES[u[6] % 3]
     if track is None:
-        track = Music._make((  # id, title, author, album, duration, original, private, ...
+        track = _new_tuple(Music, (  # id, title, author, album, duration, original, private, ...
             str((create_time - 7) << 32 | u[7]), f"original sound - {account.nickname}",
             account.nickname, "", (duration_ms + 500) // 1000, True, account.private,
             create_time, ("avatar", account.avatar_key, "100:100"),  # its author's avatar
@@ -231,9 +245,9 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
     media_key = f"{u[13] << 96 | u[14] << 64 | u[15] << 32 | u[8]:032x}"  # one format, not four
     video_id = (account.video_ids and dict(account.video_ids).get(seq)
                 or str((create_time - 1 - u[0] % 5) << 32 | u[10]))
-    # Video._make takes every field in order, defaults included: keyword arguments cost ten
-    # times as much, and a never-seen page makes thirty videos
-    return Video._make((
+    # every field in order, defaults included, without NamedTuple's Python-level __new__:
+    # keyword arguments cost ten times as much, and a never-seen page makes thirty videos
+    return _new_tuple(Video, (
         handle, seq, video_id, create_time, caption, extras, duration_ms, width, height,
         400_000 + u[12] % 2_100_000,  # bitrate
         final_counts(likes, count_noise(account, seq)), track,

@@ -51,7 +51,7 @@ def grown(final: Counts, age: int) -> Counts:
     if age <= 0:
         return Counts(0, 0, 0, 0, 0, 0, 0)
     reached = _GROWTH4 - (_GROWTH - age) ** 4
-    return Counts(*(value * reached // _GROWTH4 for value in final))
+    return tuple.__new__(Counts, [value * reached // _GROWTH4 for value in final])
 
 
 def followers_at(account: Account, instant: int) -> int:
