@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+import redis
 
 from mockserver.app import create_app
 from mockserver.clock import SharedClock
@@ -95,6 +96,35 @@ def test_a_request_is_charged_with_its_last_writes_or_not_at_all(store):
     assert store.get("keys", "k")["balance"] == 30 and store.tallies("cov")["ok"]["met"] == 1
     assert finish(30, True) == ({**FRESH, "balance": 0}, True)
     assert store.tallies("cov")["ok"]["met"] == 2 and len(store.recent("journal", 9)) == 2
+
+
+def test_a_journal_line_pushed_before_its_step_is_taken_back_when_the_step_refuses(
+        redis_server):
+    """Redis keeps a request's journal line by a plain LPUSH just before its last step
+    (cheaper than passing it to the script); a refused charge takes it back, and a Redis
+    that forgot the script (SCRIPT FLUSH) neither keeps it twice nor loses it."""
+    redis_server.flush()
+    store = open_store(redis_server.url)
+
+    async def finish(amount: int, line: int) -> tuple:
+        def fill(writes):
+            writes.append("journal", {"line": line}, 3)
+            writes.tally("cov", ["ok"], f"id{line}")
+        return await store.finish_async(Charge("keys", "k", "balance", amount, FRESH, 0, False),
+                                        fill)
+
+    async def requests() -> None:  # on one connection, as a serving process has them
+        for line in range(4):
+            assert (await finish(10, line))[1] is True
+        assert await finish(1000, 4) == (None, False)  # refused: its line taken back
+        with redis.Redis.from_url(redis_server.url) as client:
+            client.script_flush()
+        assert (await finish(10, 5))[0]["balance"] == 50
+
+    asyncio.run(requests())
+    assert store.recent("journal", 9) == [{"line": n} for n in (5, 3, 2)]
+    assert store.tallies("cov")["ok"]["met"] == 5 and store.get("keys", "k")["balance"] == 50
+    store.close()
 
 
 def test_admit_counts_exactly_the_limit_per_window(store):

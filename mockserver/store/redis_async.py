@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import hiredis
@@ -113,9 +113,13 @@ class PipelinedRedis:
     """``call`` a command from the event loop; the reply as redis-py gives it unparsed
     (bytes, int, list, None), a ``hiredis.ReplyError`` for an error reply."""
 
-    def __init__(self, settings: Mapping[str, Any], where: str) -> None:
+    def __init__(self, settings: Mapping[str, Any], where: str, scripts: Sequence[str] = ()
+                 ) -> None:
         self._settings = settings  # redis-py's connection_kwargs: host, port or path, db...
         self._where = where
+        # loaded as each connection is made: a Redis restarted has them again before any
+        # EVALSHA (a step sent in a MULTI cannot fall back to EVAL cheaply)
+        self._scripts = scripts
         self._timeout = settings.get("socket_timeout") or 2
         self._connections: dict[asyncio.AbstractEventLoop, _Connection] = {}
         self._connecting: dict[asyncio.AbstractEventLoop, asyncio.Future[_Connection]] = {}
@@ -189,6 +193,7 @@ class PipelinedRedis:
             greeting.append(connection.send(("AUTH", *login, settings["password"])))
         if settings.get("db"):
             greeting.append(connection.send(("SELECT", settings["db"])))
+        greeting += [connection.send(("SCRIPT", "LOAD", script)) for script in self._scripts]
         try:
             replies = await asyncio.gather(*greeting)
         except FAILURES as exc:

@@ -6,7 +6,7 @@ Layout, all under the ``mockserver:`` prefix: ``t:<table>`` a hash of JSON recor
 ``windows`` the rate windows ('<window> <used>'), ``clock`` the clock's fields as text,
 ``epoch`` a name that changes with every reset (so processes know their cache stale),
 ``n:<table>`` / ``f:<table>`` a tally's counts and first ids, ``s:<table>:<mark>`` its
-first ids since a mark and ``m:<table>`` the marks' counts (JSON).
+first ids since a mark and ``m:<table>`` the marks' counts (JSON), ``log:<log>`` a log.
 """
 
 PUT_NEW = """
@@ -17,9 +17,15 @@ return ARGV[2]
 """
 # Records are JSON made by orjson. cjson reads them exactly, but writes numbers with 14
 # significant digits (a balance of 10**14 would come back 1e+14, a float), so a record
-# changed here is written back by _ENCODE: whole numbers in full.
+# changed here that holds such a number is written back by _ENCODE: whole numbers in full.
+# Any other (every record below 10**14) is written by cjson, which costs a third as much.
 _ENCODE_FUNCTION = """
 local function encode(record)
+  local exact = true
+  for _, value in pairs(record) do
+    if type(value) == 'number' and math.abs(value) >= 1e14 then exact = false end
+  end
+  if exact then return cjson.encode(record) end
   local parts = {}
   for name, value in pairs(record) do
     local shown
@@ -33,15 +39,30 @@ local function encode(record)
   return '{' .. table.concat(parts, ',') .. '}'
 end
 """
-# take ARGV amount from a record's field if it holds that much: the record after, or false
+# take amount from a record's field if it holds that much: the record after (and the field's
+# value after), or false. A whole number as orjson or _ENCODE wrote it is changed in the
+# text, in place: decoding and encoding the record would cost the step four times as much.
+# A field's name as JSON writes it is only ever found after '{' or ',' (in a string value a
+# '"' is escaped), and the value is all digits up to ',' or '}'; anything else is decoded.
 _CHARGE_FUNCTION = _ENCODE_FUNCTION + """
 local function charge(hash, id, field, amount, fresh)
-  local record = cjson.decode(redis.call('HGET', hash, id) or fresh)
-  if record[field] < amount then return false end
-  record[field] = record[field] - amount
-  local stored = encode(record)
+  local stored = redis.call('HGET', hash, id) or fresh
+  local _, _, from, held, to = string.find(stored, '[{,]"' .. field .. '":()(%d+)()[,}]')
+  local after
+  if held and #held < 16 then
+    after = tonumber(held) - amount
+    if after < 0 then return false end
+    stored = string.sub(stored, 1, from - 1) .. string.format('%.0f', after) ..
+      string.sub(stored, to)
+  else
+    local record = cjson.decode(stored)
+    if record[field] < amount then return false end
+    record[field] = record[field] - amount
+    after = record[field]
+    stored = encode(record)
+  end
   redis.call('HSET', hash, id, stored)
-  return stored, record[field]
+  return stored, after
 end
 """
 CHARGE = _CHARGE_FUNCTION + """
@@ -136,52 +157,84 @@ return #keys
 """
 
 
-# a tally's names ARGV[from..to] (see Store.tally): counts, firsts and marks are hashes,
-# each mark's first ids since it the hash '<since><mark>'
+# a tally's names ARGV[from..to] (see Store.tally) in the table named ARGV[name]: counts,
+# firsts and marks are hashes, each mark's first ids since it the hash '<since><mark>'. A
+# name's first id is set when its count becomes 1 (they are cleared together).
 _TALLY_FUNCTION = """
-local function tally(counts, firsts, marks, since, first, from, to)
-  local marked = redis.call('HKEYS', marks)
+local function tally(name, first, from, to)
+  local counts, firsts = 'mockserver:n:' .. ARGV[name], 'mockserver:f:' .. ARGV[name]
+  local marked = redis.call('HKEYS', 'mockserver:m:' .. ARGV[name])
+  local since = 'mockserver:s:' .. ARGV[name] .. ':'
   for i = from, to do
-    redis.call('HINCRBY', counts, ARGV[i], 1)
-    redis.call('HSETNX', firsts, ARGV[i], first)
+    if redis.call('HINCRBY', counts, ARGV[i], '1') == 1 then
+      redis.call('HSET', firsts, ARGV[i], first)
+    end
     for _, mark in ipairs(marked) do redis.call('HSETNX', since .. mark, ARGV[i], first) end
   end
 end
 """
-# Store.tally: KEYS counts, firsts, marks; ARGV the id, the since-hashes' prefix, names...
+# Store.tally: ARGV the table, the id, names...
 TALLY = _TALLY_FUNCTION + """
-tally(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], 3, #ARGV)
+tally(1, ARGV[2], 3, #ARGV)
 """
 # A request's last step (Store.finish_async): its charge, if any, and then, if the credits
 # were taken, its writes, so a request that is charged is journalled and counted in the
-# same step. ARGV: the charge's hash, id, field, amount ('' for no charge), fresh JSON,
-# and, as its writes assume the field's value after is below ARGV[6] exactly when ARGV[7]
-# is '1', those two; then the writes, each a letter and its arguments:
-#   'a' log, limit, value: append to a bounded log
-#   't' counts, firsts, marks, since, first id, n, then n names: a tally
-# Returns {the record after or false (no charge: ''), 1 if the writes were made, else 0}:
-# none are when the charge is refused, or when its value after is not as they assume.
+# same step. A log's value is not passed to the script: Redis hashes every byte of a
+# script's argument, which for a 2 KB journal line costs more than the rest of the step,
+# so it is pushed by a plain LPUSH just before the script, in the same MULTI, and the
+# script keeps it (trimming the log) or pops it again. Each argument costs the step about
+# as much as a short Redis call, so there are few. KEYS: the epoch. ARGV: the epoch the
+# request began from, when it began from what this process had read before ('' if not:
+# then it is not checked); the charge's hash, id ('' for no charge), field, amount; as the
+# writes assume the field's value after is below ARGV[6] exactly when ARGV[7] is '1',
+# those two; the record if there is none ('': there is); then the writes, each a letter
+# and its arguments:
+#   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
+#   't' table, first id, n, then n names: a tally
+# Returns {the record after or false (no charge: ''), 1 if the writes were made else 0,
+# 1 if the epoch moved (nothing done) else 0}: no writes are made when the charge is
+# refused, or when its value after is not as they assume.
 FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + """
-local stored = ''
-if ARGV[4] ~= '' then
-  local after
-  stored, after = charge(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
-  if not stored then return {false, 0} end
-  if (after < tonumber(ARGV[6])) ~= (ARGV[7] == '1') then return {stored, 0} end
-end
-local i = 8
-while i <= #ARGV do
-  if ARGV[i] == 'a' then
-    redis.call('LPUSH', ARGV[i + 1], ARGV[i + 3])
-    redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 2]) - 1)
-    i = i + 4
-  else
-    local names = tonumber(ARGV[i + 6])
-    tally(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], i + 7, i + 6 + names)
-    i = i + 7 + names
+local function unpushed()
+  local i = 9
+  while i <= #ARGV do
+    if ARGV[i] == 'p' then
+      redis.call('LPOP', ARGV[i + 1])
+      i = i + 3
+    else
+      i = i + 4 + tonumber(ARGV[i + 3])
+    end
   end
 end
-return {stored, 1}
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  unpushed()
+  return {'', 0, 1}
+end
+local stored = ''
+if ARGV[3] ~= '' then
+  local after
+  stored, after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
+  if not stored then
+    unpushed()
+    return {false, 0, 0}
+  end
+  if (after < tonumber(ARGV[6])) ~= (ARGV[7] == '1') then
+    unpushed()
+    return {stored, 0, 0}
+  end
+end
+local i = 9
+while i <= #ARGV do
+  if ARGV[i] == 'p' then
+    redis.call('LTRIM', ARGV[i + 1], '0', ARGV[i + 2])
+    i = i + 3
+  else
+    local names = tonumber(ARGV[i + 3])
+    tally(i + 1, ARGV[i + 2], i + 4, i + 3 + names)
+    i = i + 4 + names
+  end
+end
+return {stored, 1, 0}
 """
 # Store.mark_tally: KEYS counts, marks; ARGV the mark, its since-hash. Returns the counts
 MARK_TALLY = """

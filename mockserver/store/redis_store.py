@@ -72,7 +72,8 @@ class RedisStore(Store):
                              "choose --store memory or an SQLite file") from None
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
         # the request's steps from the event loop (see redis_async)
-        self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url)
+        self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url,
+                                         (lua.FINISH,))
         self._epoch: bytes | None = None
         # the epoch this process names after a reset: new for every request, made cheaply
         self._epochs = map(f"{os.urandom(6).hex()}.%d".__mod__, itertools.count())
@@ -250,41 +251,62 @@ class RedisStore(Store):
         writes = _Batch()
         fill(writes)
         if writes.ops:
-            await self._run_async(self._finish, [], [*NO_CHARGE, *writes.ops])
+            await self._finish_async(writes, NO_CHARGE)
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
                            ) -> tuple[dict[str, Any] | None, bool]:
         """One script: the charge, then, if the credits were taken, the writes."""
         writes = _Batch()
         fill(writes)
-        stored, made = await self._run_async(self._finish, [], [
-            self._table(charge.table), charge.key, charge.field, charge.amount,
-            orjson.dumps(charge.fresh), charge.below, int(charge.assumed_below), *writes.ops])
+        stored, made, _ = await self._finish_async(writes, (
+            "", self._table(charge.table), charge.key, charge.field, charge.amount,
+            charge.below, int(charge.assumed_below), orjson.dumps(charge.fresh)))
         return (None if stored is None else orjson.loads(stored)), bool(made)
+
+    async def _finish_async(self, writes: _Batch, charge: Sequence[Any]) -> list[Any]:
+        """:data:`lua.FINISH` with the values its writes push before it, in one MULTI."""
+        script = ("EVALSHA", self._finish.sha, 1, EPOCH, *charge, *writes.ops)
+        if not writes.pushed:
+            return await self._run_async(self._finish, [EPOCH], [*charge, *writes.ops])
+        commands = [("MULTI",), *writes.pushes(), script, ("EXEC",)]
+        pipelined = self._pipelined
+        done = (await pipelined.calls(*commands))[-1]
+        if isinstance(done, list) and _forgotten(done[-1]):
+            # a Redis that forgot the script (SCRIPT FLUSH) kept the values pushed before it:
+            # take them out, load the script, and run the step again
+            await pipelined.calls(("SCRIPT", "LOAD", self._finish.script),
+                                  *(("LREM", log, 1, value) for log, value in writes.pushed))
+            done = (await pipelined.calls(*commands))[-1]
+        failed = done if not isinstance(done, list) else done[-1]
+        if isinstance(failed, hiredis.ReplyError) or done is None:
+            raise StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
+                                   f"{failed}")
+        return done[-1]
 
     @contextmanager
     def batch(self) -> Iterator[Writes]:
         writes = _Batch()
         yield writes
         if writes.ops:
-            self._send(writes.ops)
+            self._send(writes)
 
     @_guarded
-    def _send(self, ops: list[Any]) -> None:
-        self._finish(args=[*NO_CHARGE, *ops])
+    def _send(self, writes: _Batch) -> None:
+        with self._redis.pipeline(transaction=bool(writes.pushed)) as step:
+            for log, value in writes.pushed:
+                step.lpush(log, value)
+            self._finish(keys=[EPOCH], args=[*NO_CHARGE, *writes.ops], client=step)
+            step.execute()
 
     # tallies: HINCRBY and HSETNX, so counts from any number of processes add up --------------
 
     def _tally_keys(self, table: str) -> list[str]:
         return [f"{PREFIX}n:{table}", f"{PREFIX}f:{table}", f"{PREFIX}m:{table}"]
 
-    def _tally_args(self, table: str, names: Sequence[str], first: FirstId) -> list[Any]:
-        return [first() if callable(first) else first, f"{PREFIX}s:{table}:", *names]
-
     @_guarded
     def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
         if names:
-            self._tally(keys=self._tally_keys(table), args=self._tally_args(table, names, first))
+            self._tally(args=[table, first() if callable(first) else first, *names])
 
     @_guarded
     def tallies(self, table: str) -> dict[str, dict[str, Any]]:
@@ -345,9 +367,13 @@ class RedisStore(Store):
 
 
 #: :data:`lua.FINISH`'s first arguments when it takes no credits
-NO_CHARGE = ("", "", "", "", "", "", "")
+NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _forgotten(reply: Any) -> bool:
+    return isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT")
 
 
 def _logged(value: Any) -> bytes:
@@ -362,19 +388,24 @@ def _logged(value: Any) -> bytes:
 
 class _Batch:
     """The writes of one :data:`lua.FINISH` script, made in order when it runs (each
-    atomic, with the charge before them, if any): its arguments after the charge's."""
+    atomic, with the charge before them, if any): its arguments after the charge's, and the
+    log values pushed just before it, which it keeps or takes back."""
 
     keeps_objects = False
     keeps_bytes = True
 
     def __init__(self) -> None:
         self.ops: list[Any] = []
+        self.pushed: list[tuple[str, bytes]] = []  # (log, value)
+
+    def pushes(self) -> Iterator[tuple[str, str, bytes]]:
+        return (("LPUSH", log, value) for log, value in self.pushed)
 
     def append(self, log: str, value: Any, limit: int) -> None:
-        self.ops += ("a", f"{PREFIX}log:{log}", max(limit, 1), _logged(value))
+        name = f"{PREFIX}log:{log}"
+        self.pushed.append((name, _logged(value)))
+        self.ops += ("p", name, max(limit, 1) - 1)
 
     def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
         if names:
-            self.ops += ("t", f"{PREFIX}n:{table}", f"{PREFIX}f:{table}", f"{PREFIX}m:{table}",
-                         f"{PREFIX}s:{table}:", first() if callable(first) else first,
-                         len(names), *names)
+            self.ops += ("t", table, first() if callable(first) else first, len(names), *names)
