@@ -36,6 +36,8 @@ class Call:
     charged = 0
     balance: int | None = None  # the key's balance after the charge, on success
     armed = 0  # how many scenarios were armed when the request began
+    cached_at: str | None = None  # see store.Opening: checked by the request's last write
+    reruns = 0  # how many times it was run again (see run.Endpoint.__call__)
     # what coverage reads once the answer is sent (see mockserver/coverage.py)
     error_kind: str | None = None  # the MockError kind the answer rendered
     reason: str | None = None  # why the mock refused it, for the journal
@@ -63,6 +65,13 @@ class Call:
         # first ledger step (pipeline/ledger.py), or by the journal of one refused before
         now = self.now = 0.0 if mock.store.shared else mock.clock.now()
         self.instant = int(now)  # the world moves by whole seconds
+
+    def again(self) -> Call:
+        """This request to be run again from its opening step: its body and its occurrence
+        (what its id is made of) kept, everything its run found forgotten."""
+        call = Call(self.mock, self.vendor, self.route, self.scope)
+        call.body, call.reruns, call._occurrence = self.body, self.reruns + 1, self._occurrence
+        return call
 
     def set_now(self, now: float) -> None:
         self.now, self.instant = now, int(now)

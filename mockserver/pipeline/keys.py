@@ -122,15 +122,17 @@ class KeyRing:
         return _left(after, cost)
 
     async def finish_async(self, cost: int, kid: str, state: dict[str, Any],
-                           fill: Callable[[Writes], None]) -> tuple[int, bool]:
+                           fill: Callable[[Writes], None], cached_at: str | None = None
+                           ) -> tuple[int, bool]:
         """:meth:`charge_async` with a request's last writes (``fill``, its journal line and
         coverage counts) in one store step: the balance left, and whether the writes were
         made. They assume the balance left is below ``cost`` (coverage's low balance)
         exactly when ``state``'s balance less ``cost`` is; when another process moved it
-        across, they are not made (the caller makes them anew)."""
+        across, they are not made (the caller makes them anew). ``cached_at``: the request's
+        Opening.cached_at (``StaleOpening`` if the store moved past it)."""
         after, made = await self._store.finish_async(
-            Charge(TABLE, kid, "balance", cost, state, cost, state["balance"] - cost < cost),
-            fill)
+            Charge(TABLE, kid, "balance", cost, state, cost, state["balance"] - cost < cost,
+                   cached_at), fill)
         return _left(after, cost), made
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:

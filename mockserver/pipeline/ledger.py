@@ -5,6 +5,10 @@ and coverage counts (``Store.finish_async``, from run.py and keys.py), or the jo
 line and counts alone (``Store.record_async``). In memory these cost no round trip at
 all; in Redis each is one script, its round trip shared with the other requests in
 flight (store/redis_async.py), and the event loop serves others while Redis answers.
+
+On a request's first run Redis may open it from what the process read before, with no
+round trip; the last step then checks that nothing changed meanwhile, or refuses
+(``StaleOpening``), and run.py runs the request again, opening it from the store.
 """
 
 from __future__ import annotations
@@ -28,15 +32,15 @@ async def open_request(call: Call, limited: bool) -> dict[str, Any]:
     now = None if store.shared else call.now
     args = (keys.TABLE, call.key_id or "", None, limited, scenarios.TABLE, now, time.time(),
             ratelimit.WINDOW_SECONDS)
-    opening = await store.open_request_async(*args) if store.awaits else \
-        store.open_request(*args)
+    opening = await store.open_request_async(*args, cached=not call.reruns) if store.awaits \
+        else store.open_request(*args)
     if opening is None:  # a reset stopped the shared clock
         opening = await _open(call, None, limited, now)
     if opening.key is None:  # a key the store does not hold: made now, if it may be
         opening = await _open(call, mock.keys.fresh_for_request(call.key or ""), limited, now)
         mock.keys.count_made(opening.created)
     call.set_now(opening.now)
-    call.armed = opening.armed
+    call.armed, call.cached_at = opening.armed, opening.cached_at
     state = opening.key
     assert state is not None  # given ``fresh``, the store holds it or made it
     keys.KeyRing.require_active(state)

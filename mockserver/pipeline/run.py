@@ -24,7 +24,7 @@ from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read
 from mockserver.pipeline import faults, ledger
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
-from mockserver.store import StoreUnavailable, Writes, key_id
+from mockserver.store import StaleOpening, StoreUnavailable, Writes, key_id
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -44,13 +44,21 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         call = Call(self.mock, self.vendor, self.route, scope)
+        try:
+            await self._run(call, scope, receive, send, started)
+        except StaleOpening:  # nothing written or sent: run again, opened from the store
+            await self._run(call.again(), scope, receive, send, started)
+
+    async def _run(self, call: Call, scope: Scope, receive: Receive, send: Send,
+                   started: float) -> None:
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
         store_lost = False
         try:
-            call.body = await read_body(receive, call.headers.get("content-length"),
-                                        self.mock.settings.max_body_bytes)
+            if not call.reruns:  # read once: a run again keeps it
+                call.body = await read_body(receive, call.headers.get("content-length"),
+                                            self.mock.settings.max_body_bytes)
             effect = await self._prepare(call)
             if effect is not None and effect.name in ("hang", "drop_connection"):
                 # journalled as the mock starts to withhold the answer, not when the client
@@ -125,6 +133,8 @@ class Endpoint:
         if effect is not None and effect.name in WORLD_SCENARIOS:
             call.override = effect.name
         key_state = call.key_state or mock.keys.state(call.key, call.key_id)
+        if call.cached_at is not None and key_state["balance"] < call.cost:
+            raise StaleOpening  # a balance read before may be old: refused as read anew
         mock.keys.ensure_balance(key_state, call.cost)
         payload = route.render(call)
         if call.cost and mock.store.awaits:  # one round trip fewer: see _finish
@@ -149,9 +159,10 @@ class Endpoint:
         try:
             call.balance, recorded = await self.mock.keys.finish_async(
                 call.cost, call.key_id or "", state,
-                self._writes(call, status, effect, started, payload))
+                self._writes(call, status, effect, started, payload), call.cached_at)
+            call.cached_at = None  # checked: a journal line made anew must not be refused
         except MockError as error:
-            call.charged, call.balance = 0, None
+            call.charged, call.balance, call.cached_at = 0, None, None
             status, payload, headers = self._error(call, error)
             headers, content_type, recorded = self.vendor.headers(call) + headers, \
                 b"application/json", False
@@ -195,7 +206,7 @@ class Endpoint:
         both sent to the store together (one round trip to a shared one)."""
         fill = self._writes(call, status, effect, started, payload)
         if self.mock.store.awaits:
-            await self.mock.store.record_async(fill)
+            await self.mock.store.record_async(fill, call.cached_at)
         else:
             fill(self.mock.store)
 

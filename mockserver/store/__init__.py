@@ -31,6 +31,13 @@ class StoreUnavailable(Exception):
         self.message = message
 
 
+class StaleOpening(Exception):
+    """A request opened from what its process read of the store before, and the store has
+    changed since in a way that could change the answer (a reset, the clock moved, a key
+    or an armed scenario set, through any process): nothing was written. The request is
+    run again from its opening step, which reads the store itself."""
+
+
 @lru_cache(maxsize=4096)  # every request asks, and a run uses few keys
 def key_id(key: str) -> str:
     """What a store keeps instead of an API key: a digest that names it, never reveals it."""
@@ -59,6 +66,9 @@ class Opening:
     created: bool  # whether this step made it
     remaining: int | None  # left in the key's rate window; None: refused; or NOT_LIMITED
     armed: int  # how many scenarios are armed
+    # set when it came from what this process read before, not from the store: the store's
+    # epoch it holds for, which the request's last write checks (StaleOpening if it moved)
+    cached_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +82,7 @@ class Charge:
     fresh: dict[str, Any]  # the record if the store has none (a reset took it meanwhile)
     below: int  # the writes assume the field's value after is below this...
     assumed_below: bool  # ... exactly when this is True
+    cached_at: str | None = None  # the request's Opening.cached_at: checked first
 
 
 #: the id a tally keeps for a name met first: the id itself, or made only when needed
@@ -201,16 +212,20 @@ class Store(ABC):
 
     async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
                                  limited: bool, armed: str, now: float | None, wall: float,
-                                 window_seconds: int) -> Opening | None:
+                                 window_seconds: int, cached: bool = False) -> Opening | None:
+        """:meth:`open_request`; with ``cached``, a store with round trips may answer from
+        what this process read before (an Opening with ``cached_at``) when nothing has to be
+        counted: the request's last write then checks that nothing changed meanwhile."""
         return self.open_request(keys, kid, fresh, limited, armed, now, wall, window_seconds)
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
         return self.charge(table, key, field, amount, fresh)
 
-    async def record_async(self, fill: Callable[[Writes], None]) -> None:
+    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None
+                           ) -> None:
         """``fill`` a batch of writes (:meth:`batch`), and send it; here each write is made
-        at once."""
+        at once. ``cached_at``: the request's Opening.cached_at, checked first."""
         fill(self)
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
@@ -288,4 +303,4 @@ from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on St
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
 __all__ = ["NOT_LIMITED", "Charge", "MemoryStore", "Opening", "SqliteStore", "Store",
-           "StoreUnavailable", "Writes", "clock_now", "key_id", "open_store"]
+           "StaleOpening", "StoreUnavailable", "Writes", "clock_now", "key_id", "open_store"]

@@ -4,7 +4,8 @@ ledger step for every process sharing the store; each is sent once (EVALSHA afte
 Layout, all under the ``mockserver:`` prefix: ``t:<table>`` a hash of JSON records,
 ``c:<table>`` the counters :meth:`Store.consume` moves ('<id> fired', '<id> remaining'),
 ``windows`` the rate windows ('<window> <used>'), ``clock`` the clock's fields as text,
-``epoch`` a name that changes with every reset (so processes know their cache stale),
+``epoch`` a name that changes with every reset and every change a process may have cached
+(a key or an armed scenario set, the clock moved: see RedisStore.open_request_async),
 ``n:<table>`` / ``f:<table>`` a tally's counts and first ids, ``s:<table>:<mark>`` its
 first ids since a mark and ``m:<table>`` the marks' counts (JSON), ``log:<log>`` a log.
 """
@@ -68,7 +69,12 @@ end
 CHARGE = _CHARGE_FUNCTION + """
 return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 """
-UPDATE = _ENCODE_FUNCTION + """
+# what a change a process may have cached does last: name the epoch anew (the new name the
+# script's last argument), so a request that began from the old one is run again
+_CHANGED = """
+redis.call('SET', 'mockserver:epoch', ARGV[#ARGV])
+"""
+UPDATE = _ENCODE_FUNCTION + _CHANGED + """
 local record = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[3])
 for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
 local stored = encode(record)
@@ -95,11 +101,12 @@ return admit(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 # Store.open_request: KEYS clock, keys table, windows, armed table, epoch; ARGV kid, fresh
 # JSON or '', limited '1'/'0', now or '', wall, window seconds, a new epoch. Returns {now as
 # text, the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed
-# count, the epoch (named anew after a reset)}, or false when the clock is not started
+# count, the epoch (named anew after a reset), the clock's frozen instant ('' if running)
+# and offset}, or false when the clock is not started
 OPEN = _ADMIT_FUNCTION + """
 local now = tonumber(ARGV[4])
+local clock = redis.call('HMGET', KEYS[1], 'frozen_at', 'offset')
 if not now then
-  local clock = redis.call('HMGET', KEYS[1], 'frozen_at', 'offset')
   if not clock[2] then return false end
   now = tonumber(clock[1]) or tonumber(ARGV[5]) + tonumber(clock[2])
 end
@@ -122,7 +129,7 @@ if not epoch then
   redis.call('SET', KEYS[5], epoch)
 end
 return {string.format('%.17g', now), stored, created, remaining, redis.call('HLEN', KEYS[4]),
-        epoch}
+        epoch, clock[1] or '', clock[2] or ''}
 """
 # counters: '<id> remaining' (absent: no end) and '<id> fired'; returns {fired, remaining}
 CONSUME = """
@@ -137,7 +144,7 @@ if remaining <= 0 then
 end
 return {fired, remaining}
 """
-DELETE = """
+DELETE = _CHANGED + """
 redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining')
 return redis.call('HDEL', KEYS[1], ARGV[1])
 """
@@ -145,7 +152,7 @@ APPEND = """
 redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 """
-ADVANCE = """
+ADVANCE = _CHANGED + """
 local field = 'offset'
 if redis.call('HGET', KEYS[1], 'frozen_at') ~= '' then field = 'frozen_at' end
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBYFLOAT', KEYS[1], field, ARGV[1]) end

@@ -2,9 +2,11 @@
 replicas. Every step that reads and writes is one Lua script (see redis_scripts), which
 Redis runs alone, so no two processes ever spend the same credit.
 
-A round trip is most of what a step costs, so a request makes two: one script opens it
-(clock, key, rate window, armed count), and one finishes it: its charge, its journal line
-and its coverage counts.
+A round trip is most of what a step costs, so a request makes at most two: one script opens
+it (clock, key, rate window, armed count), and one finishes it: its charge, its journal line
+and its coverage counts. Most make one: a process keeps what the opening scripts read (see
+``open_request_async``), so a request with nothing to count skips the opening, and its last
+script checks that the store's epoch has not moved since.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from mockserver.store import (
     Charge,
     FirstId,
     Opening,
+    StaleOpening,
     Store,
     StoreUnavailable,
     Writes,
@@ -40,6 +43,7 @@ from mockserver.store.redis_async import PipelinedRedis
 PREFIX = "mockserver:"
 CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
 SETTLED_KEPT = 4096  # settled records a process keeps (see get_settled)
+OPENED_KEPT = 4096  # keys' records a process keeps (see open_request_async)
 T = TypeVar("T")
 
 
@@ -74,7 +78,12 @@ class RedisStore(Store):
         # the request's steps from the event loop (see redis_async)
         self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url,
                                          (lua.FINISH,))
-        self._epoch: bytes | None = None
+        self._epoch: str | None = None
+        # what the opening scripts read, as of self._epoch (see open_request_async): the
+        # keys' records, the clock's (frozen instant, offset), how many scenarios are armed
+        self._keys_read = BoundedCache(OPENED_KEPT)
+        self._clock: tuple[float | None, float] | None = None
+        self._armed: int | None = None  # None: nothing kept (start, or a change seen)
         # the epoch this process names after a reset: new for every request, made cheaply
         self._epochs = map(f"{os.urandom(6).hex()}.%d".__mod__, itertools.count())
         script = self._redis.register_script
@@ -105,8 +114,10 @@ class RedisStore(Store):
 
     @_guarded
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
+        self._armed = None
         with self._redis.pipeline() as step:  # MULTI/EXEC: the record and its counters
             step.hset(self._table(table), key, orjson.dumps(value))
+            step.set(EPOCH, next(self._epochs))
             if FIRED in value:
                 counts = {f"{key} {FIRED}": value[FIRED]}
                 if value.get(REMAINING) is not None:
@@ -116,7 +127,9 @@ class RedisStore(Store):
 
     @_guarded
     def delete(self, table: str, key: str) -> bool:
-        return bool(self._delete(keys=[self._table(table), self._counters(table)], args=[key]))
+        self._armed = None
+        return bool(self._delete(keys=[self._table(table), self._counters(table)],
+                                 args=[key, next(self._epochs)]))
 
     @_guarded
     def items(self, table: str) -> list[tuple[str, dict[str, Any]]]:
@@ -151,8 +164,9 @@ class RedisStore(Store):
     @_guarded
     def update(self, table: str, key: str, changes: Mapping[str, Any],
                fresh: dict[str, Any]) -> dict[str, Any]:
+        self._armed = None
         return orjson.loads(self._update(keys=[self._table(table)], args=[
-            key, orjson.dumps(dict(changes)), orjson.dumps(fresh)]))
+            key, orjson.dumps(dict(changes)), orjson.dumps(fresh), next(self._epochs)]))
 
     # ledger steps -------------------------------------------------------------
 
@@ -200,14 +214,23 @@ class RedisStore(Store):
             kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
             "" if now is None else repr(now), repr(wall), window_seconds, next(self._epochs)]
 
-    def _opened(self, found: Any, fresh: dict[str, Any] | None) -> Opening | None:
+    def _opened(self, found: Any, keys: str, kid: str, fresh: dict[str, Any] | None
+                ) -> Opening | None:
         if not found:
             return None
-        shown, stored, created, remaining, count, epoch = found
-        if epoch != self._epoch:  # a reset (or an emptied Redis) since the last request
+        shown, stored, created, remaining, count, epoch, frozen_at, offset = found
+        epoch = epoch.decode()
+        if epoch != self._epoch:  # a reset, a change, or an emptied Redis since the last
             self._epoch = epoch
             self._settled.clear()
+            self._keys_read.clear()
         key = None if stored is None else fresh if created else orjson.loads(stored)
+        # kept as of the epoch read with them; replies come in the order Redis made them
+        if offset:  # the clock is started
+            self._clock = float(frozen_at) if frozen_at else None, float(offset)
+            self._armed = count
+        if key is not None:
+            self._keys_read.remember((keys, kid), key)
         return Opening(float(shown), key, bool(created),
                        None if remaining == -1 else NOT_LIMITED if remaining == -2 else remaining,
                        count)
@@ -218,7 +241,7 @@ class RedisStore(Store):
                      ) -> Opening | None:
         script, script_keys, args = self._open_call(keys, kid, fresh, limited, armed, now, wall,
                                                     window_seconds)
-        return self._opened(script(keys=script_keys, args=args), fresh)
+        return self._opened(script(keys=script_keys, args=args), keys, kid, fresh)
 
     # ... and from the event loop, pipelined with every other request in flight
 
@@ -237,9 +260,20 @@ class RedisStore(Store):
 
     async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
                                  limited: bool, armed: str, now: float | None, wall: float,
-                                 window_seconds: int) -> Opening | None:
+                                 window_seconds: int, cached: bool = False) -> Opening | None:
+        """Without a round trip when ``cached`` and this process read, as of the epoch it
+        knows, the key's record, the clock and no scenario armed, and the request counts
+        nothing in a rate window. A key's balance read before may be higher than it is now
+        (only a change, which names a new epoch, raises it): the charge at the last step
+        has the last word, as it does for a balance another process spends meanwhile."""
+        if cached and self._armed == 0 and now is None:
+            key = self._keys_read.recall((keys, kid))
+            if key is not None and not (limited and key["rate_limit"] > 0):
+                frozen_at, offset = self._clock  # type: ignore[misc] - kept with _armed
+                return Opening(wall + offset if frozen_at is None else frozen_at, key, False,
+                               NOT_LIMITED, 0, self._epoch)
         call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)
-        return self._opened(await self._run_async(*call), fresh)
+        return self._opened(await self._run_async(*call), keys, kid, fresh)
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
@@ -247,21 +281,33 @@ class RedisStore(Store):
                                        [key, field, amount, orjson.dumps(fresh)])
         return None if stored is None else orjson.loads(stored)
 
-    async def record_async(self, fill: Callable[[Writes], None]) -> None:
+    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None
+                           ) -> None:
         writes = _Batch()
         fill(writes)
         if writes.ops:
-            await self._finish_async(writes, NO_CHARGE)
+            _, _, stale = await self._finish_async(writes, (cached_at or "", *NO_CHARGE[1:]))
+            if stale:
+                self._armed = None
+                raise StaleOpening
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
                            ) -> tuple[dict[str, Any] | None, bool]:
         """One script: the charge, then, if the credits were taken, the writes."""
         writes = _Batch()
         fill(writes)
-        stored, made, _ = await self._finish_async(writes, (
-            "", self._table(charge.table), charge.key, charge.field, charge.amount,
-            charge.below, int(charge.assumed_below), orjson.dumps(charge.fresh)))
-        return (None if stored is None else orjson.loads(stored)), bool(made)
+        stored, made, stale = await self._finish_async(writes, (
+            charge.cached_at or "", self._table(charge.table), charge.key, charge.field,
+            charge.amount, charge.below, int(charge.assumed_below),
+            b"" if charge.cached_at else orjson.dumps(charge.fresh)))  # there is a record
+        if stale:
+            self._armed = None  # read anew by the next opening
+            raise StaleOpening
+        if stored is None:
+            return None, False
+        after = orjson.loads(stored)
+        self._keys_read.remember((charge.table, charge.key), after)
+        return after, bool(made)
 
     async def _finish_async(self, writes: _Batch, charge: Sequence[Any]) -> list[Any]:
         """:data:`lua.FINISH` with the values its writes push before it, in one MULTI."""
@@ -348,16 +394,22 @@ class RedisStore(Store):
 
     @_guarded
     def set_clock(self, state: Mapping[str, Any]) -> None:
-        self._redis.hset(CLOCK, mapping={
-            name: "" if state.get(name) is None else repr(float(state[name]))
-            for name in ("frozen_at", "offset", "origin", "anchor")})
+        self._armed = None
+        with self._redis.pipeline() as step:  # MULTI/EXEC
+            step.hset(CLOCK, mapping={
+                name: "" if state.get(name) is None else repr(float(state[name]))
+                for name in ("frozen_at", "offset", "origin", "anchor")})
+            step.set(EPOCH, next(self._epochs))
+            step.execute()
 
     @_guarded
     def advance_clock(self, seconds: float) -> None:
-        self._advance(keys=[CLOCK], args=[repr(float(seconds))])
+        self._armed = None
+        self._advance(keys=[CLOCK], args=[repr(float(seconds)), next(self._epochs)])
 
     @_guarded
     def clear(self) -> None:
+        self._armed = None
         self._clear(args=[f"{PREFIX}*"])
         self._settled.clear()
 
