@@ -62,13 +62,7 @@ _RATIOS = {576: "540p", 720: "720p", 1080: "1080p"}
 
 def _url_object(uri: str, url: str) -> dict[str, Any]:
     """TikTok lists two or three CDN mirrors of every media file."""
-    return {"uri": uri, "url_list": [url, _mirror(url)]}
-
-
-def _mirror(url: str) -> str:
-    if url[8] == "p":
-        return url.replace("://p16-sign-va.", "://p19-sign.", 1)
-    return url.replace("://v16-webapp-prime.", "://v19-webapp-prime.", 1)
+    return {"uri": uri, "url_list": [url, ids.mirror(url)]}
 
 
 def app_statistics(counts: Counts, video: Video, full: bool = True) -> dict[str, Any]:
@@ -97,7 +91,7 @@ def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = Fa
     if not full:
         return {"duration": duration, "cover": {"url_list": [thumbnail]}}
     key, shown, width, height = video.media_key, ratio(video), video.width, video.height
-    mirrors = [plain, _mirror(plain)]
+    mirrors = [plain, ids.mirror(plain)]
     play = {"uri": key, "url_list": [*mirrors, f"{_PLAY_API}{key}&line=0&ratio={shown}"],
             "width": width, "height": height}
     return {
