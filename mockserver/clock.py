@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mockserver.store import clock_now
@@ -44,9 +45,23 @@ def parse_instant(text: str) -> float:
 
 
 def iso(seconds: float) -> str:
-    """Unix seconds as ISO-8601 with milliseconds and a ``Z``, as JavaScript prints it."""
+    """Unix seconds as ISO-8601 with milliseconds and a ``Z``, as JavaScript prints it.
+    Whole seconds (every create time) print from their day's date, made once: strftime
+    cost 26k instructions a call, and a Social Fetch page prints thirty."""
+    if type(seconds) is int:
+        day, rest = divmod(seconds, 86_400)
+        return f"{_date(day)}{_MINUTES[rest // 60]}{_SECONDS[rest % 60]}.000Z"
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_MINUTES = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440))
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
+
+
+@lru_cache(maxsize=8192)
+def _date(day: int) -> str:
+    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%dT")
 
 
 class Clock:

@@ -178,3 +178,15 @@ def test_a_mention_names_the_account_it_mentions(w):
     for mention in mentions[:10]:
         account = w.account(mention.handle)
         assert (mention.user_id, mention.sec_uid) == (account.user_id, account.sec_uid)
+
+
+@pytest.mark.parametrize("seconds", [
+    0, 1, 59, 3599, 86_399, 86_400, 1_472_688_000, 1_767_225_599, 1_767_225_600,
+    1_767_312_061, 4_102_444_799, 1_767_225_600.5, 1_767_225_600.9996])
+def test_iso_prints_an_instant_as_javascript_does(seconds):
+    """Whole seconds take a faster path than fractions: both print what datetime prints."""
+    from datetime import UTC, datetime
+
+    from mockserver.clock import iso
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    assert iso(seconds) == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
