@@ -47,7 +47,19 @@ def avatar(account: Account, day: int, size: str) -> str:
 
 def media(video: Video, day: int) -> tuple[str, str, str, str]:
     """cover, original cover, play (no watermark) and download (watermarked) URLs."""
-    return ids.cdn_media(video.media_key, f"{video.width}:{video.height}", expires(day))
+    return ids.cdn_media(video.media_key, _size(video.width, video.height), _expiry(day))
+
+
+@lru_cache(maxsize=64)
+def _size(width: int, height: int) -> str:
+    """Numbers printed once, not per link: an int in an f-string costs a thousand
+    instructions, and a page prints 150 links."""
+    return f"{width}:{height}"
+
+
+@lru_cache(maxsize=64)
+def _expiry(day: int) -> str:
+    return str(expires(day))
 
 
 def ratio(video: Video) -> str:

@@ -27,6 +27,7 @@ _MIN_GAP = 8 * 3600  # generated accounts post at most three times a day
 _HASHTAG_COUNTS = (0, 1, 2, 2, 3, 3, 4, 5)
 _SIZES = ((576, 1024), (720, 1280), (1080, 1920))
 _DOUBLE = 0x100000000
+_FOUR_WORDS = struct.Struct(">4I").pack
 _new_tuple = tuple.__new__  # a NamedTuple built without its Python-level __new__
 
 
@@ -242,7 +243,7 @@ def make_video(pools: Pools, seed: int, account: Account, seq: int, create_time:
             account.nickname, "", (duration_ms + 500) // 1000, True, account.private,
             create_time, ("avatar", account.avatar_key, "100:100"),  # its author's avatar
             ids.cdn_audio(str(u[7]))))
-    media_key = f"{u[13] << 96 | u[14] << 64 | u[15] << 32 | u[8]:032x}"  # one format, not four
+    media_key = _FOUR_WORDS(u[13], u[14], u[15], u[8]).hex()  # 32 hex digits, no big int
     video_id = (account.video_ids and dict(account.video_ids).get(seq)
                 or str((create_time - 1 - u[0] % 5) << 32 | u[10]))
     # every field in order, defaults included, without NamedTuple's Python-level __new__:

@@ -78,7 +78,7 @@ _IMAGE = _IMAGE_HOST + "tos-maliva-p-0068/"
 _VIDEO = _VIDEO_HOST + "video/tos/maliva/tos-maliva-ve-0068c"
 
 
-def cdn_media(key: str, origin_size: str, expires: int) -> tuple[str, str, str, str]:
+def cdn_media(key: str, origin_size: str, expires: str) -> tuple[str, str, str, str]:
     """A video's cover, original-size cover, play and watermarked download URLs: each signed,
     the four signatures cut from one digest (a page makes 120 of them, so base64 is called
     without its Python wrappers)."""
