@@ -14,7 +14,6 @@ import math
 from mockserver.world.ids import mix
 
 _SPLIT_BITS = 16
-_MASK64 = (1 << 64) - 1
 # fractions (of 2**16) drawn from a logistic distribution: most splits are near even,
 # a few very uneven, which makes the leaves roughly log-normal with a fat tail
 _SPREAD = 0.7
@@ -50,14 +49,10 @@ def prefix(key: int, levels: int, root: int, count: int) -> int:
 
 
 def leaves(key: int, levels: int, root: int, start: int, stop: int) -> list[int]:
-    """Leaves ``start .. stop-1`` in order, visiting only the nodes over that range.
-
-    A never-seen page descends here once, through about a hundred nodes: the split is
-    ``_left`` with ``mix`` written out, as two calls a node were a third of the walk."""
+    """Leaves ``start .. stop-1`` in order, visiting only the nodes over that range."""
     out: list[int] = []
     if start >= stop:
         return out
-    table, mask = _TABLE, _MASK64
     stack = [(0, 0, root)]  # (level, index, total): depth first, left before right
     pop, push = stack.pop, stack.append
     while stack:
@@ -67,10 +62,7 @@ def leaves(key: int, levels: int, root: int, start: int, stop: int) -> list[int]
             continue
         span = 1 << (levels - level - 1)  # leaves under each child
         low = index * 2 * span
-        value = ((key ^ (level << 56) ^ index) + 0x9E3779B97F4A7C15) & mask  # mix(), inline
-        value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & mask
-        left = (total * table[(value ^ (value >> 31)) & 4095]) >> _SPLIT_BITS
+        left = _left(key, level, index, total)
         if low + span < stop and low + 2 * span > start:
             push((level + 1, 2 * index + 1, total - left))
         if low < stop and low + span > start:
