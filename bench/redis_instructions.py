@@ -8,10 +8,14 @@ machine's load.
 
 Starts redis-server under valgrind's callgrind on a free loopback port, twice: once while
 the mock (in-process, as bench/instructions.py calls it, 32 requests in flight as wrk's
-connections have them, ``--rate-limit 0``) makes a warm-up only, once while it makes the
-warm-up and N requests more; the difference over N is redis-server's side of a request:
-its scripts, its parsing and replies, its system calls' user-space part. The mock's side
-is bench/instructions.py's ``--store redis://...``.
+connections have them, ``--rate-limit 0`` unless ``--rate-limit N``) makes a warm-up
+only, once while it makes the warm-up and N requests more; the difference over N is
+redis-server's side of a request: its scripts, its parsing and replies, its system calls'
+user-space part. It also prints the scripts (EVALSHA and EVAL) and the commands Redis ran
+per request, from INFO commandstats: a rate-limited key's window is counted in a script,
+so ``--rate-limit 1000000000`` (every request counted, none refused) shows what the
+default, a limit on, costs. The mock's side is bench/instructions.py's
+``--store redis://...``.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from mockserver.app import create_app
 from mockserver.clock import parse_instant
 from mockserver.settings import Settings
 
-mock = create_app(Settings(now=parse_instant(NOW), credits=10**9, rate_limit=0,
+mock = create_app(Settings(now=parse_instant(NOW), credits=10**9, rate_limit={rate_limit},
                            store={url!r}))
 routes = {{
     "dumpling profile": ("POST", "/api/v1/get-tiktok-profile",
@@ -68,8 +72,9 @@ asyncio.run(requests({count}))
 """
 
 
-def instructions(route: str, count: int) -> int:
-    """redis-server's instructions, start to shutdown, while the mock makes ``count``."""
+def instructions(route: str, count: int, rate_limit: int) -> tuple[int, int, int]:
+    """redis-server's instructions, start to shutdown, while the mock makes ``count``, and
+    the scripts and the commands it ran."""
     folder = tempfile.mkdtemp(prefix="mockserver-redis-")
     out, port = f"{folder}/callgrind.out", free_port()
     server = subprocess.Popen(
@@ -85,13 +90,19 @@ def instructions(route: str, count: int) -> int:
             except redis.ConnectionError:
                 time.sleep(0.1)
         code = CHILD.format(bench=str(BENCH), url=f"redis://127.0.0.1:{port}/0",
-                            route=route, count=count)
+                            route=route, count=count, rate_limit=rate_limit)
         subprocess.run([sys.executable, "-c", code], check=True, cwd=folder)
+        stats = client.info("commandstats")
+        scripts = sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0)
+                      for name in ("evalsha", "eval"))
+        commands = sum(row.get("calls", 0) for name, row in stats.items()
+                       if name not in ("cmdstat_info", "cmdstat_ping"))
     finally:
         with contextlib.suppress(redis.ConnectionError):  # it closes the connection
             client.shutdown(nosave=True)
         server.wait()
-    return int(re.search(r"^(?:summary|totals): (\d+)", Path(out).read_text(), re.M)[1])
+    total = int(re.search(r"^(?:summary|totals): (\d+)", Path(out).read_text(), re.M)[1])
+    return total, scripts, commands
 
 
 def main() -> None:
@@ -99,9 +110,14 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="requests per measured run")
     parser.add_argument("--route", default="dumpling profile",
                         choices=["dumpling profile", "gateway user"])
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="the keys' requests a minute (0: no limit, nothing counted)")
     args = parser.parse_args()
-    none, some = instructions(args.route, WARM_UP), instructions(args.route, WARM_UP + args.n)
-    print(f"{args.route}: redis-server {(some - none) / args.n:,.0f} instructions per request")
+    none = instructions(args.route, WARM_UP, args.rate_limit)
+    some = instructions(args.route, WARM_UP + args.n, args.rate_limit)
+    spent, scripts, commands = ((b - a) / args.n for a, b in zip(none, some, strict=True))
+    print(f"{args.route}, rate limit {args.rate_limit or 'off'}: redis-server {spent:,.0f} "
+          f"instructions, {scripts:.2f} scripts, {commands:.2f} commands per request")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ _NO_PARAMS: Mapping[str, str] = {}
 if TYPE_CHECKING:
     from mockserver.app import Mock
     from mockserver.pipeline.ratelimit import Quota
+    from mockserver.store import Window
     from mockserver.vendors.base import Route, Vendor
 
 
@@ -37,6 +38,7 @@ class Call:
     balance: int | None = None  # the key's balance after the charge, on success
     armed = 0  # how many scenarios were armed when the request began
     cached_at: str | None = None  # see store.Opening: checked by the request's last write
+    window: Window | None = None  # a rate window its last step counts (see store.Window)
     reruns = 0  # how many times it was run again (see run.Endpoint.__call__)
     # what coverage reads once the answer is sent (see mockserver/coverage.py)
     error_kind: str | None = None  # the MockError kind the answer rendered

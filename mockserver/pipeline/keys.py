@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mockserver.errors import AdminError, MockError
-from mockserver.store import Charge, Store, Writes, key_id
+from mockserver.store import Charge, Store, Window, Writes, key_id
 
 TABLE = "keys"
 MASKED = "masked"  # the record's own field naming its key as the journal does
@@ -122,17 +122,18 @@ class KeyRing:
         return _left(after, cost)
 
     async def finish_async(self, cost: int, kid: str, state: dict[str, Any],
-                           fill: Callable[[Writes], None], cached_at: str | None = None
-                           ) -> tuple[int, bool]:
+                           fill: Callable[[Writes], None], cached_at: str | None = None,
+                           window: Window | None = None) -> tuple[int, bool]:
         """:meth:`charge_async` with a request's last writes (``fill``, its journal line and
         coverage counts) in one store step: the balance left, and whether the writes were
         made. They assume the balance left is below ``cost`` (coverage's low balance)
         exactly when ``state``'s balance less ``cost`` is; when another process moved it
         across, they are not made (the caller makes them anew). ``cached_at``: the request's
-        Opening.cached_at (``StaleOpening`` if the store moved past it)."""
+        Opening.cached_at (``StaleOpening`` if the store moved past it); ``window``: the
+        request's rate window, counted first (``WindowSpent``, nothing written, if spent)."""
         after, made = await self._store.finish_async(
             Charge(TABLE, kid, "balance", cost, state, cost, state["balance"] - cost < cost,
-                   cached_at), fill)
+                   cached_at, window), fill)
         return _left(after, cost), made
 
     def update(self, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,13 @@ flight (store/redis_async.py), and the event loop serves others while Redis answ
 
 On a request's first run Redis may open it from what the process read before, with no
 round trip; the last step then checks that nothing changed meanwhile, or refuses
-(``StaleOpening``), and run.py runs the request again, opening it from the store.
+(``StaleOpening``), and run.py runs the request again, opening it from the store. Such an
+opening counts nothing: the request's rate window is counted by its last step
+(``call.window``, see store.Window), or, if the request is about to act on a scenario or
+to store a record while it renders, just before (:func:`count_window`). Once counted, the
+opening holds as of that step: it is never run again, so never counted twice. A request
+its window refuses there has written nothing and answers the rate limit's refusal, as
+one refused as it opened does (:func:`refused`).
 """
 
 from __future__ import annotations
@@ -16,8 +22,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from mockserver.errors import MockError
 from mockserver.pipeline import keys, ratelimit, scenarios
-from mockserver.store import NOT_LIMITED, Opening, StoreUnavailable
+from mockserver.store import (
+    NOT_LIMITED,
+    UNCOUNTED,
+    Opening,
+    StoreUnavailable,
+    Window,
+    WindowSpent,
+    Writes,
+)
 
 if TYPE_CHECKING:
     from mockserver.pipeline.call import Call
@@ -48,12 +63,64 @@ async def open_request(call: Call, limited: bool) -> dict[str, Any]:
         limit = state["rate_limit"]
         if opening.remaining == NOT_LIMITED:
             call.quota = ratelimit.UNLIMITED
+        elif opening.remaining == UNCOUNTED:  # the quota is known once the window counts it
+            call.window = Window(call.key_id or "", limit,
+                                 int(opening.now // ratelimit.WINDOW_SECONDS))
         elif opening.remaining is None:
             call.quota = ratelimit.Quota(limit, 0)  # what the 429 shows
             raise ratelimit.refusal(limit, opening.now)
         else:
             call.quota = ratelimit.Quota(limit, opening.remaining)
     return state
+
+
+async def count_window(call: Call) -> None:
+    """Count now the rate window the request left to its last step, if it did: the
+    request's quota, or the rate limit's refusal (nothing of the request written)."""
+    window = call.window
+    if window is None:
+        return
+    try:
+        await call.mock.store.record_async(_nothing, call.cached_at, window)
+    except WindowSpent:
+        raise refused(call) from None
+    counted(call)
+
+
+def count_window_now(call: Call) -> None:
+    """:func:`count_window` from a request rendering (store.BEFORE_FIRST_WRITE)."""
+    window = call.window
+    if window is None:
+        return
+    try:
+        call.mock.store.count_window(window, call.cached_at)
+    except WindowSpent:
+        raise refused(call) from None
+    counted(call)
+
+
+def counted(call: Call) -> None:
+    """The request's last step (or :func:`count_window`) is done: its window's count is
+    its quota, and its opening has been checked (it is not run again)."""
+    window = call.window
+    if window is not None and window.left is not None:
+        call.quota = ratelimit.Quota(window.limit, window.left)
+    call.window = call.cached_at = None
+
+
+def refused(call: Call) -> MockError:
+    """The refusal of a request whose window, counted by a later step, was spent: the
+    request as one refused as it opened (nothing charged, no notes of its parsing)."""
+    window = call.window
+    assert window is not None
+    call.window = call.cached_at = None
+    call.quota = ratelimit.Quota(window.limit, 0)  # what the 429 shows
+    call.notes, call.charged, call.balance = [], 0, None
+    return ratelimit.refusal(window.limit, call.now)
+
+
+def _nothing(writes: Writes) -> None:
+    pass
 
 
 async def _open(call: Call, fresh: dict[str, Any] | None, limited: bool, now: float | None

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -24,7 +25,14 @@ from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read
 from mockserver.pipeline import faults, ledger
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
-from mockserver.store import StaleOpening, StoreUnavailable, Writes, key_id
+from mockserver.store import (
+    BEFORE_FIRST_WRITE,
+    StaleOpening,
+    StoreUnavailable,
+    WindowSpent,
+    Writes,
+    key_id,
+)
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -83,7 +91,6 @@ class Endpoint:
             payload = orjson.dumps({"mockserver_error": "the mock's response broke its schema",
                                     "schema": violation.schema,
                                     "violations": [str(v) for v in violation.violations]})
-        headers = self.vendor.headers(call) + headers
         if effect is not None and effect.name in faults.BODY_FAULTS and status == 200:
             content_type, payload = faults.broken_body(effect.name, whole(payload))
         # journalled before it is sent: a client that has its answer finds it in the journal,
@@ -93,7 +100,12 @@ class Endpoint:
             status, payload, headers, content_type = await self._finish(
                 call, effect, started, (status, payload, headers, content_type))
         elif not store_lost:
-            await self._journal(call, status, effect, started, payload)
+            try:
+                await self._journal(call, status, effect, started, payload)
+            except WindowSpent:  # counted by that step (see ledger): nothing written
+                status, payload, headers, content_type = await self._over_limit(call, started)
+        # last: the rate headers show the window as the request's last step counted it
+        headers = self.vendor.headers(call) + headers
         await _send(send, status, payload, headers, content_type)
 
     async def _prepare(self, call: Call) -> Effect | None:
@@ -116,6 +128,8 @@ class Endpoint:
             raise vendor.reject(call, document, violations)
         vendor.parse(call, document)
         effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
+        if effect is not None and call.window is not None:
+            await ledger.count_window(call)  # a scenario acts on an admitted request only
         if effect is not None and effect.latency_ms:
             await mock.stop_signal.pause(effect.latency_ms / 1000)
             call.key_state = None  # an admin change during the sleep counts: read it again
@@ -136,7 +150,14 @@ class Endpoint:
         if call.cached_at is not None and key_state["balance"] < call.cost:
             raise StaleOpening  # a balance read before may be old: refused as read anew
         mock.keys.ensure_balance(key_state, call.cost)
-        payload = route.render(call)
+        if call.window is None:
+            payload = route.render(call)
+        else:  # a record stored while rendering waits for the window's count (see ledger)
+            counting = BEFORE_FIRST_WRITE.set(partial(ledger.count_window_now, call))
+            try:
+                payload = route.render(call)
+            finally:
+                BEFORE_FIRST_WRITE.reset(counting)
         if call.cost and mock.store.awaits:  # one round trip fewer: see _finish
             call.key_state, call.due = key_state, call.cost
             return 200, payload, []
@@ -148,9 +169,11 @@ class Endpoint:
     async def _finish(self, call: Call, effect: Effect | None, started: float,
                       answer: tuple[int, Payload, list[Any], bytes]
                       ) -> tuple[int, Payload, list[Any], bytes]:
-        """A 200 on a store with round trips: its charge, journal line and coverage counts
-        in one step. The answer sent: this one; the vendor's error if another process spent
-        the credits first (journalled as such); the mock's 503 if the store is lost."""
+        """A 200 on a store with round trips: its rate window if left to this step, its
+        charge, journal line and coverage counts in one step. The answer sent: this one;
+        the rate limit's refusal if its window was spent meanwhile; the vendor's error if
+        another process spent the credits first (journalled as such); the mock's 503 if
+        the store is lost."""
         status, payload, headers, content_type = answer
         state = call.key_state
         assert state is not None  # kept by _answer
@@ -159,19 +182,30 @@ class Endpoint:
         try:
             call.balance, recorded = await self.mock.keys.finish_async(
                 call.cost, call.key_id or "", state,
-                self._writes(call, status, effect, started, payload), call.cached_at)
-            call.cached_at = None  # checked: a journal line made anew must not be refused
-        except MockError as error:
-            call.charged, call.balance, call.cached_at = 0, None, None
+                self._writes(call, status, effect, started, payload), call.cached_at,
+                call.window)
+        except WindowSpent:  # nothing written
+            return await self._over_limit(call, started)
+        except MockError as error:  # the window counted, no credits taken
+            call.charged, call.balance = 0, None
             status, payload, headers = self._error(call, error)
-            headers, content_type, recorded = self.vendor.headers(call) + headers, \
-                b"application/json", False
+            content_type, recorded = b"application/json", False
         except StoreUnavailable as lost:  # not journalled: the journal is in that store
             status, payload, headers = store_unavailable(lost)
-            return status, payload, self.vendor.headers(call) + headers, b"application/json"
+            return status, payload, headers, b"application/json"
+        # checked: a journal line made anew must not be refused, nor its window counted again
+        ledger.counted(call)
         if not recorded:
             await self._journal(call, status, effect, started, payload)
         return status, payload, headers, content_type
+
+    async def _over_limit(self, call: Call, started: float
+                          ) -> tuple[int, Payload, list[Any], bytes]:
+        """A request whose window, counted by its last step, was spent: nothing of it was
+        written. It answers, and is journalled, as one refused as it opened."""
+        status, payload, headers = self._error(call, ledger.refused(call))
+        await self._journal(call, status, None, started, payload)
+        return status, payload, headers, b"application/json"
 
     def _error(self, call: Call, error: MockError) -> tuple[int, bytes, list[Any]]:
         call.error_kind = error.kind
@@ -206,7 +240,8 @@ class Endpoint:
         both sent to the store together (one round trip to a shared one)."""
         fill = self._writes(call, status, effect, started, payload)
         if self.mock.store.awaits:
-            await self.mock.store.record_async(fill, call.cached_at)
+            await self.mock.store.record_async(fill, call.cached_at, call.window)
+            ledger.counted(call)
         else:
             fill(self.mock.store)
 

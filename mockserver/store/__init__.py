@@ -17,6 +17,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -29,6 +30,11 @@ class StoreUnavailable(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class WindowSpent(Exception):
+    """A request's rate window, counted by its last step (see :class:`Window`), was spent:
+    nothing of the request was written. It answers the rate limit's refusal."""
 
 
 class StaleOpening(Exception):
@@ -48,6 +54,14 @@ def key_id(key: str) -> str:
 REMAINING, FIRED = "remaining", "fired"
 #: :attr:`Opening.remaining` of a request no rate limit counted
 NOT_LIMITED = -1
+#: :attr:`Opening.remaining` of a request whose rate window its last step counts: an
+#: opening from what the process read before, which counts nothing (see :class:`Window`)
+UNCOUNTED = -2
+#: what a request does before its rendering's first write to a shared store (a stored
+#: record made, see RedisStore.put_new), set while it renders: count the window it left to
+#: its last step, so a request over its limit writes nothing, as one refused as it opened
+BEFORE_FIRST_WRITE: ContextVar[Callable[[], None] | None] = ContextVar(
+    "before_first_write", default=None)
 
 
 def clock_now(state: Mapping[str, Any], wall: float) -> float:
@@ -64,11 +78,27 @@ class Opening:
     now: float  # the mock's clock for this request
     key: dict[str, Any] | None  # the key's record (None: the store has none, none was made)
     created: bool  # whether this step made it
-    remaining: int | None  # left in the key's rate window; None: refused; or NOT_LIMITED
+    # left in the key's rate window; None: refused; or NOT_LIMITED, or UNCOUNTED
+    remaining: int | None
     armed: int  # how many scenarios are armed
     # set when it came from what this process read before, not from the store: the store's
     # epoch it holds for, which the request's last write checks (StaleOpening if it moved)
     cached_at: str | None = None
+
+
+@dataclass(slots=True)
+class Window:
+    """One request to count, with the request's last writes, in the fixed rate window
+    ``number`` of ``name`` that admits ``limit`` (see :meth:`Store.admit`). So a request
+    opened from what its process read before makes one round trip, not two: it renders,
+    then its last step counts it and, only if the window admits it, charges and journals
+    it; if not (:class:`WindowSpent`), nothing is written and it answers the refusal, as
+    if refused as it opened. ``left``: set by the step that counted it."""
+
+    name: str
+    limit: int
+    number: int
+    left: int | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +113,7 @@ class Charge:
     below: int  # the writes assume the field's value after is below this...
     assumed_below: bool  # ... exactly when this is True
     cached_at: str | None = None  # the request's Opening.cached_at: checked first
+    window: Window | None = None  # counted next (see Window), then the charge
 
 
 #: the id a tally keeps for a name met first: the id itself, or made only when needed
@@ -222,21 +253,36 @@ class Store(ABC):
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
         return self.charge(table, key, field, amount, fresh)
 
-    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None
-                           ) -> None:
+    def count_window(self, window: Window, cached_at: str | None = None) -> None:
+        """Count ``window`` now (see :class:`Window`): its ``left`` set, or
+        :class:`WindowSpent`. ``cached_at``: the request's Opening.cached_at, checked
+        first. (Only Redis leaves a window to a request's last step.)"""
+        window.left = self.admit(window.name, window.limit, window.number)
+        if window.left is None:
+            raise WindowSpent
+
+    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
+                           window: Window | None = None) -> None:
         """``fill`` a batch of writes (:meth:`batch`), and send it; here each write is made
-        at once. ``cached_at``: the request's Opening.cached_at, checked first."""
+        at once. ``cached_at``: the request's Opening.cached_at, checked first; then
+        ``window`` counted (:meth:`count_window`): if it is spent, nothing is written."""
+        if window is not None:
+            self.count_window(window)
         fill(self)
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
                            ) -> tuple[dict[str, Any] | None, bool]:
-        """A request's last step: ``charge`` (as :meth:`charge`) and, if the credits were
-        taken, the writes ``fill`` makes (as :meth:`record_async`), so a request that is
-        charged is journalled and counted in the same step (one round trip to Redis).
-        ``fill`` may assume that the charged field's value after is below ``charge.below``
-        exactly when ``charge.assumed_below`` is true; where that is not so, the writes are
-        not made, and the caller makes them anew, knowing the value. The record after the
-        charge (None: refused, and nothing written), and whether the writes were made."""
+        """A request's last step: ``charge.window`` counted, if given (nothing written
+        and :class:`WindowSpent` if it is spent), ``charge`` (as :meth:`charge`) and, if the
+        credits were taken, the writes ``fill`` makes (as :meth:`record_async`), so a
+        request that is charged is journalled and counted in the same step (one round trip
+        to Redis). ``fill`` may assume that the charged field's value after is below
+        ``charge.below`` exactly when ``charge.assumed_below`` is true; where that is not
+        so, the writes are not made, and the caller makes them anew, knowing the value.
+        The record after the charge (None: refused, and nothing written but the window's
+        count), and whether the writes were made."""
+        if charge.window is not None:
+            self.count_window(charge.window)
         after = await self.charge_async(charge.table, charge.key, charge.field, charge.amount,
                                         charge.fresh)
         if after is None or (after[charge.field] < charge.below) != charge.assumed_below:
@@ -302,5 +348,6 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["NOT_LIMITED", "Charge", "MemoryStore", "Opening", "SqliteStore", "Store",
-           "StaleOpening", "StoreUnavailable", "Writes", "clock_now", "key_id", "open_store"]
+__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "UNCOUNTED", "Charge", "MemoryStore",
+           "Opening", "SqliteStore", "StaleOpening", "Store", "StoreUnavailable", "Window",
+           "WindowSpent", "Writes", "clock_now", "key_id", "open_store"]

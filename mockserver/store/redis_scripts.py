@@ -81,14 +81,20 @@ local stored = encode(record)
 redis.call('HSET', KEYS[1], ARGV[1], stored)
 return stored
 """
-# one use of ARGV[1]'s window (a whole number as text): what remains, or -1 (refused)
+# one use of name's window (a whole number as text): what remains, or -1 (refused). A new
+# window number starts the count again. With ``late``, an older one counts in the newer
+# window stored (see FINISH), not as a new start that would forget the newer one's count.
 _ADMIT_FUNCTION = """
-local function admit(windows, name, window, limit)
+local function admit(windows, name, window, limit, late)
   local used = 0
   local stored = redis.call('HGET', windows, name)
   if stored then
     local start, count = string.match(stored, '^(%S+) (%d+)$')
-    if start == window then used = tonumber(count) end
+    if start == window then
+      used = tonumber(count)
+    elseif late and tonumber(start) > tonumber(window) then
+      window, used = start, tonumber(count)
+    end
   end
   if used >= limit then return -1 end
   redis.call('HSET', windows, name, window .. ' ' .. (used + 1))
@@ -184,26 +190,31 @@ end
 TALLY = _TALLY_FUNCTION + """
 tally(1, ARGV[2], 3, #ARGV)
 """
-# A request's last step (Store.finish_async): its charge, if any, and then, if the credits
-# were taken, its writes, so a request that is charged is journalled and counted in the
-# same step. A log's value is not passed to the script: Redis hashes every byte of a
-# script's argument, which for a 2 KB journal line costs more than the rest of the step,
-# so it is pushed by a plain LPUSH just before the script, in the same MULTI, and the
-# script keeps it (trimming the log) or pops it again. Each argument costs the step about
-# as much as a short Redis call, so there are few. KEYS: the epoch. ARGV: the epoch the
-# request began from, when it began from what this process had read before ('' if not:
-# then it is not checked); the charge's hash, id ('' for no charge), field, amount; as the
-# writes assume the field's value after is below ARGV[6] exactly when ARGV[7] is '1',
-# those two; the record if there is none ('': there is); then the writes, each a letter
-# and its arguments:
+# A request's last step (Store.finish_async): its rate window counted, if it was left to
+# this step, then its charge, if any, and then, if the credits were taken, its writes, so a
+# request that is charged is journalled and counted in the same step. A log's value is not
+# passed to the script: Redis hashes every byte of a script's argument, which for a 2 KB
+# journal line costs more than the rest of the step, so it is pushed by a plain LPUSH just
+# before the script, in the same MULTI, and the script keeps it (trimming the log) or pops
+# it again. Each argument costs the step about as much as a short Redis call, so there are
+# few. KEYS: the epoch, the rate windows. ARGV: the epoch the request began from, when it
+# began from what this process had read before ('' if not: then it is not checked); the
+# charge's hash, id ('' for no charge), field, amount; as the writes assume the field's
+# value after is below ARGV[6] exactly when ARGV[7] is '1', those two; the record if there
+# is none ('': there is); the window: its name ('' for none), number, limit; then the
+# writes, each a letter and its arguments:
 #   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
 #   't' table, first id, n, then n names: a tally
 # Returns {the record after or false (no charge: ''), 1 if the writes were made else 0,
-# 1 if the epoch moved (nothing done) else 0}: no writes are made when the charge is
-# refused, or when its value after is not as they assume.
-FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + """
+# 1 if the epoch moved (nothing done) else 0, what the window has left (-1: spent, nothing
+# done; -2: none counted)}: no writes are made when the charge is refused, or when its
+# value after is not as they assume. A window's number is the request's instant as it
+# began, a few milliseconds before: a request that began in the window before the one
+# another process counted meanwhile counts in the newer one (admit's ``late``), so no
+# window ever admits more than its limit.
+FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
 local function unpushed()
-  local i = 9
+  local i = 12
   while i <= #ARGV do
     if ARGV[i] == 'p' then
       redis.call('LPOP', ARGV[i + 1])
@@ -215,7 +226,15 @@ local function unpushed()
 end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   unpushed()
-  return {'', 0, 1}
+  return {'', 0, 1, -2}
+end
+local left = -2
+if ARGV[9] ~= '' then
+  left = admit(KEYS[2], ARGV[9], ARGV[10], tonumber(ARGV[11]), true)
+  if left < 0 then
+    unpushed()
+    return {false, 0, 0, -1}
+  end
 end
 local stored = ''
 if ARGV[3] ~= '' then
@@ -223,14 +242,14 @@ if ARGV[3] ~= '' then
   stored, after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
   if not stored then
     unpushed()
-    return {false, 0, 0}
+    return {false, 0, 0, left}
   end
   if (after < tonumber(ARGV[6])) ~= (ARGV[7] == '1') then
     unpushed()
-    return {stored, 0, 0}
+    return {stored, 0, 0, left}
   end
 end
-local i = 9
+local i = 12
 while i <= #ARGV do
   if ARGV[i] == 'p' then
     redis.call('LTRIM', ARGV[i + 1], '0', ARGV[i + 2])
@@ -241,7 +260,7 @@ while i <= #ARGV do
     i = i + 4 + names
   end
 end
-return {stored, 1, 0}
+return {stored, 1, 0, left}
 """
 # Store.mark_tally: KEYS counts, marks; ARGV the mark, its since-hash. Returns the counts
 MARK_TALLY = """

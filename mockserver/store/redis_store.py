@@ -5,8 +5,9 @@ Redis runs alone, so no two processes ever spend the same credit.
 A round trip is most of what a step costs, so a request makes at most two: one script opens
 it (clock, key, rate window, armed count), and one finishes it: its charge, its journal line
 and its coverage counts. Most make one: a process keeps what the opening scripts read (see
-``open_request_async``), so a request with nothing to count skips the opening, and its last
-script checks that the store's epoch has not moved since.
+``open_request_async``), so a request with no scenario armed skips the opening, its last
+script checks that the store's epoch has not moved since, and counts its rate window before
+anything else it writes (see store.Window).
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mockserver.limits import BoundedCache
 from mockserver.store import (
+    BEFORE_FIRST_WRITE,
     FIRED,
     NOT_LIMITED,
     REMAINING,
+    UNCOUNTED,
     Charge,
     FirstId,
     Opening,
     StaleOpening,
     Store,
     StoreUnavailable,
+    Window,
+    WindowSpent,
     Writes,
 )
 from mockserver.store import redis_scripts as lua
@@ -158,6 +163,9 @@ class RedisStore(Store):
 
     @_guarded
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
+        first = BEFORE_FIRST_WRITE.get()
+        if first is not None:  # a request rendering: its rate window is counted first
+            first()
         return orjson.loads(self._put_new(keys=[self._table(table)],
                                           args=[key, orjson.dumps(value)]))
 
@@ -262,16 +270,18 @@ class RedisStore(Store):
                                  limited: bool, armed: str, now: float | None, wall: float,
                                  window_seconds: int, cached: bool = False) -> Opening | None:
         """Without a round trip when ``cached`` and this process read, as of the epoch it
-        knows, the key's record, the clock and no scenario armed, and the request counts
-        nothing in a rate window. A key's balance read before may be higher than it is now
-        (only a change, which names a new epoch, raises it): the charge at the last step
-        has the last word, as it does for a balance another process spends meanwhile."""
+        knows, the key's record, the clock and no scenario armed; a rate window the request
+        counts is then left to its last step (``remaining`` UNCOUNTED, see store.Window). A
+        key's balance read before may be higher than it is now (only a change, which names
+        a new epoch, raises it): the charge at the last step has the last word, as it does
+        for a balance another process spends meanwhile."""
         if cached and self._armed == 0 and now is None:
             key = self._keys_read.recall((keys, kid))
-            if key is not None and not (limited and key["rate_limit"] > 0):
+            if key is not None:
                 frozen_at, offset = self._clock  # type: ignore[misc] - kept with _armed
+                counted = limited and key["status"] == "active" and key["rate_limit"] > 0
                 return Opening(wall + offset if frozen_at is None else frozen_at, key, False,
-                               NOT_LIMITED, 0, self._epoch)
+                               UNCOUNTED if counted else NOT_LIMITED, 0, self._epoch)
         call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)
         return self._opened(await self._run_async(*call), keys, kid, fresh)
 
@@ -281,39 +291,57 @@ class RedisStore(Store):
                                        [key, field, amount, orjson.dumps(fresh)])
         return None if stored is None else orjson.loads(stored)
 
-    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None
-                           ) -> None:
+    @_guarded
+    def count_window(self, window: Window, cached_at: str | None = None) -> None:
+        """:data:`lua.FINISH` with the window alone (a request that renders a stored
+        record, see put_new), from this process's blocking connection, as put_new is."""
+        self._checked(self._finish(keys=[EPOCH, WINDOWS], args=[
+            cached_at or "", *NO_CHARGE[1:], *_window(window)]), window)
+
+    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
+                           window: Window | None = None) -> None:
         writes = _Batch()
         fill(writes)
-        if writes.ops:
-            _, _, stale = await self._finish_async(writes, (cached_at or "", *NO_CHARGE[1:]))
-            if stale:
-                self._armed = None
-                raise StaleOpening
+        if writes.ops or window is not None:
+            self._checked(await self._finish_async(
+                writes, (cached_at or "", *NO_CHARGE[1:], *_window(window))), window)
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
                            ) -> tuple[dict[str, Any] | None, bool]:
-        """One script: the charge, then, if the credits were taken, the writes."""
+        """One script: the window, the charge, then, if the credits were taken, the
+        writes."""
         writes = _Batch()
         fill(writes)
-        stored, made, stale = await self._finish_async(writes, (
+        stored, made = self._checked(await self._finish_async(writes, (
             charge.cached_at or "", self._table(charge.table), charge.key, charge.field,
             charge.amount, charge.below, int(charge.assumed_below),
-            b"" if charge.cached_at else orjson.dumps(charge.fresh)))  # there is a record
-        if stale:
-            self._armed = None  # read anew by the next opening
-            raise StaleOpening
+            b"" if charge.cached_at else orjson.dumps(charge.fresh),  # there is a record
+            *_window(charge.window))), charge.window)
         if stored is None:
             return None, False
         after = orjson.loads(stored)
         self._keys_read.remember((charge.table, charge.key), after)
         return after, bool(made)
 
-    async def _finish_async(self, writes: _Batch, charge: Sequence[Any]) -> list[Any]:
+    def _checked(self, finished: list[Any], window: Window | None) -> tuple[Any, int]:
+        """What :data:`lua.FINISH` did: StaleOpening or WindowSpent if nothing; else the
+        record after its charge and whether its writes were made (the window's count, if
+        any, set on ``window``)."""
+        stored, made, stale, left = finished
+        if stale:
+            self._armed = None  # read anew by the next opening
+            raise StaleOpening
+        if window is not None:
+            if left < 0:
+                raise WindowSpent
+            window.left = left
+        return stored, made
+
+    async def _finish_async(self, writes: _Batch, args: Sequence[Any]) -> list[Any]:
         """:data:`lua.FINISH` with the values its writes push before it, in one MULTI."""
-        script = ("EVALSHA", self._finish.sha, 1, EPOCH, *charge, *writes.ops)
+        script = ("EVALSHA", self._finish.sha, 2, EPOCH, WINDOWS, *args, *writes.ops)
         if not writes.pushed:
-            return await self._run_async(self._finish, [EPOCH], [*charge, *writes.ops])
+            return await self._run_async(self._finish, [EPOCH, WINDOWS], [*args, *writes.ops])
         commands = [("MULTI",), *writes.pushes(), script, ("EXEC",)]
         pipelined = self._pipelined
         done = (await pipelined.calls(*commands))[-1]
@@ -341,7 +369,8 @@ class RedisStore(Store):
         with self._redis.pipeline(transaction=bool(writes.pushed)) as step:
             for log, value in writes.pushed:
                 step.lpush(log, value)
-            self._finish(keys=[EPOCH], args=[*NO_CHARGE, *writes.ops], client=step)
+            self._finish(keys=[EPOCH, WINDOWS], args=[*NO_CHARGE, *_window(None), *writes.ops],
+                         client=step)
             step.execute()
 
     # tallies: HINCRBY and HSETNX, so counts from any number of processes add up --------------
@@ -422,6 +451,11 @@ class RedisStore(Store):
 NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _window(window: Window | None) -> tuple[Any, ...]:
+    """:data:`lua.FINISH`'s arguments for a window to count (or none)."""
+    return ("", "", "") if window is None else (window.name, window.number, window.limit)
 
 
 def _forgotten(reply: Any) -> bool:
