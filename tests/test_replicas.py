@@ -133,6 +133,14 @@ def check_one_ledger(clients: list[httpx.Client]) -> None:
     assert met(clients[1], "gateway", "user", since="limits") == {
         "ok": 25, "error:throttled": 35}
     assert met(clients[1], "dumpling", "profile", since="limits") == {}
+    # each request counted once in its window, whichever process and step counts it: the
+    # 30 admitted of 45 saw each of 29, 28 ... 0 left exactly once (one counted twice
+    # would skip a number; one not counted would repeat one, and admit a 31st)
+    put_key(clients[0], "sk_replica_window", rate_limit=30)
+    windowed = spread(clients, 45, lambda c: call(c, "dumpling", key="sk_replica_window"))
+    assert statuses(windowed) == {200: 30, 429: 15}
+    assert sorted(int(r.headers["x-ratelimit-remaining"]) for r in windowed
+                  if r.status_code == 200) == list(range(30))
     # an armed scenario, times=7, fires exactly 7 times whichever process serves
     armed = clients[1].post("/__mock/scenarios", json={
         "scenario": "upstream_unavailable", "vendor": "dumpling", "times": 7,
