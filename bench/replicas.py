@@ -5,8 +5,10 @@ against ``--workers 1`` on Redis.
     .venv/bin/python bench/replicas.py --duration 3 --rounds 1   # quicker, rougher
 
 Starts a redis-server on a free loopback port (in a temporary folder) and
-``mockserver serve`` as users do (``--credits 1000000000 --rate-limit 0 --now ...``),
-then drives two routes with wrk (``-t1 -c32``, as bench/run.py does):
+``mockserver serve`` as users do (``--credits 1000000000 --rate-limit 0 --now ...``; with
+``--rate-limit 1000000000`` every request is counted in its key's rate window, as by
+default, and none refused), then drives two routes with wrk (``-t1 -c32``, as
+bench/run.py does):
 
 1. **p99 added by Redis, saturated**: one process on ``--store memory`` and one on
    ``--store redis://...``, the server pinned to CPU 0, wrk to CPU 1, redis-server to
@@ -228,11 +230,11 @@ def start_redis(work: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def start_mock(work: Path, name: str, cpu: str | None, *extra: str
+def start_mock(work: Path, name: str, cpu: str | None, *extra: str, rate_limit: str = "0"
                ) -> tuple[subprocess.Popen, int]:
     port = free_port()
     cmd = [*pin(cpu), str(ROOT / ".venv" / "bin" / "mockserver"), "serve", "--port", str(port),
-           "--credits", CREDITS, "--rate-limit", "0", "--now", NOW, *extra]
+           "--credits", CREDITS, "--rate-limit", rate_limit, "--now", NOW, *extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
     proc = PROCS.start(cmd, work / f"{name}.log", env=env)
     wait_ready(port, "/__mock/health", proc, timeout=60)
@@ -292,6 +294,9 @@ def main() -> None:
                         help="where redis-server runs for the latency rows: 0, on the mock's "
                         "core (the default: each round trip then wakes no other CPU), 1, "
                         "beside wrk, or any, where the scheduler puts it")
+    parser.add_argument("--rate-limit", default="0",
+                        help="the keys' requests a minute (0, the default here: none "
+                        "counted; 1000000000: each counted, as a limit on, none refused)")
     parser.add_argument("--skip-workers", action="store_true",
                         help="measure the latency rows only")
     args = parser.parse_args()
@@ -303,6 +308,7 @@ def main() -> None:
                 server_cpu=None, client_cpu=None)
     report: dict[str, Any] = {"duration_s": args.duration, "rounds": args.rounds,
                               "redis_cpu": args.redis_cpu if two_cpus else "any",
+                              "rate_limit": int(args.rate_limit),
                               "latency": {}, "paced": {}, "workers": {}}
     with tempfile.TemporaryDirectory(prefix="mock-replicas-") as folder:
         work = Path(folder)
@@ -311,8 +317,11 @@ def main() -> None:
             if two_cpus and args.redis_cpu != "any":  # see --redis-cpu
                 os.sched_setaffinity(redis_proc.pid, {int(args.redis_cpu)})
             store = f"redis://127.0.0.1:{redis_port}/0"
-            memory, memory_port = start_mock(work, "memory", pinned.server_cpu)
-            shared, shared_port = start_mock(work, "redis", pinned.server_cpu, "--store", store)
+            limit = args.rate_limit
+            memory, memory_port = start_mock(work, "memory", pinned.server_cpu,
+                                             rate_limit=limit)
+            shared, shared_port = start_mock(work, "redis", pinned.server_cpu, "--store", store,
+                                             rate_limit=limit)
 
             def on(opts: Opts, route: str, delay: int | None = None) -> tuple[Any, Any]:
                 return (lambda: measure(opts, memory_port, route, [memory.pid], None, None,
@@ -335,7 +344,7 @@ def main() -> None:
                 os.sched_setaffinity(redis_proc.pid, {0, 1})
             for count in () if args.skip_workers else (1, 2):
                 proc, port = start_mock(work, f"workers{count}", None, "--store", store,
-                                        "--workers", str(count))
+                                        "--workers", str(count), rate_limit=limit)
                 pids = family(proc.pid)
                 report["workers"][count] = {
                     route: max((measure(free, port, route, pids, redis_proc.pid, redis_port)
@@ -383,8 +392,10 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def print_report(report: dict[str, Any]) -> None:
     where = {"0": "CPU 0 (the mock's)", "1": "CPU 1 (wrk's)"}.get(report.get("redis_cpu", "1"),
                                                                  "either CPU")
+    limit = report.get("rate_limit") or "off"
     print(f"p99 added by Redis: one process on CPU 0, wrk -t1 -c32 on CPU 1, redis-server on "
-          f"{where}; ms, and CPU µs per request (the mock's; redis-server's)")
+          f"{where}, rate limit {limit}; ms, and CPU µs per request (the mock's; "
+          "redis-server's)")
     print(f"{'':<24}{'memory: rps':>11}{'p50':>7}{'p99':>7}{'CPU':>6}{'redis: rps':>10}"
           f"{'p50':>7}{'p99':>7}{'CPU':>6}{'redis':>6}{'calls':>6}{'added':>8}")
     for label, row in _rows(report):

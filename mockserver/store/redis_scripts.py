@@ -197,12 +197,13 @@ tally(1, ARGV[2], 3, #ARGV)
 # journal line costs more than the rest of the step, so it is pushed by a plain LPUSH just
 # before the script, in the same MULTI, and the script keeps it (trimming the log) or pops
 # it again. Each argument costs the step about as much as a short Redis call, so there are
-# few. KEYS: the epoch, the rate windows. ARGV: the epoch the request began from, when it
-# began from what this process had read before ('' if not: then it is not checked); the
-# charge's hash, id ('' for no charge), field, amount; as the writes assume the field's
-# value after is below ARGV[6] exactly when ARGV[7] is '1', those two; the record if there
-# is none ('': there is); the window: its name ('' for none), number, limit; then the
-# writes, each a letter and its arguments:
+# few (the rate windows' hash is named here, as _CHANGED names the epoch). KEYS: the
+# epoch. ARGV: the epoch the request began from, when it began from what this process had
+# read before ('' if not: then it is not checked); the charge's hash, id ('' for no
+# charge), field, amount; as the writes assume the field's value after is below ARGV[6]
+# exactly when ARGV[7] is '1', those two; the record if there is none ('': there is);
+# then, if its window is to be counted, 'w' and its name, number and limit (nothing at all
+# if not: every argument costs); then the writes, each a letter and its arguments:
 #   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
 #   't' table, first id, n, then n names: a tally
 # Returns {the record after or false (no charge: ''), 1 if the writes were made else 0,
@@ -213,8 +214,10 @@ tally(1, ARGV[2], 3, #ARGV)
 # another process counted meanwhile counts in the newer one (admit's ``late``), so no
 # window ever admits more than its limit.
 FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
+local writes = 9
+if ARGV[9] == 'w' then writes = 13 end
 local function unpushed()
-  local i = 12
+  local i = writes
   while i <= #ARGV do
     if ARGV[i] == 'p' then
       redis.call('LPOP', ARGV[i + 1])
@@ -229,8 +232,8 @@ if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {'', 0, 1, -2}
 end
 local left = -2
-if ARGV[9] ~= '' then
-  left = admit(KEYS[2], ARGV[9], ARGV[10], tonumber(ARGV[11]), true)
+if writes == 13 then
+  left = admit('mockserver:windows', ARGV[10], ARGV[11], tonumber(ARGV[12]), true)
   if left < 0 then
     unpushed()
     return {false, 0, 0, -1}
@@ -249,7 +252,7 @@ if ARGV[3] ~= '' then
     return {stored, 0, 0, left}
   end
 end
-local i = 12
+local i = writes
 while i <= #ARGV do
   if ARGV[i] == 'p' then
     redis.call('LTRIM', ARGV[i + 1], '0', ARGV[i + 2])

@@ -295,7 +295,7 @@ class RedisStore(Store):
     def count_window(self, window: Window, cached_at: str | None = None) -> None:
         """:data:`lua.FINISH` with the window alone (a request that renders a stored
         record, see put_new), from this process's blocking connection, as put_new is."""
-        self._checked(self._finish(keys=[EPOCH, WINDOWS], args=[
+        self._checked(self._finish(keys=[EPOCH], args=[
             cached_at or "", *NO_CHARGE[1:], *_window(window)]), window)
 
     async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
@@ -339,9 +339,9 @@ class RedisStore(Store):
 
     async def _finish_async(self, writes: _Batch, args: Sequence[Any]) -> list[Any]:
         """:data:`lua.FINISH` with the values its writes push before it, in one MULTI."""
-        script = ("EVALSHA", self._finish.sha, 2, EPOCH, WINDOWS, *args, *writes.ops)
+        script = ("EVALSHA", self._finish.sha, 1, EPOCH, *args, *writes.ops)
         if not writes.pushed:
-            return await self._run_async(self._finish, [EPOCH, WINDOWS], [*args, *writes.ops])
+            return await self._run_async(self._finish, [EPOCH], [*args, *writes.ops])
         commands = [("MULTI",), *writes.pushes(), script, ("EXEC",)]
         pipelined = self._pipelined
         done = (await pipelined.calls(*commands))[-1]
@@ -369,7 +369,7 @@ class RedisStore(Store):
         with self._redis.pipeline(transaction=bool(writes.pushed)) as step:
             for log, value in writes.pushed:
                 step.lpush(log, value)
-            self._finish(keys=[EPOCH, WINDOWS], args=[*NO_CHARGE, *_window(None), *writes.ops],
+            self._finish(keys=[EPOCH], args=[*NO_CHARGE, *_window(None), *writes.ops],
                          client=step)
             step.execute()
 
@@ -455,7 +455,7 @@ BYTES = tuple(bytes([b]) for b in range(1, 9))
 
 def _window(window: Window | None) -> tuple[Any, ...]:
     """:data:`lua.FINISH`'s arguments for a window to count (or none)."""
-    return ("", "", "") if window is None else (window.name, window.number, window.limit)
+    return () if window is None else ("w", window.name, window.number, window.limit)
 
 
 def _forgotten(reply: Any) -> bool:
