@@ -209,7 +209,7 @@ class MockUvicorn(uvicorn.Server):
 
 
 #: allocations between young-generation collections in a serving process (CPython: 700)
-SERVING_GC_THRESHOLD = (20_000, 20, 100)
+SERVING_GC_THRESHOLD = (100_000, 20, 100)
 
 
 def tune_gc_for_serving() -> None:
@@ -218,7 +218,10 @@ def tune_gc_for_serving() -> None:
     thousands of short-lived dicts and tuples, and the default threshold ran a collection
     several times a page, each walking the world's caches: everything made at start (pools,
     schemas) is frozen out of collections, and young objects are collected less often.
-    A walk of huge_account took 15% less time this way (six interleaved rounds)."""
+    A walk of huge_account took 15% less time this way (six interleaved rounds). At 100,000
+    young objects (not 20,000) a never-seen page costs 9% fewer instructions (callgrind:
+    12.24M -> 11.12M, the same as with no collector at all); a page leaves no cycles behind,
+    so the young generation holds little between collections."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*SERVING_GC_THRESHOLD)
