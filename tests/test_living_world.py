@@ -256,3 +256,26 @@ def test_every_signed_link_expires_two_days_after_the_clocks_day(http):
     found = {int(x) for body in bodies for x in re.findall(r"x-expires=(\d+)", body)}
     assert found == {expected}
     assert "coverThumb" in bodies[1] and "cover_thumb" in bodies[0]
+
+
+def test_every_video_keeps_the_ratios_of_real_accounts_at_every_age(http):
+    """Likes 2-15% of views and shares under 1% on every video, also on small accounts
+    and on videos still growing (young counts are made from the likes of their age, not
+    scaled one by one, which rounded a 3-like video to 0 likes and 18 views); comments
+    about 1% of likes in aggregate, also where each video has only a few dozen likes."""
+    small = [h for h in (f"ratio.probe{n}" for n in range(60))
+             if profile(http, h)["followerCount"] < 5_000][:4]
+    assert len(small) == 4
+    for _ in range(3):
+        likes = comments = 0
+        for handle in (*small, "clocktest", "stoolpresidente"):
+            for item in walk(http, handle):
+                stats = item["statistics"]
+                views, liked = stats["play_count"], stats["digg_count"]
+                assert views >= liked and stats["share_count"] * 100 <= views
+                if liked:
+                    assert 0.02 <= liked / views <= 0.15, (handle, item["aweme_id"], stats)
+                if handle in small:
+                    likes, comments = likes + liked, comments + stats["comment_count"]
+        assert 0.006 <= comments / likes <= 0.016, (comments, likes)
+        advance(http, 2 * 86_400 + 3_600)  # the newest videos are a day or two old

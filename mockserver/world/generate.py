@@ -166,20 +166,25 @@ def count_noise(account: Account, seq: int) -> int:
 
 
 def views_of(likes: int, noise: int) -> int:
+    """Rounded up, so likes stay within 2-15% of views at any size (no floor of views: a
+    video with 3 likes and 300 views would be 1%)."""
     ratio = 20 + int(130 * ((noise & 0xFFFF) / 0x10000) ** 1.5)  # likes per thousand views
-    return max(likes * 1000 // ratio, likes, 60 + (noise >> 16 & 0xFFFF) % 400)
+    return -(-likes * 1000 // ratio)
 
 
 def final_counts(likes: int, noise: int) -> Counts:
-    """A video's settled counts around its likes: likes 2-15% of views, comments about 1%
-    of likes, shares under 1% of views."""
+    """A video's counts around its likes: likes 2-15% of views, comments about 1% of likes
+    (rounded up or down by the noise, so small accounts keep the ratio in aggregate), shares
+    under 1% of views. Every count rises with ``likes``, so a video's counts at any age are
+    these of its likes at that age."""
     views = views_of(likes, noise)
     shares = views * (5 + (noise >> 32 & 0xFF) % 76) // 10_000
     return _new_tuple(Counts, (
-        views, likes, likes * (5 + (noise >> 40 & 0xFF) % 16) // 1000,  # comments
+        views, likes,
+        (likes * (5 + (noise >> 40 & 0xFF) % 16) + (noise >> 16 & 0xFFFF) % 1000) // 1000,
         shares, likes * (30 + (noise >> 48 & 0xFF) % 121) // 1000,  # saves
         shares * (5 + (noise >> 56 & 0xF) % 26) // 100,  # downloads
-        shares * (noise >> 60) % 11 // 100))  # reposts
+        shares * ((noise >> 60) % 11) // 100))  # reposts
 
 
 # hashtag i of a caption is named by u[5 + i % 4] >> 8 * (i // 4)

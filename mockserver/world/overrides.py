@@ -157,9 +157,13 @@ def final_counts(account: Account, seq: int, likes: int, given: CountsOverride) 
 
 
 def _grown_likes(likes: int, age: int | None) -> int:
-    if age is None:
-        return likes
-    return timeline.grown(Counts(0, likes, 0, 0, 0, 0, 0), age).likes
+    return likes if age is None else timeline.grown_count(likes, age)
+
+
+def pins_counts(account: Account, seq: int) -> bool:
+    """Whether the fixture gives this video's counts (they then grow as given, scaled)."""
+    pinned = account.videos.get(seq)
+    return pinned is not None and pinned.counts is not None
 
 
 def likes_delta(account: Account, instant: int, count: int) -> int:

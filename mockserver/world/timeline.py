@@ -12,7 +12,7 @@ DAY = 86_400
 YEAR = 365 * DAY
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: generated accounts' figures describe this instant
 GROWTH_DAYS = 14  # a video's counts rise over its first two weeks, then stay
-_GROWTH = GROWTH_DAYS * DAY
+GROWTH = _GROWTH = GROWTH_DAYS * DAY  # seconds
 _GROWTH4 = _GROWTH ** 4
 
 
@@ -52,6 +52,15 @@ def grown(final: Counts, age: int) -> Counts:
         return Counts(0, 0, 0, 0, 0, 0, 0)
     reached = _GROWTH4 - (_GROWTH - age) ** 4
     return tuple.__new__(Counts, [value * reached // _GROWTH4 for value in final])
+
+
+def grown_count(value: int, age: int) -> int:
+    """One count ``age`` seconds after posting, on ``grown``'s curve."""
+    if age >= _GROWTH:
+        return value
+    if age <= 0:
+        return 0
+    return value * (_GROWTH4 - (_GROWTH - age) ** 4) // _GROWTH4
 
 
 def followers_at(account: Account, instant: int) -> int:

@@ -109,7 +109,7 @@ class World:
                                settled, count)
         for seq, likes in enumerate(young, settled):
             age = instant - self.create_time(account, seq)
-            total += timeline.grown(Counts(0, likes, 0, 0, 0, 0, 0), age).likes
+            total += timeline.grown_count(likes, age)
         return total
 
     # videos -----------------------------------------------------------------
@@ -174,9 +174,14 @@ class World:
     def counts(self, account: Account, video: Video, instant: int) -> Counts:
         """The video's counts at ``instant``: grown with its age, or settled on a still
         fixture account."""
-        if account.still:
+        age = instant - video.create_time
+        if account.still or age >= timeline.GROWTH:
             return video.final
-        return timeline.grown(video.final, instant - video.create_time)
+        if account.videos and overrides.pins_counts(account, video.seq):
+            return timeline.grown(video.final, age)  # a fixture's counts, scaled as given
+        # made again from the likes at this age, so the ratios hold on young small videos
+        return generate.final_counts(timeline.grown_count(video.final.likes, age),
+                                     generate.count_noise(account, video.seq))
 
     def _hashtag(self, name: str) -> Hashtag:
         return generate.make_hashtag(self.pools, self.seed, name)
@@ -234,7 +239,11 @@ class World:
             for seq in range(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY),
                              count):
                 age = instant - self.create_time(account, seq)
-                views[seq] = timeline.grown(Counts(views[seq], 0, 0, 0, 0, 0, 0), age).views
+                if account.videos and overrides.pins_counts(account, seq):
+                    views[seq] = timeline.grown_count(views[seq], age)
+                else:  # as ``counts`` makes them
+                    views[seq] = generate.views_of(timeline.grown_count(likes[seq], age),
+                                                   generate.count_noise(account, seq))
         return sorted(range(count), key=lambda seq: (-views[seq], -seq))
 
     # look-ups -------------------------------------------------------------------
