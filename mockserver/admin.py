@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver import __version__
-from mockserver.clock import checked_instant, parse_instant
+from mockserver.clock import checked_advance, parse_instant
 from mockserver.errors import AdminError
 from mockserver.limits import BodyTooLarge, ClientGone, read_body
 from mockserver.openapi import build_openapi
@@ -152,28 +152,36 @@ async def get_clock(request: Request) -> dict[str, Any]:
 
 @_admin
 async def set_clock(request: Request) -> dict[str, Any]:
-    """``{"freeze": true|false, "set": ISO-8601|unix, "advance": seconds}``, any combination."""
+    """``{"freeze": true|false}`` with one of ``"set": ISO-8601|unix`` or ``"advance":
+    seconds >= 0``. Every value is checked before the clock changes at all."""
     clock = _mock(request).clock
     body = await _json(request)
     unknown = set(body) - {"freeze", "set", "advance"}
     if unknown:
         raise AdminError(f"unknown fields {sorted(unknown)}; allowed: freeze, set, advance")
+    if "set" in body and "advance" in body:  # which one was meant is anyone's guess
+        raise AdminError("give set or advance, not both: set moves the clock to an instant, "
+                         "advance moves it forward by seconds")
     freeze, advance = body.get("freeze"), body.get("advance", 0)
     if freeze is not None and not isinstance(freeze, bool):
         raise AdminError("freeze must be true or false")
     if isinstance(advance, bool) or not isinstance(advance, int | float):
         raise AdminError("advance must be a number of seconds")
-    try:  # every value is checked before the clock changes at all
-        at = parse_instant(str(body["set"])) if "set" in body else clock.now()
-        at = checked_instant(at + advance)
+    try:
+        if "set" in body:
+            at = parse_instant(str(body["set"]))
+        else:
+            checked_advance(clock.now(), advance)
     except (ValueError, OverflowError) as exc:
-        raise AdminError(f"bad time: {exc}") from None
+        raise AdminError(f"set: {exc}" if "set" in body else str(exc)) from None
     if freeze is True:
         clock.freeze()
     elif freeze is False:
         clock.unfreeze()
-    if "set" in body or advance:
+    if "set" in body:
         clock.set(at)
+    elif advance:
+        clock.advance(advance)
     return clock.describe()
 
 

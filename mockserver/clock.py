@@ -28,6 +28,21 @@ def checked_instant(seconds: float) -> float:
     return seconds
 
 
+def checked_advance(now: float, seconds: float) -> float:
+    """The instant ``seconds`` after ``now``, else a ValueError naming ``advance`` and its
+    limit. The clock only moves forward by an advance: counts never fall and no video
+    vanishes; moving it back is what ``set`` is for."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"advance must be a finite number of seconds, not {seconds!r}")
+    if seconds < 0:
+        raise ValueError(f"advance must be >= 0 seconds ({seconds!r}); to move the clock "
+                         "back, use set")
+    if now + seconds >= LATEST:
+        raise ValueError(f"advance must be less than {LATEST - now:.0f} seconds: {iso(now)} + "
+                         f"{seconds!r} is past the end of the clock's range ({iso(LATEST)})")
+    return now + seconds
+
+
 def parse_instant(text: str) -> float:
     """ISO-8601 (``2026-01-02T03:04:05Z``) or unix seconds, as unix seconds."""
     text = text.strip()
@@ -98,9 +113,8 @@ class Clock:
             self._offset = at - time.time()
 
     def advance(self, seconds: float) -> None:
-        if not math.isfinite(seconds):
-            raise ValueError(f"cannot advance by {seconds!r} seconds")
-        self.set(self.now() + seconds)
+        """Move on by ``seconds`` >= 0; a ValueError (see checked_advance) changes nothing."""
+        self.set(checked_advance(self.now(), seconds))
 
     def describe(self) -> dict[str, object]:
         now = self.now()
@@ -158,8 +172,8 @@ class SharedClock(Clock):
             self._store.set_clock({**state, "offset": at - time.time()})
 
     def advance(self, seconds: float) -> None:
-        self._state()
-        self._store.advance_clock(seconds)
+        checked_advance(self.now(), seconds)
+        self._store.advance_clock(seconds)  # one step: two processes' advances both count
 
     def describe(self) -> dict[str, object]:
         state = self._state()

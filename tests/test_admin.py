@@ -324,18 +324,59 @@ def test_a_fixture_key_and_a_put_set_a_tiny_rate_limit(http):
 def test_the_clock_can_be_read_frozen_set_and_advanced(http):
     assert http.get("/__mock/clock").json() == {"now": "2026-11-23T12:00:00.000Z",
                                                 "unix": 1795435200.0, "frozen": True}
-    moved = http.post("/__mock/clock", json={"set": "2027-01-01T00:00:00Z", "advance": 90})
-    assert moved.json()["now"] == "2027-01-01T00:01:30.000Z"
+    moved = http.post("/__mock/clock", json={"set": "2027-01-01T00:00:00Z"})
+    assert moved.json()["now"] == "2027-01-01T00:00:00.000Z"
+    assert http.post("/__mock/clock", json={"advance": 90}).json()["now"] == \
+        "2027-01-01T00:01:30.000Z"
+    back = http.post("/__mock/clock", json={"set": 1795435200, "freeze": True})
+    assert back.json() == {"now": "2026-11-23T12:00:00.000Z", "unix": 1795435200.0,
+                           "frozen": True}
+    assert http.post("/__mock/clock", json={"advance": 0}).json()["now"] == \
+        "2026-11-23T12:00:00.000Z"
     assert http.post("/__mock/clock", json={"freeze": False}).json()["frozen"] is False
     assert http.post("/__mock/clock", json={"freeze": True}).json()["frozen"] is True
+    both = http.post("/__mock/clock", json={"freeze": True, "advance": 60}).json()
+    assert both["frozen"] is True and both["unix"] >= 1795435260
 
 
-@pytest.mark.parametrize("body", [{"advance": "soon"}, {"advance": True}, {"set": "yesterday"},
-                                  {"rewind": 5}])
-def test_bad_clock_changes_are_400s(http, body):
+@pytest.mark.parametrize(("body", "words"), [
+    ({"advance": "soon"}, "advance must be a number of seconds"),
+    ({"advance": True}, "advance must be a number of seconds"),
+    ({"set": "yesterday"}, "set: 'yesterday' is neither ISO-8601 nor unix seconds"),
+    ({"rewind": 5}, "unknown fields ['rewind']"),
+    # the clock only moves forward by advance: moving it back is what set is for
+    ({"advance": -60}, "advance must be >= 0 seconds (-60); to move the clock back, use set"),
+    ({"advance": -0.5, "freeze": False}, "advance must be >= 0 seconds (-0.5)"),
+    ({"advance": 60, "set": "2027-01-01T00:00:00Z"}, "give set or advance, not both"),
+    ({"advance": 0, "set": "2027-01-01T00:00:00Z"}, "give set or advance, not both"),
+    # a too-large advance names the field and the most it may be from the clock's instant
+    ({"advance": 4282950340}, "advance must be less than 2307009600 seconds: "
+                              "2026-11-23T12:00:00.000Z + 4282950340 is past the end of the "
+                              "clock's range (2100-01-01T00:00:00.000Z)"),
+    ({"advance": 1e308}, "advance must be less than 2307009600 seconds"),
+])
+def test_bad_clock_changes_are_400s_that_change_nothing(http, body, words):
+    call(http, "dumpling")
+    before = (http.get("/__mock/clock").json(), journal(http))
     response = http.post("/__mock/clock", json=body)
-    assert response.status_code == 400 and response.json()["error"]
-    assert http.get("/__mock/clock").json()["now"] == "2026-11-23T12:00:00.000Z"
+    assert response.status_code == 400
+    assert words in response.json()["error"], response.json()
+    assert (http.get("/__mock/clock").json(), journal(http)) == before
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_the_clock_never_goes_back_by_advance_in_process(tmp_path, store):
+    spec = "memory" if store == "memory" else str(tmp_path / "mock.db")
+    with mock_with(store=spec) as client:
+        clock = client.app.state.mock.clock
+        for seconds, words in [(-60, "advance must be >= 0 seconds"),
+                               (float("nan"), "advance must be a finite number"),
+                               (1e308, "advance must be less than")]:
+            with pytest.raises(ValueError, match=words):
+                clock.advance(seconds)
+        assert clock.now() == 1795435200
+        clock.advance(60)
+        assert clock.now() == 1795435260
 
 
 # the journal --------------------------------------------------------------------------------
