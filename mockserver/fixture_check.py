@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver.errors import AdminError
 from mockserver.pipeline.keys import checked
-from mockserver.world.fixtures import field_types
+from mockserver.world.fixtures import field_types, value_problem
 from mockserver.world.world import HANDLE
 
 TOP_LEVEL = ("accounts", "keys")
@@ -54,7 +54,8 @@ def check_document(path: Path, document: Any, scenarios: Mapping[str, frozenset[
             if field not in types_by_field:
                 raise FixtureError(f"{place}: unknown field {field!r}"
                                    f"{_hint(field, types_by_field)}")
-            problem = _problem(value, types_by_field[field], field)
+            problem = _problem(value, types_by_field[field], field) or \
+                value_problem(field, value)
             if problem:
                 raise FixtureError(f"{place} {problem}")
         _check_account_scenarios(place, values, scenarios)

@@ -7,6 +7,7 @@ import json
 import re
 import typing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,18 @@ BAD = [
      "account 'wrong' field 'videos.0.text_extra.0': missing field 'start'"),
     ({"accounts": {"wrong": {"videos": {"newest": {}}}}},
      "account 'wrong' field 'videos': {'newest': {}} is not an object of position -> object"),
+    ({"accounts": {"wrong": {"as_of": "yesterday"}}},
+     "account 'wrong' field 'as_of': 'yesterday' is neither ISO-8601 nor unix seconds"),
+    ({"accounts": {"wrong": {"as_of": "2200-01-01T00:00:00Z"}}},
+     "account 'wrong' field 'as_of': 7258118400.0 is outside the clock's range "
+     "(2016-09-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z)"),
+    ({"accounts": {"wrong": {"as_of": 1772323200.5}}},
+     "account 'wrong' field 'as_of': 1772323200.5 is not a whole second"),
+    ({"accounts": {"wrong": {"as_of": True}}},
+     "account 'wrong' field 'as_of': True is not an ISO-8601 instant or whole unix seconds"),
+    ({"accounts": {"wrong": {"posts_per_day": 1000}}},
+     "account 'wrong' field 'posts_per_day': 1000 is more than 864 (the schedule has one "
+     "slot for a post every 100 seconds)"),
     ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
     ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
     ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),
@@ -156,3 +169,36 @@ def test_a_pinned_video_shows_on_every_vendor_and_in_the_totals(tmp_path):
         assert video["stats"]["diggCount"] == 50_000
         profile = call(client, "dumpling", handle="pins").json()
         assert profile["stats"]["heartCount"] == 90_000  # a pinned total still holds
+
+
+def newest_videos(client: TestClient, handle: str) -> list[dict[str, Any]]:
+    response = call(client, "socialfetch", "videos", handle=handle)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["videos"]
+
+
+def test_as_of_is_an_iso_instant_or_whole_unix_seconds(tmp_path):
+    march = 1_772_323_200  # 2026-03-01T00:00:00Z, two months after the default as_of
+    forms = ("2026-03-01T00:00:00Z", "2026-03-01T01:00:00+01:00", march, float(march),
+             str(march))
+    seen = []
+    for form in forms:
+        document = {"accounts": {"dated": {"video_count": 4, "as_of": form}}}
+        with start_with(tmp_path, document) as client:
+            seen.append(([call(client, vendor, handle="dated").content for vendor in VENDORS],
+                         newest_videos(client, "dated")))
+    assert all(one == seen[0] for one in seen)
+    newest = seen[0][1][0]["createdAt"]
+    # the schedule's newest post went out within ten days before as_of, after the default's
+    assert "2026-02-19T00:00:00.000Z" < newest <= "2026-03-01T00:00:00.000Z", newest
+
+
+def test_posts_per_day_is_at_most_864(tmp_path):
+    document = {"accounts": {"busy": {"video_count": 3, "posts_per_day": 864,
+                                      "as_of": "2026-11-23T11:00:00Z"}}}
+    with start_with(tmp_path, document) as client:
+        times = [video["createdAt"] for video in newest_videos(client, "busy")]
+    gaps = [datetime.fromisoformat(a).timestamp() - datetime.fromisoformat(b).timestamp()
+            for a, b in zip(times, times[1:], strict=False)]
+    # one slot every 100 seconds, each post up to 90 seconds late in its slot
+    assert len(gaps) == 29 and min(gaps) >= 10 and 96 <= sum(gaps) / len(gaps) <= 104, gaps

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.clock import parse_instant
 from mockserver.resources import data_dir
 from mockserver.world import ids, overrides, timeline
 from mockserver.world.model import Account
@@ -30,14 +31,57 @@ IDENTITY_FIELDS = frozenset({
     "commerce_user", "seller", "organization", "open_favorite", "following_visibility",
     "embed_permission", "comment_setting", "duet_setting", "stitch_setting",
     "download_setting", "embed_banned", "show_playlist_tab", "scenario"})
+class Instant:
+    """The type of a fixture's instant: ISO-8601 or whole unix seconds (see as_instant)."""
+
+
 # fields that shape the account's history and numbers
 _HISTORY_TYPES: dict[str, Any] = {
-    "hearts": int, "friends": int, "video_count": int, "newest_post": int, "as_of": int,
+    "hearts": int, "friends": int, "video_count": int, "newest_post": int,
+    "as_of": Instant,
     "posts_per_day": float, "follower_growth": float, "pinned": tuple[int, ...],
     "ads": tuple[int, ...], "video_ids": tuple[tuple[int, str], ...],
     "video_scenarios": tuple[tuple[int, str], ...],
     "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
+#: the shortest gap between the schedule's slots for posts, so at most 864 posts a day
+MIN_POST_GAP = 100
+MAX_POSTS_PER_DAY = 86_400 // MIN_POST_GAP
+
+
+def as_instant(value: Any) -> int:
+    """A fixture's ``as_of`` as unix seconds: an ISO-8601 instant, as ``--now`` and the
+    clock's ``set`` take it (``2026-03-01T00:00:00Z``; no zone is UTC), or whole unix
+    seconds. A ValueError says what is wrong with it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{value!r} is not an ISO-8601 instant or whole unix seconds")
+    seconds = parse_instant(str(value))
+    if not seconds.is_integer():  # the world moves one whole second at a time
+        raise ValueError(f"{value!r} is not a whole second")
+    return int(seconds)
+
+
+def _posting_rate(value: float) -> float:
+    if value > MAX_POSTS_PER_DAY:
+        raise ValueError(f"{value!r} is more than {MAX_POSTS_PER_DAY} (the schedule has one "
+                         f"slot for a post every {MIN_POST_GAP} seconds)")
+    return value
+
+
+# checks of a value beyond its type, each raising a ValueError that says what is wrong
+_VALUE_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "as_of": as_instant, "posts_per_day": _posting_rate}
+
+
+def value_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a field's value of the right type, naming the field, or None."""
+    check = _VALUE_CHECKS.get(name)
+    try:
+        if check is not None:
+            check(value)
+    except ValueError as problem:
+        return f"field {name!r}: {problem}"
+    return None
 
 
 def field_types() -> dict[str, Any]:
@@ -105,14 +149,14 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         values["user_id"] = ids.snowflake(fixture["created"], generated["user_id"])
     if "followers" in fixture and "hearts" not in fixture:
         mean_likes = mean_likes * fixture["followers"] / max(generated["followers"], 1)
-    reference = int(fixture.get("as_of", timeline.EPOCH))
+    reference = as_instant(fixture["as_of"]) if "as_of" in fixture else timeline.EPOCH
     per_day = float(fixture.get("posts_per_day", 0))
     growth = float(fixture.get("follower_growth", 0))
     default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
     count = int(fixture.get("video_count", default_count))
     lag = ids.stable_int(seed, "newest", generated["handle"])
     if per_day > 0:  # the newest of its video_count went out less than a gap before as_of
-        gap = max(int(86_400 / per_day), 100)
+        gap = max(int(86_400 / per_day), MIN_POST_GAP)
         newest = int(fixture.get("newest_post", reference - lag % max(gap // 10, 1)))
     else:
         newest = int(fixture.get("newest_post", reference - 3_600 - lag % (9 * 86_400)))
