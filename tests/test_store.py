@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import orjson
 import pytest
 import redis
 
@@ -124,6 +125,39 @@ def test_a_journal_line_pushed_before_its_step_is_taken_back_when_the_step_refus
     asyncio.run(requests())
     assert store.recent("journal", 9) == [{"line": n} for n in (5, 3, 2)]
     assert store.tallies("cov")["ok"]["met"] == 5 and store.get("keys", "k")["balance"] == 50
+    store.close()
+
+
+def test_on_redis_a_balance_is_a_whole_number_counter_of_its_own(redis_server):
+    """Not a field in the key's JSON record that a charge edits: its own counter, checked
+    and taken from in one step, exact to the credit. A record an older mock stored with
+    its balance inside is read as it is, and its first charge moves it to the counter."""
+    redis_server.flush()
+    store = open_store(redis_server.url)
+    big = {"balance": 10**15, "status": "active", "rate_limit": 5, "masked": "…big#0a1b"}
+    rest = {name: value for name, value in big.items() if name != "balance"}
+    with redis.Redis.from_url(redis_server.url) as client:
+        def kept(kid: str) -> tuple[bytes | None, dict]:
+            return (client.hget("mockserver:c:keys", f"{kid} balance"),
+                    orjson.loads(client.hget("mockserver:t:keys", kid)))
+
+        assert store.put_new("keys", "k", big) == big
+        assert kept("k") == (b"1000000000000000", rest)
+        assert store.charge("keys", "k", "balance", 3, big)["balance"] == 10**15 - 3
+        assert kept("k") == (b"999999999999997", rest)
+        assert store.update("keys", "k", {"balance": 7, "rate_limit": 9}, big) == {
+            **big, "balance": 7, "rate_limit": 9}
+        assert kept("k") == (b"7", {**rest, "rate_limit": 9})
+        assert store.charge("keys", "k", "balance", 8, big) is None  # refused: unchanged
+        assert store.items("keys") == [("k", {**big, "balance": 7, "rate_limit": 9})]
+
+        client.hset("mockserver:t:keys", "old", orjson.dumps(big))  # an older mock's
+        assert store.get("keys", "old") == big
+        assert store.charge("keys", "old", "balance", 1, big)["balance"] == 10**15 - 1
+        assert kept("old") == (b"999999999999999", rest)
+        assert store.get("keys", "old") == {**big, "balance": 10**15 - 1}
+        store.clear()
+        assert client.hlen("mockserver:c:keys") == 0 and store.get("keys", "k") is None
     store.close()
 
 

@@ -2,7 +2,9 @@
 ledger step for every process sharing the store; each is sent once (EVALSHA after).
 
 Layout, all under the ``mockserver:`` prefix: ``t:<table>`` a hash of JSON records,
-``c:<table>`` the counters :meth:`Store.consume` moves ('<id> fired', '<id> remaining'),
+``c:<table>`` their counters, each a whole number of its own: those :meth:`Store.consume`
+moves ('<id> fired', '<id> remaining') and a key's balance ('<kid> balance', taken from
+by a charge: RedisStore.COUNTED; not in the key's JSON record),
 ``windows`` the rate windows ('<window> <used>'), ``clock`` the clock's fields as text,
 ``epoch`` a name that changes with every reset and every change a process may have cached
 (a key or an armed scenario set, the clock moved: see RedisStore.open_request_async),
@@ -10,11 +12,18 @@ Layout, all under the ``mockserver:`` prefix: ``t:<table>`` a hash of JSON recor
 first ids since a mark and ``m:<table>`` the marks' counts (JSON), ``log:<log>`` a log.
 """
 
+# KEYS the table, its counters; ARGV the id, the record (without its counted field), the
+# counted field ('' for none) and its value. Returns {the record, the counted value}
 PUT_NEW = """
+local counter = ARGV[1] .. ' ' .. ARGV[3]
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
-if stored then return stored end
+if stored then
+  if ARGV[3] == '' then return {stored} end
+  return {stored, redis.call('HGET', KEYS[2], counter)}
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return ARGV[2]
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], counter, ARGV[4]) end
+return {ARGV[2], ARGV[4]}
 """
 # Records are JSON made by orjson. cjson reads them exactly, but writes numbers with 14
 # significant digits (a balance of 10**14 would come back 1e+14, a float), so a record
@@ -40,30 +49,31 @@ local function encode(record)
   return '{' .. table.concat(parts, ',') .. '}'
 end
 """
-# take amount from a record's field if it holds that much: the record after (and the field's
-# value after), or false. A whole number as orjson or _ENCODE wrote it is changed in the
-# text, in place: decoding and encoding the record would cost the step four times as much.
-# A field's name as JSON writes it is only ever found after '{' or ',' (in a string value a
-# '"' is escaped), and the value is all digits up to ',' or '}'; anything else is decoded.
+# take amount from a record's counted field (its counter, see the layout) if it holds that
+# much: the value after, or false, changing nothing. A record with no counter was taken by
+# a reset meanwhile (made again from ``fresh``, the record as JSON with the field in it),
+# or was written by a mock that kept the field in the JSON: either way its JSON is
+# written without the field, and the counter made.
 _CHARGE_FUNCTION = _ENCODE_FUNCTION + """
 local function charge(hash, id, field, amount, fresh)
-  local stored = redis.call('HGET', hash, id) or fresh
-  local _, _, from, held, to = string.find(stored, '[{,]"' .. field .. '":()(%d+)()[,}]')
-  local after
-  if held and #held < 16 then
-    after = tonumber(held) - amount
-    if after < 0 then return false end
-    stored = string.sub(stored, 1, from - 1) .. string.format('%.0f', after) ..
-      string.sub(stored, to)
+  local counters = 'mockserver:c:' .. string.sub(hash, 14)
+  local counter = id .. ' ' .. field
+  local held = redis.call('HGET', counters, counter)
+  local record
+  if held then
+    held = tonumber(held)
   else
-    local record = cjson.decode(stored)
-    if record[field] < amount then return false end
-    record[field] = record[field] - amount
-    after = record[field]
-    stored = encode(record)
+    local stored = redis.call('HGET', hash, id)
+    if not stored and fresh == '' then return false end
+    record = cjson.decode(stored or fresh)
+    held = record[field]
+    record[field] = nil
   end
-  redis.call('HSET', hash, id, stored)
-  return stored, after
+  if held < amount then return false end
+  local after = held - amount
+  if record then redis.call('HSET', hash, id, encode(record)) end
+  redis.call('HSET', counters, counter, string.format('%.0f', after))
+  return after
 end
 """
 CHARGE = _CHARGE_FUNCTION + """
@@ -74,12 +84,31 @@ return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 _CHANGED = """
 redis.call('SET', 'mockserver:epoch', ARGV[#ARGV])
 """
+# KEYS the table, its counters; ARGV the id, the changes and the record if there is none
+# (JSON, without the counted field), the counted field ('' for none), its new value ('':
+# unchanged) and its value if there is no record, the new epoch. Returns {the record, the
+# counted value}
 UPDATE = _ENCODE_FUNCTION + _CHANGED + """
-local record = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[3])
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+local record = cjson.decode(stored or ARGV[3])
 for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
-local stored = encode(record)
+if ARGV[4] == '' then
+  stored = encode(record)
+  redis.call('HSET', KEYS[1], ARGV[1], stored)
+  return {stored}
+end
+local counter = ARGV[1] .. ' ' .. ARGV[4]
+local count = ARGV[5]
+if count == '' then count = redis.call('HGET', KEYS[2], counter) end
+if not count then  -- none yet: a new record's, or one an older mock kept in the JSON
+  count = ARGV[6]
+  if record[ARGV[4]] then count = string.format('%.0f', record[ARGV[4]]) end
+end
+record[ARGV[4]] = nil
+stored = encode(record)
 redis.call('HSET', KEYS[1], ARGV[1], stored)
-return stored
+redis.call('HSET', KEYS[2], counter, count)
+return {stored, count}
 """
 # one use of name's window (a whole number as text): what remains, or -1 (refused). A new
 # window number starts the count again. With ``late``, an older one counts in the newer
@@ -104,11 +133,12 @@ end
 ADMIT = _ADMIT_FUNCTION + """
 return admit(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 """
-# Store.open_request: KEYS clock, keys table, windows, armed table, epoch; ARGV kid, fresh
-# JSON or '', limited '1'/'0', now or '', wall, window seconds, a new epoch. Returns {now as
-# text, the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed
-# count, the epoch (named anew after a reset), the clock's frozen instant ('' if running)
-# and offset}, or false when the clock is not started
+# Store.open_request: KEYS clock, keys table, windows, armed table, epoch, the keys'
+# counters; ARGV kid, fresh JSON (without its balance) or '', limited '1'/'0', now or '',
+# wall, window seconds, a new epoch, the fresh balance. Returns {now as text, the key's
+# JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
+# epoch (named anew after a reset), the clock's frozen instant ('' if running) and offset,
+# the key's balance (false: none kept apart)}, or false when the clock is not started
 OPEN = _ADMIT_FUNCTION + """
 local now = tonumber(ARGV[4])
 local clock = redis.call('HMGET', KEYS[1], 'frozen_at', 'offset')
@@ -117,9 +147,13 @@ if not now then
   now = tonumber(clock[1]) or tonumber(ARGV[5]) + tonumber(clock[2])
 end
 local stored, created = redis.call('HGET', KEYS[2], ARGV[1]), 0
-if not stored and ARGV[2] ~= '' then
+local balance = false
+if stored then
+  balance = redis.call('HGET', KEYS[6], ARGV[1] .. ' balance')
+elseif ARGV[2] ~= '' then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-  stored, created = ARGV[2], 1
+  redis.call('HSET', KEYS[6], ARGV[1] .. ' balance', ARGV[8])
+  stored, created, balance = ARGV[2], 1, ARGV[8]
 end
 local remaining = -2
 if stored and ARGV[3] == '1' then
@@ -135,7 +169,7 @@ if not epoch then
   redis.call('SET', KEYS[5], epoch)
 end
 return {string.format('%.17g', now), stored, created, remaining, redis.call('HLEN', KEYS[4]),
-        epoch, clock[1] or '', clock[2] or ''}
+        epoch, clock[1] or '', clock[2] or '', balance}
 """
 # counters: '<id> remaining' (absent: no end) and '<id> fired'; returns {fired, remaining}
 CONSUME = """
@@ -151,7 +185,7 @@ end
 return {fired, remaining}
 """
 DELETE = _CHANGED + """
-redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining')
+redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining', ARGV[1] .. ' balance')
 return redis.call('HDEL', KEYS[1], ARGV[1])
 """
 APPEND = """
@@ -206,10 +240,10 @@ tally(1, ARGV[2], 3, #ARGV)
 # if not: every argument costs); then the writes, each a letter and its arguments:
 #   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
 #   't' table, first id, n, then n names: a tally
-# Returns {the record after or false (no charge: ''), 1 if the writes were made else 0,
-# 1 if the epoch moved (nothing done) else 0, what the window has left (-1: spent, nothing
-# done; -2: none counted)}: no writes are made when the charge is refused, or when its
-# value after is not as they assume. A window's number is the request's instant as it
+# Returns {the charged field's value after or false (no charge: ''), 1 if the writes were
+# made else 0, 1 if the epoch moved (nothing done) else 0, what the window has left (-1:
+# spent, nothing done; -2: none counted)}: no writes are made when the charge is refused,
+# or when its value after is not as they assume. A window's number is the request's instant as it
 # began, a few milliseconds before: a request that began in the window before the one
 # another process counted meanwhile counts in the newer one (admit's ``late``), so no
 # window ever admits more than its limit.
@@ -239,17 +273,16 @@ if writes == 13 then
     return {false, 0, 0, -1}
   end
 end
-local stored = ''
+local after = ''
 if ARGV[3] ~= '' then
-  local after
-  stored, after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
-  if not stored then
+  after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
+  if not after then
     unpushed()
     return {false, 0, 0, left}
   end
   if (after < tonumber(ARGV[6])) ~= (ARGV[7] == '1') then
     unpushed()
-    return {stored, 0, 0, left}
+    return {after, 0, 0, left}
   end
 end
 local i = writes
@@ -263,7 +296,7 @@ while i <= #ARGV do
     i = i + 4 + names
   end
 end
-return {stored, 1, 0, left}
+return {after, 1, 0, left}
 """
 # Store.mark_tally: KEYS counts, marks; ARGV the mark, its since-hash. Returns the counts
 MARK_TALLY = """

@@ -47,6 +47,10 @@ from mockserver.store.redis_async import PipelinedRedis
 
 PREFIX = "mockserver:"
 CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
+#: the field of a table's records that is a counter of its own ('<id> <field>' in
+#: ``c:<table>``), not in the JSON record: a key's balance, so a charge is a check and a
+#: decrement of a whole number, exact to the credit, never an edit of the record's text
+COUNTED = {"keys": "balance"}
 SETTLED_KEPT = 4096  # settled records a process keeps (see get_settled)
 OPENED_KEPT = 4096  # keys' records a process keeps (see open_request_async)
 T = TypeVar("T")
@@ -114,19 +118,32 @@ class RedisStore(Store):
 
     @_guarded
     def get(self, table: str, key: str) -> dict[str, Any] | None:
-        stored = self._redis.hget(self._table(table), key)
-        return None if stored is None else orjson.loads(stored)
+        field = COUNTED.get(table)
+        if field is None:
+            stored = self._redis.hget(self._table(table), key)
+            return None if stored is None else orjson.loads(stored)
+        with self._redis.pipeline() as step:  # MULTI/EXEC: the record and its counter
+            step.hget(self._table(table), key)
+            step.hget(self._counters(table), f"{key} {field}")
+            stored, count = step.execute()
+        return None if stored is None else _with_count(orjson.loads(stored), field, count)
 
     @_guarded
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
         self._armed = None
+        field = COUNTED.get(table)
         with self._redis.pipeline() as step:  # MULTI/EXEC: the record and its counters
+            counts = {}
+            if field is not None and field in value:
+                value = dict(value)
+                counts[f"{key} {field}"] = value.pop(field)
             step.hset(self._table(table), key, orjson.dumps(value))
             step.set(EPOCH, next(self._epochs))
             if FIRED in value:
-                counts = {f"{key} {FIRED}": value[FIRED]}
+                counts[f"{key} {FIRED}"] = value[FIRED]
                 if value.get(REMAINING) is not None:
                     counts[f"{key} {REMAINING}"] = value[REMAINING]
+            if counts:
                 step.hset(self._counters(table), mapping=counts)
             step.execute()
 
@@ -143,8 +160,11 @@ class RedisStore(Store):
             step.hgetall(self._counters(table))
             rows, counts = step.execute()
         found = []
+        counted = COUNTED.get(table)
         for key, stored in rows.items():
             name, value = key.decode(), orjson.loads(stored)
+            if counted is not None:
+                value = _with_count(value, counted, counts.get(f"{name} {counted}".encode()))
             for field in (FIRED, REMAINING):
                 count = counts.get(f"{name} {field}".encode())
                 if count is not None:
@@ -166,24 +186,39 @@ class RedisStore(Store):
         first = BEFORE_FIRST_WRITE.get()
         if first is not None:  # a request rendering: its rate window is counted first
             first()
-        return orjson.loads(self._put_new(keys=[self._table(table)],
-                                          args=[key, orjson.dumps(value)]))
+        field = COUNTED.get(table)
+        if field is None:
+            stored, *_ = self._put_new(keys=[self._table(table), self._counters(table)],
+                                       args=[key, orjson.dumps(value), "", ""])
+            return orjson.loads(stored)
+        rest = {name: v for name, v in value.items() if name != field}
+        stored, count = self._put_new(keys=[self._table(table), self._counters(table)],
+                                      args=[key, orjson.dumps(rest), field, value[field]])
+        return _with_count(orjson.loads(stored), field, count)
 
     @_guarded
     def update(self, table: str, key: str, changes: Mapping[str, Any],
                fresh: dict[str, Any]) -> dict[str, Any]:
         self._armed = None
-        return orjson.loads(self._update(keys=[self._table(table)], args=[
-            key, orjson.dumps(dict(changes)), orjson.dumps(fresh), next(self._epochs)]))
+        field = COUNTED.get(table)
+        changes, fresh = dict(changes), dict(fresh)
+        count, fresh_count = (changes.pop(field, ""), fresh.pop(field, 0)) if field else ("", "")
+        stored, *counted = self._update(keys=[self._table(table), self._counters(table)], args=[
+            key, orjson.dumps(changes), orjson.dumps(fresh), field or "", count, fresh_count,
+            next(self._epochs)])
+        record = orjson.loads(stored)
+        return _with_count(record, field, counted[0]) if field else record
 
     # ledger steps -------------------------------------------------------------
 
     @_guarded
     def charge(self, table: str, key: str, field: str, amount: int, fresh: dict[str, Any]
                ) -> dict[str, Any] | None:
-        stored = self._charge(keys=[self._table(table)],
-                              args=[key, field, amount, orjson.dumps(fresh)])
-        return None if stored is None else orjson.loads(stored)
+        """Taken from the field's counter (COUNTED); ``fresh`` (the record as the caller read
+        it) is the record after, with the field's value after."""
+        after = self._charge(keys=[self._table(table)],
+                             args=[key, field, amount, orjson.dumps(fresh)])
+        return None if after is None else {**fresh, field: after}
 
     @_guarded
     def admit(self, name: str, limit: int, window: int) -> int | None:
@@ -218,21 +253,25 @@ class RedisStore(Store):
     def _open_call(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
                    armed: str, now: float | None, wall: float, window_seconds: int
                    ) -> tuple[Any, list[str], list[Any]]:
-        return self._open, [CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH], [
-            kid, b"" if fresh is None else orjson.dumps(fresh), int(limited),
-            "" if now is None else repr(now), repr(wall), window_seconds, next(self._epochs)]
+        rest = b"" if fresh is None else orjson.dumps(
+            {name: value for name, value in fresh.items() if name != "balance"})
+        return self._open, [CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH,
+                            self._counters(keys)], [
+            kid, rest, int(limited), "" if now is None else repr(now), repr(wall),
+            window_seconds, next(self._epochs), "" if fresh is None else fresh["balance"]]
 
     def _opened(self, found: Any, keys: str, kid: str, fresh: dict[str, Any] | None
                 ) -> Opening | None:
         if not found:
             return None
-        shown, stored, created, remaining, count, epoch, frozen_at, offset = found
+        shown, stored, created, remaining, count, epoch, frozen_at, offset, balance = found
         epoch = epoch.decode()
         if epoch != self._epoch:  # a reset, a change, or an emptied Redis since the last
             self._epoch = epoch
             self._settled.clear()
             self._keys_read.clear()
-        key = None if stored is None else fresh if created else orjson.loads(stored)
+        key = None if stored is None else fresh if created else _with_count(
+            orjson.loads(stored), "balance", balance)
         # kept as of the epoch read with them; replies come in the order Redis made them
         if offset:  # the clock is started
             self._clock = float(frozen_at) if frozen_at else None, float(offset)
@@ -287,9 +326,9 @@ class RedisStore(Store):
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
-        stored = await self._run_async(self._charge, [self._table(table)],
-                                       [key, field, amount, orjson.dumps(fresh)])
-        return None if stored is None else orjson.loads(stored)
+        after = await self._run_async(self._charge, [self._table(table)],
+                                      [key, field, amount, orjson.dumps(fresh)])
+        return None if after is None else {**fresh, field: after}
 
     @_guarded
     def count_window(self, window: Window, cached_at: str | None = None) -> None:
@@ -312,21 +351,22 @@ class RedisStore(Store):
         writes."""
         writes = _Batch()
         fill(writes)
-        stored, made = self._checked(await self._finish_async(writes, (
+        after, made = self._checked(await self._finish_async(writes, (
             charge.cached_at or "", self._table(charge.table), charge.key, charge.field,
             charge.amount, charge.below, int(charge.assumed_below),
             b"" if charge.cached_at else orjson.dumps(charge.fresh),  # there is a record
             *_window(charge.window))), charge.window)
-        if stored is None:
+        if after is None:
             return None, False
-        after = orjson.loads(stored)
-        self._keys_read.remember((charge.table, charge.key), after)
-        return after, bool(made)
+        record = {**charge.fresh, charge.field: after}
+        if charge.cached_at:  # the record read before, unchanged since (the epoch held)
+            self._keys_read.remember((charge.table, charge.key), record)
+        return record, bool(made)
 
     def _checked(self, finished: list[Any], window: Window | None) -> tuple[Any, int]:
         """What :data:`lua.FINISH` did: StaleOpening or WindowSpent if nothing; else the
-        record after its charge and whether its writes were made (the window's count, if
-        any, set on ``window``)."""
+        charged field's value after (None: refused) and whether its writes were made (the
+        window's count, if any, set on ``window``)."""
         stored, made, stale, left = finished
         if stale:
             self._armed = None  # read anew by the next opening
@@ -451,6 +491,15 @@ class RedisStore(Store):
 NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]:
+    """A record as stored, with its counted field's value from its counter (first, where
+    the record was made with it); one an older mock stored with the field inside, as is."""
+    if count is None:
+        return record
+    record.pop(field, None)
+    return {field: int(count), **record}
 
 
 def _window(window: Window | None) -> tuple[Any, ...]:
