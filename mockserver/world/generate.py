@@ -7,6 +7,7 @@ depends on what was generated before, and nothing reseeds Faker.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import struct
 from collections.abc import Callable, Mapping
@@ -110,7 +111,7 @@ def make_account(pools: Pools, seed: int, handle: str,
         "embed_banned": u[12] % 50 == 0, "show_playlist_tab": u[13] % 10 < 3,
         "avatar_key": ids.hex_token(seed, handle, "avatar"), "key": u[14] << 32 | u[13],
         "first_post": first_post, "post_gap": gap, "video_limit": None,
-        "likes_root": 0, "levels": 1, "hidden_share": 0.12 + f[14] * 0.08, "hidden_likes": None,
+        "likes_root": 0, "levels": 1, "hidden_share": 0.12 + f[14] * 0.08, "hearts": None,
         "pinned": (), "ads": (), "scenario": None, "video_scenarios": (), "video_ids": (),
     }
     mean_likes = followers * 10 ** (-2.2 + 1.5 * f[11]) + 20
@@ -126,8 +127,9 @@ def make_account(pools: Pools, seed: int, handle: str,
 def _fit_likes(values: dict[str, Any], mean_likes: float, hearts: int | None,
                u: tuple[int, ...]) -> None:
     """Size the like cascade: generated accounts average ``mean_likes`` a video at the
-    reference instant; a fixture's pinned ``hearts`` is met exactly, hidden likes included.
-    Works on the field values, so the Account is built once."""
+    reference instant; a fixture's pinned ``hearts`` sizes it as if every listed video had
+    settled (``fit_hearts`` then meets it exactly, as the videos show it then). Works on
+    the field values, so the Account is built once."""
     key, first, gap, limit = (values["key"], values["first_post"], values["post_gap"],
                               values["video_limit"])
     capacity = max(limit, 1) if limit is not None else timeline.posted(
@@ -146,10 +148,26 @@ def _fit_likes(values: dict[str, Any], mean_likes: float, hearts: int | None,
     probe, cascade_key = 1 << 64, key ^ LIKES_SALT
     reached = cascade.prefix(cascade_key, levels, probe, max(listed, 1))
     root = int(probe * wanted // max(reached, 1))
-    values.update(levels=levels, likes_root=root)
-    if hearts is not None:
-        shown = cascade.prefix(cascade_key, levels, root, listed)
-        values["hidden_likes"] = max(hearts - shown, 0)
+    values.update(levels=levels, likes_root=root, hearts=hearts)
+
+
+def fit_hearts(account: Account, listed_at: Callable[[Account], int]) -> Account:
+    """A pinned likes total (``hearts``) met exactly at the instant the fixture describes:
+    the cascade sized so that the videos listed then show about ``1 / (1 + hidden_share)``
+    of it as they show it then (young videos still growing, pinned likes counted as
+    pinned), hidden likes the rest. ``listed_at(account)`` sums what the listed videos
+    show at its reference instant: linear in the root but for rounding, and at root 0
+    just the pinned likes. With nothing listed then, the first guess's root stays."""
+    hearts = account.hearts or 0
+    pinned = listed_at(dataclasses.replace(account, likes_root=0))
+    probe = 1 << 64
+    reached = listed_at(dataclasses.replace(account, likes_root=probe)) - pinned
+    if reached > 0:
+        wanted = max(hearts / (1 + account.hidden_share) - pinned, 0)
+        account = dataclasses.replace(account, likes_root=int(probe * wanted // reached))
+    listed = listed_at(account)
+    return dataclasses.replace(account, hidden_likes=max(hearts - listed, 0),
+                               reference_listed=listed)
 
 
 LIKES_SALT = 0x5DEECE66D5DEECE6

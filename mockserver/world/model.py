@@ -94,11 +94,13 @@ class Account:
     post_gap: int
     video_limit: int | None  # a fixture without a posting rate stops at its count
     # likes: a cascade over ``2**levels`` slots with ``likes_root`` in all; hidden likes are
-    # those of videos no longer listed (a share of the listed, or fixed by a fixture)
+    # those of videos no longer listed: ``hidden_share`` of the listed, or, where a fixture
+    # pins the total (``hearts``, at ``reference``), ``hidden_likes`` scaled by how the
+    # listed likes compare with ``reference_listed``, theirs at ``reference``
     likes_root: int
     levels: int
     hidden_share: float
-    hidden_likes: int | None
+    hearts: int | None
     pinned: tuple[int, ...]  # seqs of pinned videos, in pin order
     ads: tuple[int, ...]  # seqs
     # a fixture's failure for every request naming this account: one name, or one per vendor
@@ -107,6 +109,8 @@ class Account:
     video_ids: tuple[tuple[int, str], ...]  # (seq, id) pinned ids, e.g. a vendor page's example
     # seq -> what a fixture pins of that video (a ``world.overrides.VideoOverride``)
     videos: Mapping[int, Any] = field(default_factory=dict)
+    hidden_likes: int = 0  # at ``reference``, where ``hearts`` is pinned
+    reference_listed: int = 0
 
     @property
     def still(self) -> bool:

@@ -258,9 +258,10 @@ def apply(video: Video, account: Account, likes: int, hashtag: Callable[[str], H
 
 
 def checked(account: Account) -> Account:
-    """The account with its pinned videos checked (times in order and not after ``as_of``,
-    offsets inside a pinned caption) and a pinned likes total still met exactly.
-    Raises ValueError naming the position and what is wrong."""
+    """The account, its pinned videos checked: times in order and not after ``as_of``,
+    offsets inside a pinned caption (``generate.fit_hearts`` then meets a pinned likes
+    total with their pinned likes counted). Raises ValueError naming the position and
+    what is wrong."""
     posted = timeline.posted_by(account, account.key, account.reference)
     limit = account.video_limit if account.video_limit is not None else 1 << account.levels
     for seq, pinned in sorted(account.videos.items()):
@@ -284,23 +285,4 @@ def checked(account: Account) -> Account:
             if not entry.start < entry.end or (length is not None and entry.end > length):
                 raise ValueError(f"{where}: text_extra {entry.start}..{entry.end} is not "
                                  f"inside the caption ({length} UTF-16 units)")
-    return _refit(account, posted) if account.hidden_likes is not None else account
-
-
-def _refit(account: Account, posted: int) -> Account:
-    """A pinned likes total (``hearts``) met exactly with pinned likes among the videos:
-    the other videos share what the pins leave of the listed part, hidden likes the rest."""
-    key, levels = generate.likes_key(account), account.levels
-    pins = {seq: p.counts.likes for seq, p in account.videos.items()
-            if seq < posted and p.counts is not None and p.counts.likes is not None}
-    if not pins:
-        return account
-    shown = cascade.prefix(key, levels, account.likes_root, posted)
-    hearts = shown + account.hidden_likes
-    rest = shown - sum(_leaf(account, seq) for seq in pins)
-    wanted = max(int(hearts / (1 + account.hidden_share)) - sum(pins.values()), 0)
-    root = account.likes_root * wanted // rest if rest > 0 else account.likes_root
-    account = dataclasses.replace(account, likes_root=root)
-    listed = cascade.prefix(key, levels, root, posted) + likes_delta(
-        account, account.reference, posted)
-    return dataclasses.replace(account, hidden_likes=max(hearts - listed, 0))
+    return account

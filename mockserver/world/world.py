@@ -59,7 +59,11 @@ class World:
         """Any well-formed handle exists unless a fixture says otherwise."""
         account = generate.make_account(self.pools, self.seed, handle,
                                         self.fixtures.accounts.get(handle))
-        return overrides.checked(account) if account.videos else account
+        if account.videos:
+            account = overrides.checked(account)
+        if account.hearts is None:
+            return account
+        return generate.fit_hearts(account, self._listed_at_reference)
 
     def _mention(self, handle: str) -> Mention:
         fixture = self.fixtures.accounts.get(handle)
@@ -81,15 +85,39 @@ class World:
         account = self.account(handle)
         count = self.count(account, instant)
         followers = timeline.followers_at(account, instant)
-        listed = self.listed_likes(account, instant, count)
-        if account.videos:  # a fixture's pinned videos carry their own likes
-            listed += overrides.likes_delta(account, instant, count)
-        hidden = (account.hidden_likes if account.hidden_likes is not None
-                  else int(listed * account.hidden_share))
+        listed = self.listed_likes(account, instant, count) + self._pinned_likes(
+            account, instant, count)
         friends = int(min(followers, account.following) * account.friend_share)
         return Profile(followers=followers, following=account.following,
-                       hearts=listed + hidden, diggs=account.diggs,
+                       hearts=listed + self._hidden(account, instant, listed), diggs=account.diggs,
                        friends=min(friends, followers, account.following), video_count=count)
+
+    @staticmethod
+    def _hidden(account: Account, instant: int, listed: int) -> int:
+        """Likes of videos no longer listed: a stable share of the listed ones. Where a
+        fixture pins the total, what the fit left hidden at its instant, scaled with the
+        listed likes: so none before the first post, the same share as the account grows,
+        never falling as the clock moves on (a fixture listing no likes at its instant
+        shows its pinned likes from then on)."""
+        if account.hearts is None:
+            return int(listed * account.hidden_share)
+        if account.reference_listed:
+            return account.hidden_likes * listed // account.reference_listed
+        return account.hidden_likes if instant >= account.reference else 0
+
+    @staticmethod
+    def _pinned_likes(account: Account, instant: int, count: int) -> int:
+        """What a fixture's pinned videos' own likes add to the cascade's sum."""
+        return overrides.likes_delta(account, instant, count) if account.videos else 0
+
+    def _listed_at_reference(self, account: Account) -> int:
+        """What the listed videos show at the account's reference instant, pinned likes
+        included, read past the caches: ``generate.fit_hearts`` tries several roots."""
+        instant = account.reference
+        count = self.count(account, instant)
+        listed = (self._prefix(account, count) if account.still
+                  else self._growing_likes(account, instant, count))
+        return listed + self._pinned_likes(account, instant, count)
 
     def _prefix(self, account: Account, count: int) -> int:
         return cascade.prefix(generate.likes_key(account), account.levels, account.likes_root,
@@ -103,6 +131,9 @@ class World:
         cascade in one walk, only the videos still growing counted one by one."""
         if account.still:
             return self._still_likes(account.handle, count)
+        return self._growing_likes(account, instant, count)
+
+    def _growing_likes(self, account: Account, instant: int, count: int) -> int:
         settled = min(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY), count)
         total = self._prefix(account, settled)
         young = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
