@@ -7,6 +7,7 @@ import sqlite3
 import uuid
 
 import httpx
+import orjson
 import pytest
 
 from mockserver.app import create_app
@@ -273,3 +274,57 @@ def test_documented_routes_over_http(live):
     assert missing.status_code == 403
     assert missing.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert re.fullmatch(r"[A-Za-z0-9+/]{15}=", user.headers["x-amz-apigw-id"])
+
+
+# the clock set back: the database holds no record made after the clock's instant -------------
+
+MONTH = 30 * 86_400
+
+
+def test_a_user_record_stored_after_the_clock_is_made_anew_when_it_goes_back(client):
+    client.post("/__mock/clock", json={"advance": MONTH})
+    later = gw(client, "user/clocktest").json()
+    assert later["user"]["createdAt"] == iso(NOW + MONTH)
+    assert client.post("/__mock/clock", json={"set": FROZEN}).status_code == 200
+    now = gw(client, "user/clocktest").json()
+    assert now["user"]["createdAt"] == now["user"]["updatedAt"] == STAMP
+    dumpling = client.post("/api/v1/get-tiktok-profile", json={"handle": "clocktest"},
+                           headers={"Authorization": "Bearer sk_test_key"}).json()["stats"]
+    assert now["stats"]["videoCount"] == dumpling["videoCount"] < later["stats"]["videoCount"]
+    client.post("/__mock/clock", json={"advance": 60})  # stored again: stale from here on
+    assert gw(client, "user/clocktest").json() == now
+
+
+def test_a_video_record_stored_after_the_clock_is_made_anew_or_not_found(client, app):
+    world = app.state.mock.world
+    account = world.account("clocktest")
+    posted = world.nth_newest(account, NOW)  # posted before the clock's instant
+    client.post("/__mock/clock", json={"advance": MONTH})
+    unborn = world.nth_newest(account, NOW + MONTH)  # posted after it
+    assert unborn.create_time > NOW >= posted.create_time
+    for video in (posted, unborn):
+        assert gw(client, f"video/clocktest/{video.id}").status_code == 200
+    later = gw(client, f"video/clocktest/{posted.id}").json()
+    client.post("/__mock/clock", json={"set": NOW})
+    gone = gw(client, f"video/clocktest/{unborn.id}")  # never a video in the future
+    assert gone.status_code == 404 and gone.json() == {"message": "Video not found"}
+    now = gw(client, f"video/clocktest/{posted.id}").json()
+    assert now["music"]["createdAt"] == now["author"]["createdAt"] == STAMP
+    counts = world.counts(account, posted, NOW)
+    assert now["stats"]["playCount"] == counts.views < later["stats"]["playCount"]
+    assert now["author"] == gw(client, "user/clocktest").json()["user"]
+
+
+def test_processes_sharing_redis_agree_on_the_record_made_anew(redis_server):
+    redis_server.flush()
+    settings = Settings.load({"now": FROZEN, "store": redis_server.url, "rate_limit": 0},
+                             env={})
+    with ServerThread(create_app(settings)) as one, ServerThread(create_app(settings)) as two, \
+            httpx.Client(base_url=one.url) as first, httpx.Client(base_url=two.url) as second:
+        first.post("/__mock/clock", json={"advance": MONTH})
+        later = gw(first, "user/clocktest").content
+        assert gw(second, "user/clocktest").content == later  # each process keeps it now
+        first.post("/__mock/clock", json={"set": FROZEN})
+        answers = {gw(client, "user/clocktest").content for client in (second, first, second)}
+        assert len(answers) == 1 and later not in answers
+        assert orjson.loads(answers.pop())["user"]["createdAt"] == STAMP

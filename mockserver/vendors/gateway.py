@@ -39,6 +39,10 @@ ERRORS: dict[str, tuple[int, str, str | None]] = {
 ERROR_SCENARIOS = {"forbidden": "forbidden", "missing_auth_token": "missing_auth_token",
                    "throttled": "rate_limited", "quota_exceeded": "insufficient_credits",
                    "backend_error": "backend_error", "timeout": "timeout"}
+# where each table's record says when it was made (see Gateway._stored)
+_MADE_AT: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    USERS: lambda record: record["user"]["createdAt"],
+    VIDEOS: lambda record: record["music"]["createdAt"]}
 # the page's order of the stats fields
 _USER_STATS = ("diggCount", "followerCount", "followingCount", "friendCount", "heartCount",
                "heart", "videoCount")
@@ -111,11 +115,20 @@ class Gateway(Vendor):
     def _stored(call: Call, table: str, key: str, make: Callable[[str], dict[str, Any]]
                 ) -> dict[str, Any]:
         """The record stored under ``key``, made and stored now if there is none. A record
-        altered by a scenario (private / not found) is made fresh and never stored."""
+        altered by a scenario (private / not found) is made fresh and never stored.
+
+        A record made in a later second than the clock's (the clock was set back) had not
+        been made yet: it is dropped and the record of this instant stored, so the database
+        never shows a ``createdAt`` after the clock. Removing it names a new epoch in a
+        shared store, so every process drops what it kept of it."""
         if call.override is not None:
             return make(iso(call.now))
         store = call.mock.store
         record = store.get_settled(table, key)
+        # stamps print alike, so they sort as text; a whole second prints from a table
+        if record is not None and _MADE_AT[table](record) >= iso(call.instant + 1):
+            store.delete(table, key)
+            record = None
         if record is None:  # of processes storing it at once, the first one's record stays
             record = store.put_new(table, key, make(iso(call.now)))
         return record
