@@ -4,7 +4,8 @@ A fixture file is JSON: ``{"accounts": {handle: {field: value}}, "keys": {key: {
 The shipped ``fixtures/`` folder loads first, then each user path (file or folder) in
 order; a later file's entry for the same handle or key replaces the earlier one.
 
-An account fixture describes the account as it is at ``as_of`` (default 2026-01-01) and,
+An account fixture describes the account as it is at ``as_of`` (ISO-8601 or whole unix
+seconds; default 2026-01-01) and,
 unless it gives ``posts_per_day`` or ``follower_growth``, at every instant: a still
 photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenarios``,
 ``videos``) count from its newest video, 0 first.
