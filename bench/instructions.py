@@ -79,6 +79,9 @@ def child(route: str, calls: int, ceiling: bool, store: str = "memory") -> None:
                              [k.decode(), v.decode()] for k, v in sent_headers
                              if k not in (b"content-length", b"content-type")]})
     app = build(recorded) if ceiling else mock
+    if not ceiling:  # the collector as `mockserver serve` sets it (it only matters cold)
+        from mockserver.server import tune_gc_for_serving
+        tune_gc_for_serving()
     method, path, body, headers = targets[route]
 
     async def repeat(times: int, prefix: str) -> None:
