@@ -59,7 +59,8 @@ class Mock:
         self.clock = self._clock()
         self.world = World(settings.seed, self.fixtures)
         for handle, values in self.fixtures.accounts.items():
-            if values.get("videos"):  # pinned videos out of order stop the start, not a call
+            # pinned videos out of order or a schedule before 2016 stop the start, not a call
+            if values.get("videos") or values.get("posts_per_day"):
                 self.world.account(handle)
         # accounts whose fixture scripts a scenario (generated accounts never do)
         self._scripted_handles = frozenset(

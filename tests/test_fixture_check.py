@@ -202,3 +202,17 @@ def test_posts_per_day_is_at_most_864(tmp_path):
             for a, b in zip(times, times[1:], strict=False)]
     # one slot every 100 seconds, each post up to 90 seconds late in its slot
     assert len(gaps) == 29 and min(gaps) >= 10 and 96 <= sum(gaps) / len(gaps) <= 104, gaps
+
+
+def test_a_posting_rate_too_slow_for_its_videos_stops_the_start(tmp_path):
+    """20 videos at one a billion days once put create times in year -22243: a DumplingAI
+    page broke its schema and a Social Fetch page answered 500. The start names the field."""
+    document = {"accounts": {"slowpoke": {"video_count": 20, "posts_per_day": 1e-9}}}
+    with pytest.raises(ValueError, match=re.escape(
+            "fixture account 'slowpoke' field 'posts_per_day': 1e-09 a day for 20 videos puts "
+            "the first post before TikTok's launch (2016-09-01)")):
+        start_with(tmp_path, document)
+    document["accounts"]["slowpoke"]["posts_per_day"] = 0.01  # one post in 100 days: 2021
+    with start_with(tmp_path, document) as client:
+        for vendor, route in (("dumpling", "videos"), ("socialfetch", "videos")):
+            assert call(client, vendor, route, handle="slowpoke").status_code == 200, vendor

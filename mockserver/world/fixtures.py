@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.clock import parse_instant
+from mockserver.clock import EARLIEST, iso, parse_instant
 from mockserver.resources import data_dir
 from mockserver.world import ids, overrides, timeline
 from mockserver.world.model import Account
@@ -166,6 +166,11 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     key = values["key"]
     first = newest - (count - 1) * gap - timeline.jitter(gap, key, count - 1) if count else \
         newest + gap
+    if first < EARLIEST:  # ids and the clock start there; a slow rate reached year -22243
+        raise ValueError(
+            f"fixture account {generated['handle']!r} field 'posts_per_day': {per_day:g} a day "
+            f"for {count} videos puts the first post before TikTok's launch "
+            f"({iso(EARLIEST)[:10]}): post more a day or give fewer videos")
     smallest = min(values["followers"], values["following"])
     friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
     videos = overrides.by_seq(fixture.get("videos", {}), count)
