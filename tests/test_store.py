@@ -18,7 +18,14 @@ from mockserver.app import create_app
 from mockserver.clock import SharedClock
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from mockserver.store import NOT_LIMITED, Charge, Opening, Store, open_store
+from mockserver.store import (
+    BEFORE_FIRST_WRITE,
+    NOT_LIMITED,
+    Charge,
+    Opening,
+    Store,
+    open_store,
+)
 from tests.calls import call
 from tests.conftest import FROZEN
 from tests.redis_server import RedisServer
@@ -158,6 +165,33 @@ def test_on_redis_a_balance_is_a_whole_number_counter_of_its_own(redis_server):
         assert store.get("keys", "old") == {**big, "balance": 10**15 - 1}
         store.clear()
         assert client.hlen("mockserver:c:keys") == 0 and store.get("keys", "k") is None
+    store.close()
+
+
+def test_on_redis_a_request_rendering_counts_its_window_before_it_stores_or_drops_a_record(
+        redis_server):
+    """What a request does first (store.BEFORE_FIRST_WRITE: count the window it left to
+    its last step) runs before the Gateway's records are stored or dropped as it renders,
+    and a refusal there leaves them as they were."""
+    redis_server.flush()
+    store = open_store(redis_server.url)
+    store.put_new("users", "u", {"n": 1})
+    counted = []
+
+    def refuse() -> None:
+        counted.append(1)
+        raise RuntimeError("over the limit")
+
+    token = BEFORE_FIRST_WRITE.set(refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            store.delete("users", "u")
+        with pytest.raises(RuntimeError):
+            store.put_new("users", "v", {"n": 2})
+    finally:
+        BEFORE_FIRST_WRITE.reset(token)
+    assert counted == [1, 1]
+    assert store.get("users", "u") == {"n": 1} and store.get("users", "v") is None
     store.close()
 
 

@@ -149,6 +149,7 @@ class RedisStore(Store):
 
     @_guarded
     def delete(self, table: str, key: str) -> bool:
+        _before_write()  # the gateway drops a record made after the clock as it renders
         self._armed = None
         return bool(self._delete(keys=[self._table(table), self._counters(table)],
                                  args=[key, next(self._epochs)]))
@@ -183,9 +184,7 @@ class RedisStore(Store):
 
     @_guarded
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
-        first = BEFORE_FIRST_WRITE.get()
-        if first is not None:  # a request rendering: its rate window is counted first
-            first()
+        _before_write()
         field = COUNTED.get(table)
         if field is None:
             stored, *_ = self._put_new(keys=[self._table(table), self._counters(table)],
@@ -491,6 +490,15 @@ class RedisStore(Store):
 NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _before_write() -> None:
+    """What a request rendering does before its first write (store.BEFORE_FIRST_WRITE):
+    count the rate window it left to its last step, so one over its limit writes
+    nothing, as when refused before rendering."""
+    first = BEFORE_FIRST_WRITE.get()
+    if first is not None:
+        first()
 
 
 def _with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]:
