@@ -12,8 +12,8 @@ DAY = 86_400
 YEAR = 365 * DAY
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: generated accounts' figures describe this instant
 GROWTH_DAYS = 14  # a video's counts rise over its first two weeks, then stay
-GROWTH = _GROWTH = GROWTH_DAYS * DAY  # seconds
-_GROWTH4 = _GROWTH ** 4
+GROWTH = GROWTH_DAYS * DAY  # seconds
+_GROWTH4 = GROWTH ** 4
 
 
 def jitter(gap: int, key: int, seq: int) -> int:
@@ -44,23 +44,18 @@ def posted(first_post: int, gap: int, limit: int, key: int, instant: int) -> int
 
 
 def grown(final: Counts, age: int) -> Counts:
-    """Counts ``age`` seconds after posting: fast in the first days, flat after two weeks,
-    never falling (an integer curve, so the same age gives the same numbers everywhere)."""
-    if age >= _GROWTH:
-        return final
-    if age <= 0:
-        return Counts(0, 0, 0, 0, 0, 0, 0)
-    reached = _GROWTH4 - (_GROWTH - age) ** 4
-    return tuple.__new__(Counts, [value * reached // _GROWTH4 for value in final])
+    """Counts ``age`` seconds after posting, each on ``grown_count``'s curve."""
+    return tuple.__new__(Counts, [grown_count(value, age) for value in final])
 
 
 def grown_count(value: int, age: int) -> int:
-    """One count ``age`` seconds after posting, on ``grown``'s curve."""
-    if age >= _GROWTH:
+    """A count ``age`` seconds after posting: fast in the first days, flat after two weeks,
+    never falling (an integer curve, so the same age gives the same number everywhere)."""
+    if age >= GROWTH:
         return value
     if age <= 0:
         return 0
-    return value * (_GROWTH4 - (_GROWTH - age) ** 4) // _GROWTH4
+    return value * (_GROWTH4 - (GROWTH - age) ** 4) // _GROWTH4
 
 
 def followers_at(account: Account, instant: int) -> int:

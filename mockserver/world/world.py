@@ -134,7 +134,7 @@ class World:
         return self._growing_likes(account, instant, count)
 
     def _growing_likes(self, account: Account, instant: int, count: int) -> int:
-        settled = min(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY), count)
+        settled = min(self.count(account, instant - timeline.GROWTH), count)
         total = self._prefix(account, settled)
         young = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
                                settled, count)
@@ -267,7 +267,7 @@ class World:
         if account.videos:
             overrides.pin_views(account, likes, views)
         if instant is not None:  # only the videos still growing differ from their final views
-            for seq in range(self.count(account, instant - timeline.GROWTH_DAYS * timeline.DAY),
+            for seq in range(self.count(account, instant - timeline.GROWTH),
                              count):
                 age = instant - self.create_time(account, seq)
                 if account.videos and overrides.pins_counts(account, seq):
