@@ -280,3 +280,21 @@ def test_every_video_keeps_the_ratios_of_real_accounts_at_every_age(http):
                     likes, comments = likes + liked, comments + stats["comment_count"]
         assert 0.006 <= comments / likes <= 0.016, (comments, likes)
         advance(http, 2 * 86_400 + 3_600)  # the newest videos are a day or two old
+
+
+def test_a_video_posted_before_the_instant_shows_views_and_likes(http):
+    """No listed video sits at zero: a settled one keeps at least a like (the cascade's
+    splits alone left one small-account video in seventeen with no like and no view), and
+    a young one shows its first like and views from its first second, not after two weeks."""
+    small = [h for h in (f"zero.probe{n}" for n in range(60))
+             if profile(http, h)["followerCount"] < 2_000][:4]
+    assert len(small) == 4
+    for _ in range(3):
+        for handle in small:
+            now = page(http, handle)["extra"]["now"] // 1000
+            for item in walk(http, handle):
+                stats = item["statistics"]
+                if item["create_time"] < now:
+                    assert stats["play_count"] > 0 and stats["digg_count"] > 0, (
+                        handle, now - item["create_time"], stats)
+        advance(http, 86_400 + 7_200)

@@ -5,6 +5,10 @@ its total between its two halves by a keyed, heavy-tailed fraction, down to one 
 per video. So per-video likes are bursty and heavy-tailed like real ones, a pinned
 total is exactly the sum of its parts (integer splits lose nothing), and the sum of
 the first ``n`` videos costs one walk down the tree: O(levels), never O(videos).
+
+Every leaf shows one like more than its share of the root: a settled public video with
+no like and so no view is not one TikTok shows (the root's split alone left one video
+in seventeen of small accounts at zero).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import math
 
 from mockserver.world.ids import mix
 
+LEAF_FLOOR = 1  # likes every leaf shows besides its share of the root
 _SPLIT_BITS = 16
 # fractions (of 2**16) drawn from a logistic distribution: most splits are near even,
 # a few very uneven, which makes the leaves roughly log-normal with a fat tail
@@ -34,7 +39,7 @@ def prefix(key: int, levels: int, root: int, count: int) -> int:
     if count <= 0:
         return 0
     if count >= 1 << levels:
-        return root
+        return root + (1 << levels) * LEAF_FLOOR
     total, index, acc = root, 0, 0
     for level in range(levels):
         left = _left(key, level, index, total)
@@ -45,7 +50,7 @@ def prefix(key: int, levels: int, root: int, count: int) -> int:
         else:
             total = left
             index = 2 * index
-    return acc
+    return acc + count * LEAF_FLOOR
 
 
 def leaves(key: int, levels: int, root: int, start: int, stop: int) -> list[int]:
@@ -58,7 +63,7 @@ def leaves(key: int, levels: int, root: int, start: int, stop: int) -> list[int]
     while stack:
         level, index, total = pop()
         if level == levels:
-            out.append(total)
+            out.append(total + LEAF_FLOOR)
             continue
         span = 1 << (levels - level - 1)  # leaves under each child
         low = index * 2 * span

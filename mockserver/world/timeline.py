@@ -50,12 +50,14 @@ def grown(final: Counts, age: int) -> Counts:
 
 def grown_count(value: int, age: int) -> int:
     """A count ``age`` seconds after posting: fast in the first days, flat after two weeks,
-    never falling (an integer curve, so the same age gives the same number everywhere)."""
+    never falling (an integer curve, so the same age gives the same number everywhere).
+    Rounded up: a video is seen from its first second, and one settling at a single like
+    shows it (and so some views) before its two weeks are up, not only after."""
     if age >= GROWTH:
         return value
     if age <= 0:
         return 0
-    return value * (_GROWTH4 - (GROWTH - age) ** 4) // _GROWTH4
+    return -(-value * (_GROWTH4 - (GROWTH - age) ** 4) // _GROWTH4)
 
 
 def followers_at(account: Account, instant: int) -> int:
