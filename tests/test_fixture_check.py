@@ -193,6 +193,21 @@ def test_as_of_is_an_iso_instant_or_whole_unix_seconds(tmp_path):
     assert "2026-02-19T00:00:00.000Z" < newest <= "2026-03-01T00:00:00.000Z", newest
 
 
+def test_newest_post_takes_an_instant_as_as_of_does(tmp_path):
+    """It was unix seconds only, where ``as_of`` beside it took ISO-8601 too."""
+    seen = []
+    for form in ("2026-02-20T08:00:00Z", 1_771_574_400, "1771574400"):
+        document = {"accounts": {"dated": {"video_count": 4, "as_of": "2026-03-01T00:00:00Z",
+                                           "newest_post": form}}}
+        with start_with(tmp_path, document) as client:
+            seen.append(newest_videos(client, "dated")[0]["createdAt"])
+    assert seen == ["2026-02-20T08:00:00.000Z"] * 3
+    document["accounts"]["dated"]["newest_post"] = "last week"
+    with pytest.raises(ValueError, match=re.escape(
+            "account 'dated' field 'newest_post': 'last week' is neither ISO-8601 nor unix")):
+        start_with(tmp_path, document)
+
+
 def test_posts_per_day_is_at_most_864(tmp_path):
     document = {"accounts": {"busy": {"video_count": 3, "posts_per_day": 864,
                                       "as_of": "2026-11-23T11:00:00Z"}}}

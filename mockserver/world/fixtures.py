@@ -38,7 +38,7 @@ class Instant:
 
 # fields that shape the account's history and numbers
 _HISTORY_TYPES: dict[str, Any] = {
-    "hearts": int, "friends": int, "video_count": int, "newest_post": int,
+    "hearts": int, "friends": int, "video_count": int, "newest_post": Instant,
     "as_of": Instant,
     "posts_per_day": float, "follower_growth": float, "pinned": tuple[int, ...],
     "ads": tuple[int, ...], "video_ids": tuple[tuple[int, str], ...],
@@ -51,15 +51,19 @@ MAX_POSTS_PER_DAY = 86_400 // MIN_POST_GAP
 
 
 def as_instant(value: Any) -> int:
-    """A fixture's ``as_of`` as unix seconds: an ISO-8601 instant, as ``--now`` and the
-    clock's ``set`` take it (``2026-03-01T00:00:00Z``; no zone is UTC), or whole unix
-    seconds. A ValueError says what is wrong with it."""
+    """A fixture's ``as_of`` or ``newest_post`` as unix seconds: an ISO-8601 instant, as
+    ``--now`` and the clock's ``set`` take it (``2026-03-01T00:00:00Z``; no zone is UTC),
+    or whole unix seconds. A ValueError says what is wrong with it."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{value!r} is not an ISO-8601 instant or whole unix seconds")
     seconds = parse_instant(str(value))
     if not seconds.is_integer():  # the world moves one whole second at a time
         raise ValueError(f"{value!r} is not a whole second")
     return int(seconds)
+
+
+def _newest(fixture: Mapping[str, Any], default: int) -> int:
+    return as_instant(fixture["newest_post"]) if "newest_post" in fixture else default
 
 
 def _posting_rate(value: float) -> float:
@@ -71,7 +75,7 @@ def _posting_rate(value: float) -> float:
 
 # checks of a value beyond its type, each raising a ValueError that says what is wrong
 _VALUE_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "as_of": as_instant, "posts_per_day": _posting_rate}
+    "as_of": as_instant, "newest_post": as_instant, "posts_per_day": _posting_rate}
 
 
 def value_problem(name: str, value: Any) -> str | None:
@@ -158,9 +162,9 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     lag = ids.stable_int(seed, "newest", generated["handle"])
     if per_day > 0:  # the newest of its video_count went out less than a gap before as_of
         gap = max(int(86_400 / per_day), MIN_POST_GAP)
-        newest = int(fixture.get("newest_post", reference - lag % max(gap // 10, 1)))
+        newest = _newest(fixture, reference - lag % max(gap // 10, 1))
     else:
-        newest = int(fixture.get("newest_post", reference - 3_600 - lag % (9 * 86_400)))
+        newest = _newest(fixture, reference - 3_600 - lag % (9 * 86_400))
         span = max(newest - values["created"] - 86_400, 0)
         gap = int(min(max(span // max(count, 1), 100), 20 * 86_400))
     key = values["key"]
