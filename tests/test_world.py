@@ -190,3 +190,16 @@ def test_iso_prints_an_instant_as_javascript_does(seconds):
     from mockserver.clock import iso
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     assert iso(seconds) == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_a_page_survives_its_own_videos_evicting_each_other_from_the_cache():
+    """A page's cached videos were re-read from the cache after its new ones were made and
+    remembered, which could evict them first: a walk after an account-wide ranking filled
+    the cache answered 500 (KeyError) on some page."""
+    small = World(7, cache_size=8)  # at most 32 videos cached
+    account = small.account("huge_account")
+    older = list(range(32))
+    small.videos(account, older)
+    page = older[:10] + list(range(32, 52))
+    assert [v.seq for v in small.videos(account, page)] == page
+    assert small.videos(account, page) == World(7).videos(World(7).account("huge_account"), page)

@@ -157,16 +157,20 @@ class World:
         """The videos at ``seqs``; the missing ones made together, their likes read from the
         cascade in one descent when they lie close together (a page does)."""
         handle, cache = account.handle, self._videos
-        missing = [s for s in seqs if (handle, s) not in cache]
-        if missing:
-            for seq, likes in self._likes(account, sorted(missing)):
-                self._remember(self._make_video(account, seq, likes))
-        out = []
+        made: dict[int, Video] = {}
         for seq in seqs:
-            video = cache[(handle, seq)]
-            cache.move_to_end((handle, seq))
-            out.append(video)
-        return out
+            video = cache.get((handle, seq))
+            if video is not None:
+                cache.move_to_end((handle, seq))
+                made[seq] = video
+        missing = [s for s in seqs if s not in made]
+        if missing:
+            # kept here, not re-read from the cache: remembering them may evict the older
+            # ones of this very page (a walk after an account-wide ranking filled it)
+            for seq, likes in self._likes(account, sorted(missing)):
+                made[seq] = video = self._make_video(account, seq, likes)
+                self._remember(video)
+        return [made[seq] for seq in seqs]
 
     @staticmethod
     def _likes(account: Account, seqs: list[int]) -> list[tuple[int, int]]:
