@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from typing import Any
@@ -85,7 +86,8 @@ class Mock:
             for vendor in self.vendors.values() for route in vendor.routes})
         self.journal = Journal(self.store, settings.journal_size)
         self.coverage = Coverage(self.store, self.vendors.values())
-        self.request_digests = RequestDigests(settings.seed)
+        self.request_digests = RequestDigests(
+            settings.seed, salt=secrets.token_bytes(16) if self.store.shared else b"")
         self.stop_signal = StopSignal()
         self._arm_configured()
 

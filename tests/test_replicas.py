@@ -164,6 +164,14 @@ def check_one_ledger(clients: list[httpx.Client]) -> None:
         newest = [entry["path"].split("/")[4] for entry in kept[:len(handles)]]
         assert newest == handles[::-1]
         assert {entry["at"] for entry in kept[:len(handles)]} == {1795438800.0}
+    # request ids stay unique across processes: the same request made over and over
+    # through every process (each counted its own repeats, so two processes gave the
+    # same request the same ids: half of them repeats)
+    same = spread(clients, 40, lambda c: call(c, "socialfetch", handle="replica_ids"))
+    shown = [r.headers["x-request-id"] for r in same]
+    assert len(set(shown)) == 40, Counter(shown).most_common(3)
+    journalled = clients[0].get("/__mock/requests", params={"limit": 40}).json()["requests"]
+    assert len({entry["request_id"] for entry in journalled}) == 40
     # a reset through one process reaches them all
     clients[-1].post("/__mock/reset").raise_for_status()
     for client in clients:

@@ -18,8 +18,12 @@ Occurrence = tuple[bytes, int]  # (the request's digest, times it was made befor
 
 
 class RequestDigests:
-    def __init__(self, seed: int, remembered: int = 100_000) -> None:
+    def __init__(self, seed: int, remembered: int = 100_000, salt: bytes = b"") -> None:
+        """``salt``: this process's own, where processes share a store: each counts the
+        requests it serves, so without it two processes gave the same request the same ids
+        (half the ids of a two-process run were repeats)."""
         self._seed = seed
+        self._salt = salt
         # request -> [times seen, its digest]; least recently seen forgotten first, so a
         # request made over and over keeps counting (and its ids keep differing); bounded by
         # the bytes its requests hold too, so large distinct bodies cannot pile up
@@ -32,7 +36,7 @@ class RequestDigests:
         known = self._seen.recall(request)
         if known is None:
             head = f"{self._seed}\x1f{method}\x1f{path}\x1f{query}\x1f".encode()
-            digest = hashlib.blake2b(head + body, digest_size=32).digest()
+            digest = hashlib.blake2b(self._salt + head + body, digest_size=32).digest()
             known = [0, digest]
             self._seen.remember(request, known, len(path) + len(query) + len(body) + 256)
         count = known[0]
