@@ -9,6 +9,7 @@ so that their memory and their signal handling are the real ones.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import socket
 import sqlite3
@@ -557,3 +558,13 @@ def test_a_body_in_several_messages_or_with_a_length_that_is_no_number_is_read_w
     status, answer = _asgi_post(app, b"/api/v1/get-tiktok-profile",
                                 [auth, (b"content-length", b"\xb2\xb3")], [body])
     assert status == 200, answer
+
+
+def test_the_readme_shows_masks_as_the_mock_makes_them():
+    """The README's mask example said ``…ey#f69d`` (and elsewhere ``sk_t…_key``) where the
+    admin API shows ``…ey#9cd1``."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = set(re.findall(r"`sk_test_key` shows as `([^`]+)`", readme))
+    shown |= set(re.findall(r"`(…[^`]+)` for `sk_test_key`", readme))
+    assert shown == {mask("sk_test_key")}
+    assert "sk_t…_key" not in readme

@@ -360,5 +360,6 @@ def test_an_unreachable_redis_at_start_is_a_clear_error(capsys):
     assert main(["serve", "--store", url, "--port", "0"]) == 2
     error = capsys.readouterr().err
     assert f"cannot reach Redis at {url}" in error and "Traceback" not in error
+    assert ".." not in error  # "Connection refused.. Start Redis there"
     with pytest.raises(ValueError, match="cannot reach Redis"):
         open_store(url)

@@ -81,7 +81,8 @@ class RedisStore(Store):
                                                health_check_interval=0)
             self._redis.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
-            raise ValueError(f"cannot reach Redis at {url}: {exc}. Start Redis there, or "
+            reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
+            raise ValueError(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
                              "choose --store memory or an SQLite file") from None
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
         # the request's steps from the event loop (see redis_async)
