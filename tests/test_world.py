@@ -203,3 +203,15 @@ def test_a_page_survives_its_own_videos_evicting_each_other_from_the_cache():
     page = older[:10] + list(range(32, 52))
     assert [v.seq for v in small.videos(account, page)] == page
     assert small.videos(account, page) == World(7).videos(World(7).account("huge_account"), page)
+
+
+def test_a_still_fixture_ranks_by_views_only_the_videos_posted_by_the_instant(w):
+    """Social Fetch's popular order of a still fixture was ranked once at the world's epoch:
+    before it, videos posted after the clock; after ``as_of``, newer ones left out."""
+    account = w.account("tiny_account")
+    assert account.still
+    for instant in (1_764_547_200, 1_767_225_600, 1_795_435_200):  # 2025-12-01 .. 2026-11-23
+        posted = w.count(account, instant)
+        assert sorted(w.popular(account, instant)) == list(range(posted))
+    before = w.popular(account, 1_764_547_200)
+    assert before and len(before) < w.count(account, 1_795_435_200)

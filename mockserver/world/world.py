@@ -258,12 +258,15 @@ class World:
     def popular(self, account: Account, instant: int) -> list[int]:
         """Every posted seq, most viewed first at ``instant`` (ties: newest first). Sorting
         needs every video's views, so this is O(videos), cached per account and instant."""
-        return self._popular(account.handle, None if account.still else instant)
+        if account.still:  # counts settled: only how many it has posted moves the order
+            return self._popular(account.handle, None, self.count(account, instant))
+        return self._popular(account.handle, instant, 0)
 
-    def _rank(self, handle: str, instant: int | None) -> list[int]:
+    def _rank(self, handle: str, instant: int | None, still_count: int) -> list[int]:
+        """``instant`` None: a still account's ``still_count`` videos (ranking them at one
+        fixed instant listed videos posted after the clock and left out newer ones)."""
         account = self.account(handle)
-        at = timeline.EPOCH if instant is None else instant
-        count = self.count(account, at)
+        count = still_count if instant is None else self.count(account, instant)
         likes = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
                                0, count)
         views = [generate.views_of(liked, generate.count_noise(account, seq))
