@@ -208,6 +208,16 @@ def test_newest_post_takes_an_instant_as_as_of_does(tmp_path):
         start_with(tmp_path, document)
 
 
+def test_an_as_of_at_tiktoks_launch_stops_the_start_not_every_call(tmp_path):
+    """It started, then answered 500 on every route naming the account, blaming a
+    'posts_per_day' the fixture never gave."""
+    document = {"accounts": {"early": {"video_count": 0, "as_of": "2016-09-01T00:00:00Z"}}}
+    with pytest.raises(ValueError, match=re.escape(
+            "fixture account 'early': its newest post at 2016-08-")) as stopped:
+        start_with(tmp_path, document)
+    assert "give a later 'as_of' or 'newest_post'" in str(stopped.value)
+
+
 def test_posts_per_day_is_at_most_864(tmp_path):
     document = {"accounts": {"busy": {"video_count": 3, "posts_per_day": 864,
                                       "as_of": "2026-11-23T11:00:00Z"}}}

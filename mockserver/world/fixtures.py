@@ -171,10 +171,15 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     first = newest - (count - 1) * gap - timeline.jitter(gap, key, count - 1) if count else \
         newest + gap
     if first < EARLIEST:  # ids and the clock start there; a slow rate reached year -22243
-        raise ValueError(
-            f"fixture account {generated['handle']!r} field 'posts_per_day': {per_day:g} a day "
-            f"for {count} videos puts the first post before TikTok's launch "
-            f"({iso(EARLIEST)[:10]}): post more a day or give fewer videos")
+        launch = f"before TikTok's launch ({iso(EARLIEST)[:10]})"
+        if per_day > 0:
+            raise ValueError(
+                f"fixture account {generated['handle']!r} field 'posts_per_day': {per_day:g} a "
+                f"day for {count} videos puts the first post {launch}: post more a day or "
+                "give fewer videos")
+        raise ValueError(  # no rate given: the newest post (as_of's default) is too early
+            f"fixture account {generated['handle']!r}: its newest post at {iso(newest)} puts "
+            f"its first post {launch}: give a later 'as_of' or 'newest_post'")
     smallest = min(values["followers"], values["following"])
     friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
     videos = overrides.by_seq(fixture.get("videos", {}), count)
