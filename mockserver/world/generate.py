@@ -157,7 +157,8 @@ def fit_hearts(account: Account, listed_at: Callable[[Account], int]) -> Account
     of it as they show it then (young videos still growing, pinned likes counted as
     pinned), hidden likes the rest. ``listed_at(account)`` sums what the listed videos
     show at its reference instant: linear in the root but for rounding, and at root 0
-    just the pinned likes. With nothing listed then, the first guess's root stays."""
+    just the pinned likes and each video's floor like. With nothing listed then, the first
+    guess's root stays."""
     hearts = account.hearts or 0
     pinned = listed_at(dataclasses.replace(account, likes_root=0))
     probe = 1 << 64

@@ -93,10 +93,11 @@ class Account:
     first_post: int
     post_gap: int
     video_limit: int | None  # a fixture without a posting rate stops at its count
-    # likes: a cascade over ``2**levels`` slots with ``likes_root`` in all; hidden likes are
-    # those of videos no longer listed: ``hidden_share`` of the listed, or, where a fixture
-    # pins the total (``hearts``, at ``reference``), ``hidden_likes`` scaled by how the
-    # listed likes compare with ``reference_listed``, theirs at ``reference``
+    # likes: a cascade over ``2**levels`` slots splitting ``likes_root``, each slot one like
+    # more (``cascade.LEAF_FLOOR``); hidden likes are those of videos no longer listed:
+    # ``hidden_share`` of the listed, or, where a fixture pins the total (``hearts``, at
+    # ``reference``), ``hidden_likes`` scaled by how the listed likes compare with
+    # ``reference_listed``, theirs at ``reference``
     likes_root: int
     levels: int
     hidden_share: float
