@@ -298,3 +298,24 @@ def test_a_video_posted_before_the_instant_shows_views_and_likes(http):
                     assert stats["play_count"] > 0 and stats["digg_count"] > 0, (
                         handle, now - item["create_time"], stats)
         advance(http, 86_400 + 7_200)
+
+
+def test_a_fixture_pinning_hearts_and_growth_keeps_its_videos_in_scale(tmp_path):
+    """A pinned likes total sizes the likes of the videos listed at ``as_of``; the videos
+    posted after it must average about as many, not a hundred times more (the fit once
+    scaled a whole year of later videos by how few likes the first ones happened to get)."""
+    handles = [f"grow_{n}" for n in range(12)]
+    fixture = tmp_path / "growing.json"
+    fixture.write_text(json.dumps({"accounts": {handle: {
+        "followers": 100_000, "hearts": 2_000_000, "video_count": 40, "posts_per_day": 2,
+        "follower_growth": 0.5, "as_of": "2026-03-01T00:00:00Z"} for handle in handles}}))
+    with serve(fixture_paths=(str(fixture),), now="2026-03-01T00:00:00Z") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as http:
+        start = {handle: profile(http, handle) for handle in handles}
+        for seconds in (7 * 86_400, 358 * 86_400):  # a week, then a year after as_of
+            advance(http, seconds)
+            for handle in handles:
+                now, then = profile(http, handle), start[handle]
+                per_video = now["heartCount"] / now["videoCount"]
+                assert then["heartCount"] / then["videoCount"] / 3 <= per_video, handle
+                assert per_video <= 3 * then["heartCount"] / then["videoCount"], (handle, now)
