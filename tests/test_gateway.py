@@ -295,6 +295,19 @@ def test_a_user_record_stored_after_the_clock_is_made_anew_when_it_goes_back(cli
     assert gw(client, "user/clocktest").json() == now
 
 
+def test_a_record_made_later_in_the_same_second_is_made_anew_when_the_clock_goes_back(client):
+    """The clock keeps fractions of a second (a running clock always has them): a record
+    stamped .750 is after a clock set back to .250 of the same second."""
+    client.post("/__mock/clock", json={"set": NOW + 0.75})
+    later = gw(client, "user/clocktest").json()["user"]
+    assert later["createdAt"] == iso(NOW)[:-4] + "750Z"
+    client.post("/__mock/clock", json={"set": NOW + 0.25})
+    now = gw(client, "user/clocktest").json()["user"]
+    assert now["createdAt"] == now["updatedAt"] == iso(NOW)[:-4] + "250Z"
+    client.post("/__mock/clock", json={"advance": 0.5})  # kept from here on, as any record
+    assert gw(client, "user/clocktest").json()["user"] == now
+
+
 def test_a_video_record_stored_after_the_clock_is_made_anew_or_not_found(client, app):
     world = app.state.mock.world
     account = world.account("clocktest")

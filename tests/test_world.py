@@ -182,9 +182,11 @@ def test_a_mention_names_the_account_it_mentions(w):
 
 @pytest.mark.parametrize("seconds", [
     0, 1, 59, 3599, 86_399, 86_400, 1_472_688_000, 1_767_225_599, 1_767_225_600,
-    1_767_312_061, 4_102_444_799, 1_767_225_600.5, 1_767_225_600.9996])
+    1_767_312_061, 4_102_444_799, 1_767_225_600.5, 1_767_225_600.9996,
+    1_767_225_600.0, 1_767_225_599.9999996, 1_767_225_600.0004995, 4_102_444_799.999])
 def test_iso_prints_an_instant_as_javascript_does(seconds):
-    """Whole seconds take a faster path than fractions: both print what datetime prints."""
+    """Printed from tables, not strftime: the same text datetime prints, fractions rounded
+    to the microsecond as it rounds them."""
     from datetime import UTC, datetime
 
     from mockserver.clock import iso

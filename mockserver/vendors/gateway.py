@@ -117,16 +117,17 @@ class Gateway(Vendor):
         """The record stored under ``key``, made and stored now if there is none. A record
         altered by a scenario (private / not found) is made fresh and never stored.
 
-        A record made in a later second than the clock's (the clock was set back) had not
-        been made yet: it is dropped and the record of this instant stored, so the database
-        never shows a ``createdAt`` after the clock. Removing it names a new epoch in a
+        A record made after the clock's instant, to the millisecond its ``createdAt``
+        shows (the clock was set back), had not been made yet: it is dropped and the
+        record of this instant stored, so the database never shows a ``createdAt`` after
+        the clock. Removing it names a new epoch in a
         shared store, so every process drops what it kept of it."""
         if call.override is not None:
             return make(iso(call.now))
         store = call.mock.store
         record = store.get_settled(table, key)
-        # stamps print alike, so they sort as text; a whole second prints from a table
-        if record is not None and _MADE_AT[table](record) >= iso(call.instant + 1):
+        # stamps print alike, so they sort as text
+        if record is not None and _MADE_AT[table](record) > iso(call.now):
             store.delete(table, key)
             record = None
         if record is None:  # of processes storing it at once, the first one's record stays
