@@ -12,12 +12,21 @@ One connection per event loop (an app may be served by several loops in turn, as
 do); a lost connection fails every call waiting on it, and the next call connects again.
 A Redis that answers nothing for ``socket_timeout`` seconds (2 by default) is lost too:
 one timer per connection watches the oldest call waiting, not one per call.
+
+What a lost connection sent may still run when Redis wakes (a stall, not a crash), after
+the mock has answered the request 503. So a ledger step carries :data:`DEADLINE`: the
+wall-clock instant, in milliseconds, by which it must run, which its script checks
+against Redis's own clock (see redis_scripts._LATE) and, past it, refuses, changing
+nothing. It is filled in as the call is sent: :data:`LATE_MARGIN` before the moment this
+process may give up on the call, which is when the oldest call waiting on the connection
+times out, as a timeout fails every call waiting behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +36,25 @@ import hiredis
 from mockserver.store import StoreUnavailable
 
 FAILURES = (OSError, hiredis.ProtocolError)
+#: how long before the client gives up on a step that step must have run by: a reply
+#: made just before gives up nothing to the time it takes to reach the event loop, and
+#: processes on one machine share one clock (other machines: keep them in sync, NTP)
+LATE_MARGIN = 0.5
+
+
+class _Deadline:
+    def __repr__(self) -> str:
+        return "DEADLINE"
+
+
+#: in a command's arguments: the step's deadline (see the module's doc), set as it is sent
+DEADLINE: Any = _Deadline()
+
+
+def deadline_ms(seconds_left: float) -> int:
+    """The wall-clock instant in milliseconds (what a script reads from Redis's ``TIME``)
+    :data:`LATE_MARGIN` before the client gives up, ``seconds_left`` from now."""
+    return int((time.time() + seconds_left - LATE_MARGIN) * 1000)
 
 
 class _Connection(asyncio.Protocol):
@@ -49,11 +77,16 @@ class _Connection(asyncio.Protocol):
 
     def send(self, command: tuple[Any, ...]) -> asyncio.Future[Any]:
         loop = self.loop
+        now = loop.time()
+        deadline = now + self.timeout
+        if DEADLINE in command:  # given up with the oldest call waiting, if not before
+            gives_up = self.waiting[0][1] if self.waiting else deadline
+            ms = deadline_ms(gives_up - now)
+            command = tuple(ms if part is DEADLINE else part for part in command)
         if not self.queued:
             loop.call_soon(self._flush)  # after every request of this step has queued
         self.queued.append(hiredis.pack_command(command))
         reply: asyncio.Future[Any] = loop.create_future()
-        deadline = loop.time() + self.timeout
         self.waiting.append((reply, deadline))
         if self._watch is None:
             self._watch = loop.call_at(deadline, self._check)

@@ -10,11 +10,31 @@ by a charge: RedisStore.COUNTED; not in the key's JSON record),
 (a key or an armed scenario set, the clock moved: see RedisStore.open_request_async),
 ``n:<table>`` / ``f:<table>`` a tally's counts and first ids, ``s:<table>:<mark>`` its
 first ids since a mark and ``m:<table>`` the marks' counts (JSON), ``log:<log>`` a log.
+
+A step a request makes (every script but the admin API's) takes a deadline: the wall-clock
+instant in milliseconds by which it must run (see redis_async.DEADLINE). Run later, by a
+Redis that stalled past the moment the mock gave up on it and answered 503, it changes
+nothing and replies the error :data:`LATE` (``TIME`` is Redis's own clock: a script that
+reads it may write since Redis 5, which replicates a script's writes, not the script).
+"""
+
+#: what a step run after its deadline replies (an error reply starting so)
+LATE = "LATE"
+_LATE_FUNCTION = """
+local function late(deadline)
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(deadline)
+end
+local function refused_late()
+  return redis.error_reply('LATE run after the mock had given up on it: nothing written')
+end
 """
 
 # KEYS the table, its counters; ARGV the id, the record (without its counted field), the
-# counted field ('' for none) and its value. Returns {the record, the counted value}
-PUT_NEW = """
+# counted field ('' for none) and its value, the deadline. Returns {the record, the counted
+# value}
+PUT_NEW = _LATE_FUNCTION + """
+if late(ARGV[5]) then return refused_late() end
 local counter = ARGV[1] .. ' ' .. ARGV[3]
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if stored then
@@ -76,7 +96,8 @@ local function charge(hash, id, field, amount, fresh)
   return after
 end
 """
-CHARGE = _CHARGE_FUNCTION + """
+CHARGE = _LATE_FUNCTION + _CHARGE_FUNCTION + """
+if late(ARGV[5]) then return refused_late() end
 return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
 """
 # what a change a process may have cached does last: name the epoch anew (the new name the
@@ -135,11 +156,12 @@ return admit(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 """
 # Store.open_request: KEYS clock, keys table, windows, armed table, epoch, the keys'
 # counters; ARGV kid, fresh JSON (without its balance) or '', limited '1'/'0', now or '',
-# wall, window seconds, a new epoch, the fresh balance. Returns {now as text, the key's
-# JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
+# wall, window seconds, a new epoch, the fresh balance, the deadline. Returns {now as text,
+# the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
 # epoch (named anew after a reset), the clock's frozen instant ('' if running) and offset,
 # the key's balance (false: none kept apart)}, or false when the clock is not started
-OPEN = _ADMIT_FUNCTION + """
+OPEN = _LATE_FUNCTION + _ADMIT_FUNCTION + """
+if late(ARGV[9]) then return refused_late() end
 local now = tonumber(ARGV[4])
 local clock = redis.call('HMGET', KEYS[1], 'frozen_at', 'offset')
 if not now then
@@ -171,8 +193,10 @@ end
 return {string.format('%.17g', now), stored, created, remaining, redis.call('HLEN', KEYS[4]),
         epoch, clock[1] or '', clock[2] or '', balance}
 """
-# counters: '<id> remaining' (absent: no end) and '<id> fired'; returns {fired, remaining}
-CONSUME = """
+# counters: '<id> remaining' (absent: no end) and '<id> fired'; ARGV the id, the deadline.
+# Returns {fired, remaining}
+CONSUME = _LATE_FUNCTION + """
+if late(ARGV[2]) then return refused_late() end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
 local fired = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' fired', 1)
 local remaining = redis.call('HGET', KEYS[2], ARGV[1] .. ' remaining')
@@ -235,9 +259,10 @@ tally(1, ARGV[2], 3, #ARGV)
 # epoch. ARGV: the epoch the request began from, when it began from what this process had
 # read before ('' if not: then it is not checked); the charge's hash, id ('' for no
 # charge), field, amount; as the writes assume the field's value after is below ARGV[6]
-# exactly when ARGV[7] is '1', those two; the record if there is none ('': there is);
-# then, if its window is to be counted, 'w' and its name, number and limit (nothing at all
-# if not: every argument costs); then the writes, each a letter and its arguments:
+# exactly when ARGV[7] is '1', those two; the record if there is none ('': there is); the
+# deadline (run later, it takes back the values pushed and replies LATE); then, if its
+# window is to be counted, 'w' and its name, number and limit (nothing at all if not:
+# every argument costs); then the writes, each a letter and its arguments:
 #   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
 #   't' table, first id, n, then n names: a tally
 # Returns {the charged field's value after or false (no charge: ''), 1 if the writes were
@@ -247,9 +272,9 @@ tally(1, ARGV[2], 3, #ARGV)
 # began, a few milliseconds before: a request that began in the window before the one
 # another process counted meanwhile counts in the newer one (admit's ``late``), so no
 # window ever admits more than its limit.
-FINISH = _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
-local writes = 9
-if ARGV[9] == 'w' then writes = 13 end
+FINISH = _LATE_FUNCTION + _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
+local writes = 10
+if ARGV[10] == 'w' then writes = 14 end
 local function unpushed()
   local i = writes
   while i <= #ARGV do
@@ -261,13 +286,17 @@ local function unpushed()
     end
   end
 end
+if late(ARGV[9]) then
+  unpushed()
+  return refused_late()
+end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   unpushed()
   return {'', 0, 1, -2}
 end
 local left = -2
-if writes == 13 then
-  left = admit('mockserver:windows', ARGV[10], ARGV[11], tonumber(ARGV[12]), true)
+if writes == 14 then
+  left = admit('mockserver:windows', ARGV[11], ARGV[12], tonumber(ARGV[13]), true)
   if left < 0 then
     unpushed()
     return {false, 0, 0, -1}

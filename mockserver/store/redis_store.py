@@ -43,7 +43,7 @@ from mockserver.store import (
     Writes,
 )
 from mockserver.store import redis_scripts as lua
-from mockserver.store.redis_async import PipelinedRedis
+from mockserver.store.redis_async import DEADLINE, PipelinedRedis, deadline_ms
 
 PREFIX = "mockserver:"
 CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
@@ -53,6 +53,7 @@ CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
 COUNTED = {"keys": "balance"}
 SETTLED_KEPT = 4096  # settled records a process keeps (see get_settled)
 OPENED_KEPT = 4096  # keys' records a process keeps (see open_request_async)
+TIMEOUT = 2  # seconds a call waits for Redis's answer (then the mock answers 503)
 T = TypeVar("T")
 
 
@@ -66,6 +67,10 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(f"the mock's Redis store at {self.where} is unreachable: "
                                    f"{exc}") from None
+        except redis.ResponseError as exc:
+            if not _late(exc):
+                raise
+            raise _too_late(self.where, exc) from None
     return call
 
 
@@ -77,7 +82,8 @@ class RedisStore(Store):
     def __init__(self, url: str) -> None:
         self.where = url
         try:
-            self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
+            self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT,
+                                               socket_connect_timeout=TIMEOUT,
                                                health_check_interval=0)
             self._redis.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
@@ -189,11 +195,12 @@ class RedisStore(Store):
         field = COUNTED.get(table)
         if field is None:
             stored, *_ = self._put_new(keys=[self._table(table), self._counters(table)],
-                                       args=[key, orjson.dumps(value), "", ""])
+                                       args=[key, orjson.dumps(value), "", "", _deadline()])
             return orjson.loads(stored)
         rest = {name: v for name, v in value.items() if name != field}
         stored, count = self._put_new(keys=[self._table(table), self._counters(table)],
-                                      args=[key, orjson.dumps(rest), field, value[field]])
+                                      args=[key, orjson.dumps(rest), field, value[field],
+                                            _deadline()])
         return _with_count(orjson.loads(stored), field, count)
 
     @_guarded
@@ -217,7 +224,7 @@ class RedisStore(Store):
         """Taken from the field's counter (COUNTED); ``fresh`` (the record as the caller read
         it) is the record after, with the field's value after."""
         after = self._charge(keys=[self._table(table)],
-                             args=[key, field, amount, orjson.dumps(fresh)])
+                             args=[key, field, amount, orjson.dumps(fresh), _deadline()])
         return None if after is None else {**fresh, field: after}
 
     @_guarded
@@ -227,7 +234,8 @@ class RedisStore(Store):
 
     @_guarded
     def consume(self, table: str, key: str) -> dict[str, Any] | None:
-        counted = self._consume(keys=[self._table(table), self._counters(table)], args=[key])
+        counted = self._consume(keys=[self._table(table), self._counters(table)],
+                                args=[key, _deadline()])
         if not counted:
             return None
         stored = self._redis.hget(self._table(table), key)  # gone if that was its last firing
@@ -251,14 +259,15 @@ class RedisStore(Store):
     # one request's work ---------------------------------------------------------------
 
     def _open_call(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
-                   armed: str, now: float | None, wall: float, window_seconds: int
-                   ) -> tuple[Any, list[str], list[Any]]:
+                   armed: str, now: float | None, wall: float, window_seconds: int,
+                   deadline: Any = DEADLINE) -> tuple[Any, list[str], list[Any]]:
         rest = b"" if fresh is None else orjson.dumps(
             {name: value for name, value in fresh.items() if name != "balance"})
         return self._open, [CLOCK, self._table(keys), WINDOWS, self._table(armed), EPOCH,
                             self._counters(keys)], [
             kid, rest, int(limited), "" if now is None else repr(now), repr(wall),
-            window_seconds, next(self._epochs), "" if fresh is None else fresh["balance"]]
+            window_seconds, next(self._epochs), "" if fresh is None else fresh["balance"],
+            deadline]
 
     def _opened(self, found: Any, keys: str, kid: str, fresh: dict[str, Any] | None
                 ) -> Opening | None:
@@ -287,7 +296,7 @@ class RedisStore(Store):
                      armed: str, now: float | None, wall: float, window_seconds: int
                      ) -> Opening | None:
         script, script_keys, args = self._open_call(keys, kid, fresh, limited, armed, now, wall,
-                                                    window_seconds)
+                                                    window_seconds, _deadline())
         return self._opened(script(keys=script_keys, args=args), keys, kid, fresh)
 
     # ... and from the event loop, pipelined with every other request in flight
@@ -301,9 +310,14 @@ class RedisStore(Store):
             if str(reply).startswith("NOSCRIPT"):
                 reply = await pipelined.call(("EVAL", script.script, len(keys), *keys, *args))
             if isinstance(reply, hiredis.ReplyError):
-                raise StoreUnavailable(f"the mock's Redis store at {self.where} refused a "
-                                       f"step: {reply}")
+                raise self._refused(reply)
         return reply
+
+    def _refused(self, reply: Any) -> StoreUnavailable:
+        if _late(reply):
+            return _too_late(self.where, reply)
+        return StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
+                                f"{reply}")
 
     async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
                                  limited: bool, armed: str, now: float | None, wall: float,
@@ -327,7 +341,7 @@ class RedisStore(Store):
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
         after = await self._run_async(self._charge, [self._table(table)],
-                                      [key, field, amount, orjson.dumps(fresh)])
+                                      [key, field, amount, orjson.dumps(fresh), DEADLINE])
         return None if after is None else {**fresh, field: after}
 
     @_guarded
@@ -335,7 +349,7 @@ class RedisStore(Store):
         """:data:`lua.FINISH` with the window alone (a request that renders a stored
         record, see put_new), from this process's blocking connection, as put_new is."""
         self._checked(self._finish(keys=[EPOCH], args=[
-            cached_at or "", *NO_CHARGE[1:], *_window(window)]), window)
+            cached_at or "", *NO_CHARGE[1:], _deadline(), *_window(window)]), window)
 
     async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
                            window: Window | None = None) -> None:
@@ -343,7 +357,7 @@ class RedisStore(Store):
         fill(writes)
         if writes.ops or window is not None:
             self._checked(await self._finish_async(
-                writes, (cached_at or "", *NO_CHARGE[1:], *_window(window))), window)
+                writes, (cached_at or "", *NO_CHARGE[1:], DEADLINE, *_window(window))), window)
 
     async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
                            ) -> tuple[dict[str, Any] | None, bool]:
@@ -355,7 +369,7 @@ class RedisStore(Store):
             charge.cached_at or "", self._table(charge.table), charge.key, charge.field,
             charge.amount, charge.below, int(charge.assumed_below),
             b"" if charge.cached_at else orjson.dumps(charge.fresh),  # there is a record
-            *_window(charge.window))), charge.window)
+            DEADLINE, *_window(charge.window))), charge.window)
         if after is None:
             return None, False
         record = {**charge.fresh, charge.field: after}
@@ -393,8 +407,7 @@ class RedisStore(Store):
             done = (await pipelined.calls(*commands))[-1]
         failed = done if not isinstance(done, list) else done[-1]
         if isinstance(failed, hiredis.ReplyError) or done is None:
-            raise StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
-                                   f"{failed}")
+            raise self._refused(failed)
         return done[-1]
 
     @contextmanager
@@ -409,7 +422,7 @@ class RedisStore(Store):
         with self._redis.pipeline(transaction=bool(writes.pushed)) as step:
             for log, value in writes.pushed:
                 step.lpush(log, value)
-            self._finish(keys=[EPOCH], args=[*NO_CHARGE, *_window(None), *writes.ops],
+            self._finish(keys=[EPOCH], args=[*NO_CHARGE, _deadline(), *writes.ops],
                          client=step)
             step.execute()
 
@@ -491,6 +504,22 @@ class RedisStore(Store):
 NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _deadline() -> int:
+    """The deadline of a step sent now by the blocking client (see redis_async.DEADLINE),
+    which gives up on it after :data:`TIMEOUT` seconds."""
+    return deadline_ms(TIMEOUT)
+
+
+def _late(reply: Any) -> bool:
+    """Whether an error reply is that of a step run after its deadline (nothing written)."""
+    return str(reply).startswith(lua.LATE)
+
+
+def _too_late(where: str, reply: Any) -> StoreUnavailable:
+    return StoreUnavailable(f"the mock's Redis store at {where} did not answer in time: "
+                            f"{reply}")
 
 
 def _before_write() -> None:
