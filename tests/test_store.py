@@ -363,3 +363,23 @@ def test_an_unreachable_redis_at_start_is_a_clear_error(capsys):
     assert ".." not in error  # "Connection refused.. Start Redis there"
     with pytest.raises(ValueError, match="cannot reach Redis"):
         open_store(url)
+
+
+def test_a_redis_url_whose_database_is_not_a_whole_number_is_refused_at_start(
+        capsys, redis_server):
+    from mockserver.cli import main
+    from mockserver.server import free_port
+
+    for database in ("abc", "1x", "-1", "0/1"):
+        with pytest.raises(ValueError, match=f"its database '{database}' is not a whole number"):
+            open_store(f"redis://127.0.0.1:{redis_server.port}/{database}")  # Redis is there
+    url = f"redis://127.0.0.1:{free_port()}/abc"
+    assert main(["serve", "--store", url, "--port", "0"]) == 2
+    error = capsys.readouterr().err
+    assert error == (f"mockserver: --store {url} is not a Redis URL that can be used: its "
+                     "database 'abc' is not a whole number; write it as redis://HOST:PORT/DB, "
+                     "e.g. redis://127.0.0.1:6379/0\n")
+    assert "is not a Redis URL" in str(pytest.raises(
+        ValueError, open_store, "redis://127.0.0.1:port/0").value)  # as a port that is not one
+    for fine in ("", "/", "/0", "/3"):
+        open_store(f"redis://127.0.0.1:{redis_server.port}{fine}").close()

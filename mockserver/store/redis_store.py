@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import hiredis
 import orjson
@@ -82,9 +83,15 @@ class RedisStore(Store):
     def __init__(self, url: str) -> None:
         self.where = url
         try:
+            _check_database(url)
             self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT,
                                                socket_connect_timeout=TIMEOUT,
                                                health_check_interval=0)
+        except ValueError as exc:  # the URL's port, database or options
+            raise ValueError(f"--store {url} is not a Redis URL that can be used: "
+                             f"{str(exc).rstrip('.')}; write it as redis://HOST:PORT/DB, e.g. "
+                             "redis://127.0.0.1:6379/0") from None
+        try:
             self._redis.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
             reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
@@ -504,6 +511,17 @@ class RedisStore(Store):
 NO_CHARGE = ("", "", "", "", "", "", "", "")
 #: what a log value kept as bytes starts with: a byte below any JSON value's first
 BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def _check_database(url: str) -> None:
+    """A ``redis://`` URL's database, its path, is a whole number (or absent: 0); redis-py
+    would take any other (``/abc``, ``/0/1``) as no database given, and use 0."""
+    if not url.startswith(("redis://", "rediss://")):
+        return  # unix://: the path is the socket's, the database an option (?db=)
+    path = urlsplit(url).path
+    database = path[1:]
+    if path not in ("", "/") and not (database.isascii() and database.isdigit()):
+        raise ValueError(f"its database {database!r} is not a whole number")
 
 
 def _deadline() -> int:
