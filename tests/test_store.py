@@ -325,6 +325,13 @@ def test_a_lost_redis_is_a_503_and_service_resumes_when_it_returns(tmp_path):
             assert lost.json()["mockserver_error"] == "store_unavailable"
             assert "Redis store at redis://127.0.0.1" in lost.json()["message"]
             assert lost.headers["retry-after"] == "1"
+        # nor do DumplingAI's 503s show a rate window they could not read or count: not the
+        # default limit with nothing counted (a key never read), not the last count kept
+        for key in ("sk_test_key", "sk_never_read_key"):
+            lost = call(http, "dumpling", key=key)
+            assert lost.status_code == 503, lost.text
+            assert not [name for name in lost.headers if name.startswith("x-ratelimit")], \
+                dict(lost.headers)
         admin = http.get("/__mock/keys/sk_test_key")
         assert admin.status_code == 503 and "unreachable" in admin.json()["error"]
         redis_server.start()  # empty again: the ledger starts afresh, as after a reset

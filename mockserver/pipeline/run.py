@@ -62,7 +62,6 @@ class Endpoint:
         effect: Effect | None = None
         status, payload, headers = 500, b"", []
         content_type = b"application/json"
-        store_lost = False
         try:
             if not call.reruns:  # read once: a run again keeps it
                 call.body = await read_body(receive, call.headers.get("content-length"),
@@ -83,8 +82,8 @@ class Endpoint:
         except MockError as error:
             status, payload, headers = self._error(call, error)
         except StoreUnavailable as lost:  # the mock's own 503, not a vendor's: no schema
-            status, payload, headers = store_unavailable(lost)
-            store_lost = True  # nor a journal line: the journal is in that store
+            status, payload, headers = store_unavailable(call, lost)
+            # nor a journal line: the journal is in that store
         except ContractViolation as violation:
             log.error("response broke its own schema: %s", violation)
             status, headers = 500, [("x-mock-contract-violation", violation.schema)]
@@ -99,13 +98,15 @@ class Endpoint:
         if call.due:  # a 200 whose credits are taken with its journal line (see _finish)
             status, payload, headers, content_type = await self._finish(
                 call, effect, started, (status, payload, headers, content_type))
-        elif not store_lost:
+        elif not call.store_lost:
             try:
                 await self._journal(call, status, effect, started, payload)
             except WindowSpent:  # counted by that step (see ledger): nothing written
                 status, payload, headers, content_type = await self._over_limit(call, started)
         # last: the rate headers show the window as the request's last step counted it
-        headers = self.vendor.headers(call) + headers
+        vendor = self.vendor
+        headers = (vendor.store_lost_headers(call) if call.store_lost else vendor.headers(call)
+                   ) + headers
         await _send(send, status, payload, headers, content_type)
 
     async def _prepare(self, call: Call) -> Effect | None:
@@ -191,7 +192,7 @@ class Endpoint:
             status, payload, headers = self._error(call, error)
             content_type, recorded = b"application/json", False
         except StoreUnavailable as lost:  # not journalled: the journal is in that store
-            status, payload, headers = store_unavailable(lost)
+            status, payload, headers = store_unavailable(call, lost)
             return status, payload, headers, b"application/json"
         # checked: a journal line made anew must not be refused, nor its window counted again
         ledger.counted(call)
@@ -269,9 +270,11 @@ class Endpoint:
         return fill
 
 
-def store_unavailable(lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:
+def store_unavailable(call: Call, lost: StoreUnavailable) -> tuple[int, bytes, list[Any]]:
     """What every request gets while the shared store is out of reach: a 503 that says so,
-    and to retry (the store's client reconnects by itself)."""
+    and to retry (the store's client reconnects by itself), with none of its vendor's
+    headers that would show a state read from the store (Vendor.store_lost_headers)."""
+    call.store_lost = True
     body = {"mockserver_error": "store_unavailable", "message": lost.message}
     return 503, orjson.dumps(body), [("retry-after", "1")]
 

@@ -122,6 +122,11 @@ class Vendor(ABC):
         """Headers every answer of this vendor carries (success and error)."""
         return []
 
+    def store_lost_headers(self, call: Call) -> Headers:
+        """Those of :meth:`headers` the mock's own 503 carries when its store is out of
+        reach (``call.store_lost``): none that shows a state read from the store."""
+        return self.headers(call)
+
     def describe_errors(self, route: Route, request_id: str = EXAMPLE_REQUEST_ID
                         ) -> list[dict[str, Any]]:
         """The catalogue rows of this route: each scenario with its exact answer (only a
