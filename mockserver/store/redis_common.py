@@ -1,0 +1,141 @@
+"""What the Redis store's parts (redis_store, redis_requests) share: the names of its keys,
+how its URL is checked, how a lost or late step becomes :class:`StoreUnavailable` (the
+mock's 503), and the writes a request's last script makes (:class:`Batch`)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import hiredis
+import orjson
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from mockserver.store import BEFORE_FIRST_WRITE, FirstId, StoreUnavailable, Window
+from mockserver.store import redis_scripts as lua
+from mockserver.store.redis_async import deadline_ms
+
+PREFIX = "mockserver:"
+CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
+#: the field of a table's records that is a counter of its own ('<id> <field>' in
+#: ``c:<table>``), not in the JSON record: a key's balance, so a charge is a check and a
+#: decrement of a whole number, exact to the credit, never an edit of the record's text
+COUNTED = {"keys": "balance"}
+TIMEOUT = 2  # seconds a call waits for Redis's answer (then the mock answers 503)
+T = TypeVar("T")
+
+
+def guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """A lost connection becomes StoreUnavailable (a 503 from the mock); the client's pool
+    reconnects on the next call, so service resumes when Redis does."""
+    @functools.wraps(method)
+    def call(self: Any, *args: Any) -> T:
+        try:
+            return method(self, *args)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"the mock's Redis store at {self.where} is unreachable: "
+                                   f"{exc}") from None
+        except redis.ResponseError as exc:
+            if not is_late(exc):
+                raise
+            raise too_late(self.where, exc) from None
+    return call
+
+
+#: :data:`lua.FINISH`'s first arguments when it takes no credits
+NO_CHARGE = ("", "", "", "", "", "", "", "")
+#: what a log value kept as bytes starts with: a byte below any JSON value's first
+BYTES = tuple(bytes([b]) for b in range(1, 9))
+
+
+def check_database(url: str) -> None:
+    """A ``redis://`` URL's database, its path, is a whole number (or absent: 0); redis-py
+    would take any other (``/abc``, ``/0/1``) as no database given, and use 0."""
+    if not url.startswith(("redis://", "rediss://")):
+        return  # unix://: the path is the socket's, the database an option (?db=)
+    path = urlsplit(url).path
+    database = path[1:]
+    if path not in ("", "/") and not (database.isascii() and database.isdigit()):
+        raise ValueError(f"its database {database!r} is not a whole number")
+
+
+def blocking_deadline() -> int:
+    """The deadline of a step sent now by the blocking client (see redis_async.DEADLINE),
+    which gives up on it after :data:`TIMEOUT` seconds."""
+    return deadline_ms(TIMEOUT)
+
+
+def is_late(reply: Any) -> bool:
+    """Whether an error reply is that of a step run after its deadline (nothing written)."""
+    return str(reply).startswith(lua.LATE)
+
+
+def too_late(where: str, reply: Any) -> StoreUnavailable:
+    return StoreUnavailable(f"the mock's Redis store at {where} did not answer in time: "
+                            f"{reply}")
+
+
+def before_write() -> None:
+    """What a request rendering does before its first write (store.BEFORE_FIRST_WRITE):
+    count the rate window it left to its last step, so one over its limit writes
+    nothing, as when refused before rendering."""
+    first = BEFORE_FIRST_WRITE.get()
+    if first is not None:
+        first()
+
+
+def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]:
+    """A record as stored, with its counted field's value from its counter (first, where
+    the record was made with it); one an older mock stored with the field inside, as is."""
+    if count is None:
+        return record
+    record.pop(field, None)
+    return {field: int(count), **record}
+
+
+def window_args(window: Window | None) -> tuple[Any, ...]:
+    """:data:`lua.FINISH`'s arguments for a window to count (or none)."""
+    return () if window is None else ("w", window.name, window.number, window.limit)
+
+
+def forgotten(reply: Any) -> bool:
+    return isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT")
+
+
+def logged(value: Any) -> bytes:
+    """A log value as Redis keeps it: bytes as they are (they start with one of
+    :data:`BYTES`), anything else as JSON."""
+    if isinstance(value, bytes):
+        if value[:1] not in BYTES:
+            raise ValueError("a log value kept as bytes must start with a byte from 1 to 8")
+        return value
+    return orjson.dumps(value)
+
+
+class Batch:
+    """The writes of one :data:`lua.FINISH` script, made in order when it runs (each
+    atomic, with the charge before them, if any): its arguments after the charge's, and the
+    log values pushed just before it, which it keeps or takes back."""
+
+    keeps_objects = False
+    keeps_bytes = True
+
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+        self.pushed: list[tuple[str, bytes]] = []  # (log, value)
+
+    def pushes(self) -> Iterator[tuple[str, str, bytes]]:
+        return (("LPUSH", log, value) for log, value in self.pushed)
+
+    def append(self, log: str, value: Any, limit: int) -> None:
+        name = f"{PREFIX}log:{log}"
+        self.pushed.append((name, logged(value)))
+        self.ops += ("p", name, max(limit, 1) - 1)
+
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        if names:
+            self.ops += ("t", table, first() if callable(first) else first, len(names), *names)
