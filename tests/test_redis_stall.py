@@ -1,6 +1,6 @@
 """A Redis that stalls past the client's timeout: the mock answers its 503, and what those
 requests sent runs when Redis wakes. Each ledger step carries the instant by which it must
-have run (see store/redis_deadline.py): run later, it changes nothing, so a request
+have run (see store/redis_async.py, DEADLINE): run later, it changes nothing, so a request
 answered 503 is neither charged, counted nor journalled."""
 
 from __future__ import annotations
