@@ -5,9 +5,11 @@ answered 503 is neither charged, counted nor journalled."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ import redis
 from mockserver.app import create_app
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from mockserver.store import StoreUnavailable, open_store
+from mockserver.store import StoreUnavailable, open_store, redis_async
 from tests.calls import KEYS, call
 from tests.conftest import FROZEN
 from tests.redis_server import RedisServer
@@ -142,3 +144,52 @@ def test_the_blocking_clients_steps_given_up_are_not_applied_when_redis_wakes(tm
         redis_server.process.send_signal(signal.SIGCONT)
         store.close()
         redis_server.stop()
+
+
+FRESH = {"balance": 100, "status": "active"}
+
+
+def test_deadlines_are_set_on_redis_clock_however_far_this_process_clock_is(
+        redis_server, monkeypatch):
+    """Replicas on other machines: a process whose clock is 5 s behind Redis's would send
+    steps already late (every request a 503), one 5 s ahead steps that are never late."""
+    redis_server.flush()
+    behind = SimpleNamespace(time=lambda: time.time() - 5)
+    monkeypatch.setattr(redis_async, "time", behind)
+    store = open_store(redis_server.url)
+    try:
+        assert store.charge("keys", "k", "balance", 1, FRESH)["balance"] == 99  # blocking
+        pipelined = store.charge_async("keys", "k", "balance", 1, FRESH)
+        assert asyncio.run(pipelined)["balance"] == 98
+    finally:
+        store.close()
+
+
+def test_a_step_refused_as_late_has_the_clocks_measured_again(redis_server, monkeypatch):
+    """The process's clock moved (a step of NTP) after the distance was measured: the first
+    step is refused as late (a 503), the next ones are on time again."""
+    redis_server.flush()
+    store = open_store(redis_server.url)
+
+    async def twice() -> list[object]:
+        taken = [await store.charge_async("keys", "k", "balance", 1, FRESH)]  # connected
+        monkeypatch.setattr(redis_async, "time", behind)
+        for _ in range(2):
+            try:
+                taken.append((await store.charge_async("keys", "k", "balance", 1, FRESH)
+                              )["balance"])
+            except StoreUnavailable as late:
+                taken.append(late.message)
+            await asyncio.sleep(0.05)  # the clocks measured meanwhile
+        return taken
+
+    behind = SimpleNamespace(time=lambda: time.time() - 5)
+    try:
+        store.charge("keys", "k", "balance", 1, FRESH)
+        taken = asyncio.run(twice())
+        assert "did not answer in time: LATE" in taken[1] and taken[2] == 97, taken
+        with pytest.raises(StoreUnavailable, match="did not answer in time"):
+            store.charge("keys", "k", "balance", 1, FRESH)  # the blocking client's
+        assert store.charge("keys", "k", "balance", 1, FRESH)["balance"] == 96
+    finally:
+        store.close()

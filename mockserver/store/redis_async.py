@@ -19,7 +19,8 @@ wall-clock instant, in milliseconds, by which it must run, which its script chec
 against Redis's own clock (see redis_scripts._LATE) and, past it, refuses, changing
 nothing. It is filled in as the call is sent: :data:`LATE_MARGIN` before the moment this
 process may give up on the call, which is when the oldest call waiting on the connection
-times out, as a timeout fails every call waiting behind it.
+times out, as a timeout fails every call waiting behind it; on Redis's clock, as far as
+this process's is from it (measured as each connection is made, see :func:`skew`).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ import hiredis
 from mockserver.store import StoreUnavailable
 
 FAILURES = (OSError, hiredis.ProtocolError)
-#: how long before the client gives up on a step that step must have run by: a reply
-#: made just before gives up nothing to the time it takes to reach the event loop, and
-#: processes on one machine share one clock (other machines: keep them in sync, NTP)
+#: how long before the client gives up on a step that step must have run by, so that its
+#: reply, made just before, has the time to reach the event loop, and an error in the
+#: measured distance between the two clocks (half a round trip; nil on one machine) or
+#: their drift since costs nothing
 LATE_MARGIN = 0.5
 
 
@@ -51,10 +53,23 @@ class _Deadline:
 DEADLINE: Any = _Deadline()
 
 
-def deadline_ms(seconds_left: float) -> int:
-    """The wall-clock instant in milliseconds (what a script reads from Redis's ``TIME``)
-    :data:`LATE_MARGIN` before the client gives up, ``seconds_left`` from now."""
-    return int((time.time() + seconds_left - LATE_MARGIN) * 1000)
+def deadline_ms(seconds_left: float, skew: float = 0.0) -> int:
+    """The instant in milliseconds on Redis's clock (what a script reads from ``TIME``)
+    :data:`LATE_MARGIN` before the client gives up, ``seconds_left`` from now; ``skew``:
+    how far Redis's clock is ahead of this process's."""
+    return int((time.time() + skew + seconds_left - LATE_MARGIN) * 1000)
+
+
+def skew(reply: Sequence[Any], sent: float, received: float) -> float:
+    """How far Redis's clock is ahead of this process's, from its ``TIME`` ``reply`` to a
+    call sent at ``sent`` and answered at ``received`` (this process's ``time.time()``)."""
+    seconds, micros = reply
+    return int(seconds) + int(micros) / 1e6 - (sent + received) / 2
+
+
+def wall() -> float:
+    """This process's clock, as :func:`deadline_ms` reads it."""
+    return time.time()
 
 
 class _Connection(asyncio.Protocol):
@@ -69,6 +84,7 @@ class _Connection(asyncio.Protocol):
         self.waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.queued: list[bytes] = []
         self.lost: Exception | None = None
+        self.skew = 0.0  # how far Redis's clock is ahead of this process's (see skew)
         self._watch: asyncio.TimerHandle | None = None
         self._parser = hiredis.Reader()
 
@@ -81,7 +97,7 @@ class _Connection(asyncio.Protocol):
         deadline = now + self.timeout
         if DEADLINE in command:  # given up with the oldest call waiting, if not before
             gives_up = self.waiting[0][1] if self.waiting else deadline
-            ms = deadline_ms(gives_up - now)
+            ms = deadline_ms(gives_up - now, self.skew)
             command = tuple(ms if part is DEADLINE else part for part in command)
         if not self.queued:
             loop.call_soon(self._flush)  # after every request of this step has queued
@@ -227,6 +243,8 @@ class PipelinedRedis:
         if settings.get("db"):
             greeting.append(connection.send(("SELECT", settings["db"])))
         greeting += [connection.send(("SCRIPT", "LOAD", script)) for script in self._scripts]
+        sent = wall()
+        greeting.append(connection.send(("TIME",)))
         try:
             replies = await asyncio.gather(*greeting)
         except FAILURES as exc:
@@ -235,7 +253,24 @@ class PipelinedRedis:
             if isinstance(reply, hiredis.ReplyError):
                 connection.close(ConnectionError(str(reply)))
                 raise self._unavailable(ConnectionError(str(reply)))
+        connection.skew = skew(replies[-1], sent, wall())
         return connection
+
+    def resync(self) -> None:
+        """Measure again how far Redis's clock is from this process's, for the calls sent
+        after the answer: a step refused as late while this process still waited for it
+        says that they moved apart (or that Redis stalled just long enough)."""
+        connection = self._connections.get(asyncio.get_running_loop())
+        if connection is None or connection.lost is not None:
+            return  # the next connection measures it
+        sent = wall()
+
+        def measured(reply: asyncio.Future[Any]) -> None:
+            if not reply.cancelled() and reply.exception() is None and \
+                    not isinstance(reply.result(), hiredis.ReplyError):
+                connection.skew = skew(reply.result(), sent, wall())
+
+        connection.send(("TIME",)).add_done_callback(measured)
 
     def close(self) -> None:
         for connection in self._connections.values():

@@ -17,7 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mockserver.store import BEFORE_FIRST_WRITE, FirstId, StoreUnavailable, Window
 from mockserver.store import redis_scripts as lua
-from mockserver.store.redis_async import deadline_ms
+from mockserver.store.redis_async import deadline_ms, skew, wall
 
 PREFIX = "mockserver:"
 CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
@@ -42,6 +42,7 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
         except redis.ResponseError as exc:
             if not is_late(exc):
                 raise
+            self._skew = measured_skew(self._redis, self._skew)  # see PipelinedRedis.resync
             raise too_late(self.where, exc) from None
     return call
 
@@ -63,10 +64,21 @@ def check_database(url: str) -> None:
         raise ValueError(f"its database {database!r} is not a whole number")
 
 
-def blocking_deadline() -> int:
+def blocking_deadline(skew: float) -> int:
     """The deadline of a step sent now by the blocking client (see redis_async.DEADLINE),
-    which gives up on it after :data:`TIMEOUT` seconds."""
-    return deadline_ms(TIMEOUT)
+    which gives up on it after :data:`TIMEOUT` seconds; ``skew``: :func:`measured_skew`."""
+    return deadline_ms(TIMEOUT, skew)
+
+
+def measured_skew(client: redis.Redis, known: float) -> float:
+    """How far Redis's clock is ahead of this process's (redis_async.skew), read through
+    the blocking ``client``; ``known`` (as measured before) if it cannot be read now."""
+    sent = wall()
+    try:
+        reply = client.execute_command("TIME")
+    except (redis.RedisError, OSError):
+        return known
+    return skew(reply, sent, wall())
 
 
 def is_late(reply: Any) -> bool:

@@ -59,6 +59,11 @@ class RequestSteps:
     _keys_read: BoundedCache
     _clock: tuple[float | None, float] | None
     _armed: int | None
+    _skew: float  # how far Redis's clock is ahead of this process's (the blocking client's)
+
+    def _deadline(self) -> int:
+        """The deadline of a step the blocking client sends now (see redis_async.DEADLINE)."""
+        return blocking_deadline(self._skew)
 
     @staticmethod
     def _table(table: str) -> str:
@@ -106,7 +111,7 @@ class RequestSteps:
                      armed: str, now: float | None, wall: float, window_seconds: int
                      ) -> Opening | None:
         script, script_keys, args = self._open_call(keys, kid, fresh, limited, armed, now, wall,
-                                                    window_seconds, blocking_deadline())
+                                                    window_seconds, self._deadline())
         return self._opened(script(keys=script_keys, args=args), keys, kid, fresh)
 
     # ... and from the event loop, pipelined with every other request in flight
@@ -125,6 +130,7 @@ class RequestSteps:
 
     def _refused(self, reply: Any) -> StoreUnavailable:
         if is_late(reply):
+            self._pipelined.resync()
             return too_late(self.where, reply)
         return StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
                                 f"{reply}")
@@ -159,7 +165,7 @@ class RequestSteps:
         """:data:`lua.FINISH` with the window alone (a request that renders a stored
         record, see put_new), from this process's blocking connection, as put_new is."""
         self._checked(self._finish(keys=[EPOCH], args=[
-            cached_at or "", *NO_CHARGE[1:], blocking_deadline(), *window_args(window)]), window)
+            cached_at or "", *NO_CHARGE[1:], self._deadline(), *window_args(window)]), window)
 
     async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
                            window: Window | None = None) -> None:
@@ -232,6 +238,6 @@ class RequestSteps:
         with self._redis.pipeline(transaction=bool(writes.pushed)) as step:
             for log, value in writes.pushed:
                 step.lpush(log, value)
-            self._finish(keys=[EPOCH], args=[*NO_CHARGE, blocking_deadline(), *writes.ops],
+            self._finish(keys=[EPOCH], args=[*NO_CHARGE, self._deadline(), *writes.ops],
                          client=step)
             step.execute()

@@ -39,10 +39,10 @@ from mockserver.store.redis_common import (
     TIMEOUT,
     WINDOWS,
     before_write,
-    blocking_deadline,
     check_database,
     guarded,
     logged,
+    measured_skew,
     with_count,
 )
 from mockserver.store.redis_requests import RequestSteps
@@ -73,6 +73,7 @@ class RedisStore(RequestSteps, Store):
             reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
             raise ValueError(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
                              "choose --store memory or an SQLite file") from None
+        self._skew = measured_skew(self._redis, 0.0)  # see redis_async.skew
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
         # the request's steps from the event loop (see redis_async)
         self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url,
@@ -170,12 +171,12 @@ class RedisStore(RequestSteps, Store):
         field = COUNTED.get(table)
         if field is None:
             stored, *_ = self._put_new(keys=[self._table(table), self._counters(table)],
-                                       args=[key, orjson.dumps(value), "", "", blocking_deadline()])
+                                       args=[key, orjson.dumps(value), "", "", self._deadline()])
             return orjson.loads(stored)
         rest = {name: v for name, v in value.items() if name != field}
         stored, count = self._put_new(keys=[self._table(table), self._counters(table)],
                                       args=[key, orjson.dumps(rest), field, value[field],
-                                            blocking_deadline()])
+                                            self._deadline()])
         return with_count(orjson.loads(stored), field, count)
 
     @guarded
@@ -199,7 +200,7 @@ class RedisStore(RequestSteps, Store):
         """Taken from the field's counter (COUNTED); ``fresh`` (the record as the caller read
         it) is the record after, with the field's value after."""
         after = self._charge(keys=[self._table(table)],
-                             args=[key, field, amount, orjson.dumps(fresh), blocking_deadline()])
+                             args=[key, field, amount, orjson.dumps(fresh), self._deadline()])
         return None if after is None else {**fresh, field: after}
 
     @guarded
@@ -210,7 +211,7 @@ class RedisStore(RequestSteps, Store):
     @guarded
     def consume(self, table: str, key: str) -> dict[str, Any] | None:
         counted = self._consume(keys=[self._table(table), self._counters(table)],
-                                args=[key, blocking_deadline()])
+                                args=[key, self._deadline()])
         if not counted:
             return None
         stored = self._redis.hget(self._table(table), key)  # gone if that was its last firing
