@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver.errors import AdminError
 from mockserver.pipeline.keys import checked
-from mockserver.world.fixtures import field_types, value_problem
+from mockserver.world.fixtures import MAX_COUNT, field_types, value_problem
 from mockserver.world.world import HANDLE
 
 TOP_LEVEL = ("accounts", "keys")
@@ -162,8 +162,9 @@ def _fits(value: Any, hint: Any) -> bool:
         return value is None
     if hint is bool:
         return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if hint is int:  # TikTok's counts and times are 64-bit: JSON can say more, no body can
+        return isinstance(value, int) and not isinstance(value, bool) and \
+            0 <= value <= MAX_COUNT
     if hint is float:
         return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if hint is str:
@@ -192,8 +193,10 @@ def _describe(hint: Any) -> str:
         return f"a list of {_describe(item)}"
     if origin in (Mapping, dict, typing.Mapping):
         return f"an object of {_describe(args[1])}"
-    return {type(None): "null", bool: "true or false", int: "a whole number >= 0",
-            float: "a number >= 0", str: "a string"}.get(hint, str(hint))
+    return {type(None): "null", bool: "true or false",
+            int: f"a whole number >= 0 and at most 2^63-1 ({MAX_COUNT}: TikTok's numbers "
+                 "are 64-bit)", float: "a number >= 0",
+            str: "a string"}.get(hint, str(hint))
 
 
 def _hint(name: str, known: Any) -> str:

@@ -67,6 +67,14 @@ BAD = [
     ({"accounts": {"wrong": {"posts_per_day": 1000}}},
      "account 'wrong' field 'posts_per_day': 1000 is more than 864 (the schedule has one "
      "slot for a post every 100 seconds)"),
+    # TikTok's counts are 64-bit: 2**63 followers answered 500 on every route, and 2**64 - 1
+    # hearts were served as a heartCount no int64 holds
+    ({"accounts": {"huge": {"followers": 2**63}}},
+     f"account 'huge' field 'followers': {2**63} is not a whole number >= 0 and at most 2^63-1"),
+    ({"accounts": {"huge": {"hearts": 2**64 - 1}}},
+     f"account 'huge' field 'hearts': {2**64 - 1} is not a whole number >= 0 and at most"),
+    ({"accounts": {"huge": {"videos": {"0": {"counts": {"views": 2**64}}}}}},
+     f"account 'huge' field 'videos.0.counts.views': {2**64} is not a whole number >= 0 and"),
     ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
     ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
     ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),

@@ -45,6 +45,8 @@ _HISTORY_TYPES: dict[str, Any] = {
     "video_scenarios": tuple[tuple[int, str], ...],
     "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
+#: TikTok's counts are 64-bit signed integers (and the JSON encoder's range ends there)
+MAX_COUNT = 2**63 - 1
 #: the shortest gap between the schedule's slots for posts, so at most 864 posts a day
 MIN_POST_GAP = 100
 MAX_POSTS_PER_DAY = 86_400 // MIN_POST_GAP
