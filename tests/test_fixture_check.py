@@ -24,11 +24,11 @@ from tests.calls import VENDORS, call
 from tests.conftest import FROZEN
 
 
-def start_with(tmp_path: Path, document: Any) -> TestClient:
+def start_with(tmp_path: Path, document: Any, now: str = FROZEN) -> TestClient:
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(document))
     return TestClient(create_app(Settings.load(
-        {"now": FROZEN, "fixture_paths": (str(path),)}, env={})))
+        {"now": now, "fixture_paths": (str(path),)}, env={})))
 
 
 BAD = [
@@ -249,3 +249,58 @@ def test_a_posting_rate_too_slow_for_its_videos_stops_the_start(tmp_path):
     with start_with(tmp_path, document) as client:
         for vendor, route in (("dumpling", "videos"), ("socialfetch", "videos")):
             assert call(client, vendor, route, handle="slowpoke").status_code == 200, vendor
+
+
+UNSERVABLE = [
+    # each value passes its own check, yet with the rest of the account (or as the clock
+    # moves) a count passes 2^63-1: every route answered 500, or a body broke its schema
+    ({"followers": 38, "follower_growth": 1e308},
+     "account 'absurd' field 'follower_growth': 1e+308 a year takes its 38 followers at as_of "
+     "(2026-01-01) past 2^63-1 (TikTok's counts are 64-bit) before the clock's end "
+     "(2100-01-01): at most 0.717 a year for them"),
+    ({"followers": 100_000_000, "follower_growth": 0.6}, "at most 0.406 a year for them"),
+    ({"hearts": 2**63 - 1, "video_count": 1},
+     f"account 'absurd' field 'hearts': {2**63 - 1} sizes its videos' likes so that a video's "
+     "views (likes are at least 2% of views) could pass 2^63-1"),
+    ({"followers": 2**63 - 1}, "account 'absurd' field 'followers': 9223372036854775807 sizes "
+     "its videos' likes so that its likes total could pass 2^63-1"),
+    ({"hearts": 10**18, "video_count": 2, "posts_per_day": 800},
+     "account 'absurd' field 'hearts': 1000000000000000000 sizes its videos' likes so that its "
+     "likes total could pass 2^63-1 (TikTok's counts are 64-bit) by the clock's end "
+     "(2100-01-01), as it keeps posting"),
+    ({"video_count": 3, "videos": {"0": {"counts": {"likes": 2**63 - 1}}}},
+     "account 'absurd' field 'videos.0.counts': its views would be"),
+]
+
+
+@pytest.mark.parametrize(("fields", "words"), UNSERVABLE, ids=[w[:40] for _, w in UNSERVABLE])
+def test_counts_past_64_bits_stop_the_start_naming_the_field(tmp_path, fields, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        start_with(tmp_path, {"accounts": {"absurd": fields}})
+
+
+def test_the_growth_the_message_allows_serves_to_the_clocks_end(tmp_path):
+    """The largest follower_growth the refusal names still answers on every vendor at the
+    last day the clock may show."""
+    document = {"accounts": {"grower": {"followers": 100_000_000, "follower_growth": 0.6}}}
+    with pytest.raises(ValueError) as refused:
+        start_with(tmp_path, document)
+    most = float(re.search(r"at most ([0-9.]+) a year", str(refused.value))[1])
+    document["accounts"]["grower"]["follower_growth"] = most
+    with start_with(tmp_path, document, now="2099-12-31T23:59:59Z") as client:
+        for vendor in VENDORS:
+            assert call(client, vendor, handle="grower").status_code == 200, vendor
+        followers = call(client, "dumpling", handle="grower").json()["stats"]["followerCount"]
+        assert 10**18 < followers <= 2**63 - 1, followers
+
+
+def test_a_tiktok_scale_account_serves_every_route(tmp_path):
+    """The bounds refuse what no body carries, not large accounts: 10**17 likes on one
+    video (its views near 2^63) and 10**9 followers growing 20% a year."""
+    document = {"accounts": {"big": {"hearts": 10**17, "video_count": 1, "followers": 10**9,
+                                     "follower_growth": 0.2, "friends": 10}}}
+    with start_with(tmp_path, document, now="2099-12-31T23:59:59Z") as client:
+        for vendor in VENDORS:
+            assert call(client, vendor, handle="big").status_code == 200, vendor
+        for vendor in ("dumpling", "socialfetch"):
+            assert call(client, vendor, "videos", handle="big").status_code == 200, vendor

@@ -14,15 +14,16 @@ photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenari
 from __future__ import annotations
 
 import json
+import math
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.clock import EARLIEST, iso, parse_instant
+from mockserver.clock import EARLIEST, LATEST, iso, parse_instant
 from mockserver.resources import data_dir
-from mockserver.world import ids, overrides, timeline
+from mockserver.world import cascade, generate, ids, overrides, timeline
 from mockserver.world.model import Account
 
 # fields copied onto the account as they are
@@ -45,7 +46,8 @@ _HISTORY_TYPES: dict[str, Any] = {
     "video_scenarios": tuple[tuple[int, str], ...],
     "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
-#: TikTok's counts are 64-bit signed integers (and the JSON encoder's range ends there)
+#: TikTok's counts are 64-bit signed integers (and the JSON encoder's range ends there): a
+#: fixture's number, and every count the world derives from it, stays at most this
 MAX_COUNT = 2**63 - 1
 #: the shortest gap between the schedule's slots for posts, so at most 864 posts a day
 MIN_POST_GAP = 100
@@ -141,13 +143,35 @@ def _pairs_by_seq(mapping: Mapping[Any, Any], count: int) -> tuple[tuple[int, st
                         if 0 <= int(i) < count))
 
 
+def _check_growth(where: str, growth: float, followers: int, reference: int) -> None:
+    """Followers grown at ``growth`` a year from ``reference`` stay within ``MAX_COUNT``
+    up to the clock's last instant (as ``timeline.followers_at`` computes them): the
+    clock can be set anywhere in its range, and a body cannot carry more."""
+    if not growth:
+        return
+    last = int(LATEST) - 1
+    years = (last - reference) / timeline.YEAR
+    base = max(followers, 1)  # none stay none, but the rate still has to be one to grow by
+    # in logarithms first: a rate like 1e308 overflows a float long before 2100
+    if math.log(base) + years * math.log(1 + growth) <= math.log(MAX_COUNT) and \
+            int(base * (1 + float(growth)) ** years) <= MAX_COUNT:
+        return
+    most = math.floor((math.exp((math.log(MAX_COUNT) - math.log(base)) / years) - 1) * 1000)
+    raise ValueError(
+        f"{where} field 'follower_growth': {growth} a year takes its {followers} followers "
+        f"at as_of ({iso(reference)[:10]}) past 2^63-1 (TikTok's counts are 64-bit) before "
+        f"the clock's end ({iso(LATEST)[:10]}): at most {most / 1000:g} a year for them")
+
+
 def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: int,
                    mean_likes: float) -> tuple[dict[str, Any], float, int | None]:
     """The account's fields with a fixture applied, its mean likes a video, and the likes
-    total it pins (None when it pins none)."""
+    total it pins (None when it pins none). Raises a ValueError naming the account and
+    the field when values that each pass their own check cannot be served together."""
     unknown = set(fixture) - ACCOUNT_FIELDS
     if unknown:
         raise ValueError(f"unknown account fixture fields: {sorted(unknown)}")
+    where = f"fixture account {generated['handle']!r}"
     values = dict(generated)
     values.update({k: v for k, v in fixture.items() if k in IDENTITY_FIELDS})
     if "user_id" in fixture and "created" not in fixture:
@@ -158,6 +182,7 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         mean_likes = mean_likes * fixture["followers"] / max(generated["followers"], 1)
     reference = as_instant(fixture["as_of"]) if "as_of" in fixture else timeline.EPOCH
     per_day = float(fixture.get("posts_per_day", 0))
+    _check_growth(where, fixture.get("follower_growth", 0), values["followers"], reference)
     growth = float(fixture.get("follower_growth", 0))
     default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
     count = int(fixture.get("video_count", default_count))
@@ -176,11 +201,11 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         launch = f"before TikTok's launch ({iso(EARLIEST)[:10]})"
         if per_day > 0:
             raise ValueError(
-                f"fixture account {generated['handle']!r} field 'posts_per_day': {per_day:g} a "
+                f"{where} field 'posts_per_day': {per_day:g} a "
                 f"day for {count} videos puts the first post {launch}: post more a day or "
                 "give fewer videos")
         raise ValueError(  # no rate given: the newest post (as_of's default) is too early
-            f"fixture account {generated['handle']!r}: its newest post at {iso(newest)} puts "
+            f"{where}: its newest post at {iso(newest)} puts "
             f"its first post {launch}: give a later 'as_of' or 'newest_post'")
     smallest = min(values["followers"], values["following"])
     friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
@@ -197,3 +222,47 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
         video_ids=tuple(sorted(video_ids.items())), videos=videos)
     hearts = fixture.get("hearts")
     return values, mean_likes, None if hearts is None else int(hearts)
+
+
+def check_counts(account: Account, fixture: Mapping[str, Any]) -> Account:
+    """The fixture account (built, its likes fitted) if no count it can show at any instant
+    of the clock's range passes ``MAX_COUNT``, else a ValueError naming the field: likes
+    are sized from ``hearts`` (or ``followers``), one video shows up to 50 views a like,
+    and an account that keeps posting keeps its videos' likes until the clock's end, so a
+    total each field allows on its own can still make a count no body can carry. O(levels)
+    and one leaf per pinned video: an upper bound, never a walk over the videos."""
+    key, levels, root = generate.likes_key(account), account.levels, account.likes_root
+    slots = account.video_limit if account.video_limit is not None else 1 << levels
+    listed = cascade.prefix(key, levels, root, slots)  # every like it will ever list
+    posted = timeline.posted_by(account, account.key, account.reference)
+    where = f"fixture account {account.handle!r}"
+    for seq, pinned in sorted(account.videos.items()):
+        if pinned.counts is None:
+            continue
+        leaf = cascade.leaves(key, levels, root, seq, seq + 1)[0]
+        counts = overrides.final_counts(account, seq, leaf, pinned.counts)
+        listed += max((pinned.counts.likes or 0) - leaf, 0)
+        name, most = max(zip(counts._fields, counts, strict=True), key=lambda item: item[1])
+        if most > MAX_COUNT:
+            raise ValueError(f"{where} field 'videos.{posted - 1 - seq}.counts': its {name} "
+                             f"would be {most}, past 2^63-1 (TikTok's counts are 64-bit): "
+                             "give smaller counts")
+    if account.hearts is None:
+        total = listed + int(listed * account.hidden_share)
+    elif account.reference_listed:
+        total = listed + account.hidden_likes * listed // account.reference_listed
+    else:
+        total = listed + account.hidden_likes
+    views = generate.views_of(min(root + cascade.LEAF_FLOOR, listed), 0)  # at 2% likes
+    if max(total, views) <= MAX_COUNT:
+        return account
+    cause = "hearts" if "hearts" in fixture or "followers" not in fixture else "followers"
+    what = ("its likes total" if total > MAX_COUNT else "a video's views (likes are at least "
+            "2% of views)")
+    later = (f" by the clock's end ({iso(LATEST)[:10]}), as it keeps posting"
+             if account.video_limit is None else "")
+    raise ValueError(
+        f"{where} field {cause!r}: {fixture.get(cause)} sizes its videos' likes so that {what}"
+        f" could pass 2^63-1 (TikTok's counts are 64-bit){later}: give a smaller {cause!r}"
+        + (" or more 'video_count'" if account.video_limit is not None else
+           ", more 'video_count' or a lower 'posts_per_day'"))

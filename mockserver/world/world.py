@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from functools import lru_cache
 
-from mockserver.world import cascade, generate, overrides, timeline
+from mockserver.world import cascade, fixtures, generate, overrides, timeline
 from mockserver.world.fixtures import Fixtures
 from mockserver.world.ids import mix
 from mockserver.world.links import VideoLink
@@ -61,9 +61,10 @@ class World:
                                         self.fixtures.accounts.get(handle))
         if account.videos:
             account = overrides.checked(account)
-        if account.hearts is None:
-            return account
-        return generate.fit_hearts(account, self._listed_at_reference)
+        if account.hearts is not None:
+            account = generate.fit_hearts(account, self._listed_at_reference)
+        fixture = self.fixtures.accounts.get(handle)
+        return account if fixture is None else fixtures.check_counts(account, fixture)
 
     def _mention(self, handle: str) -> Mention:
         fixture = self.fixtures.accounts.get(handle)
