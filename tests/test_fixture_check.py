@@ -75,6 +75,9 @@ BAD = [
      f"account 'huge' field 'hearts': {2**64 - 1} is not a whole number >= 0 and at most"),
     ({"accounts": {"huge": {"videos": {"0": {"counts": {"views": 2**64}}}}}},
      f"account 'huge' field 'videos.0.counts.views': {2**64} is not a whole number >= 0 and"),
+    ({"accounts": {"huge": {"video_count": 100_000_000_000}}},
+     "account 'huge' field 'video_count': 100000000000 is more than 1,000,000 (Social Fetch's "
+     "popular order ranks every video of an account at once)"),
     ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
     ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
     ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),
