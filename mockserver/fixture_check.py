@@ -169,6 +169,8 @@ def _fits(value: Any, hint: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if hint is str:
         return isinstance(value, str)
+    if callable(getattr(hint, "fits", None)):  # a type with a form of its own (a video id)
+        return bool(hint.fits(value))
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = args[0]
         if typing.get_origin(item) is tuple and typing.get_args(item)[0] is int:
@@ -193,6 +195,8 @@ def _describe(hint: Any) -> str:
         return f"a list of {_describe(item)}"
     if origin in (Mapping, dict, typing.Mapping):
         return f"an object of {_describe(args[1])}"
+    if isinstance(getattr(hint, "description", None), str):
+        return str(hint.description)
     return {type(None): "null", bool: "true or false",
             int: f"a whole number >= 0 and at most 2^63-1 ({MAX_COUNT}: TikTok's numbers "
                  "are 64-bit)", float: "a number >= 0",

@@ -46,7 +46,7 @@ BAD = [
      "account 'wrong' field 'bio_link': 7 is not a string or null"),
     ({"accounts": {"wrong": {"video_ids": {"first": "7321234567890123456"}}}},
      "field 'video_ids': {'first': '7321234567890123456'} is not an object of position -> "
-     "a string"),
+     "a video id"),
     ({"accounts": {"wrong": {"videos": {"0": {"music": {"titel": "Song"}}}}}},
      "account 'wrong' field 'videos.0.music': unknown field 'titel' (did you mean 'title'?)"),
     ({"accounts": {"wrong": {"videos": {"1": {"counts": {"likes": -5}}}}}},
@@ -78,6 +78,19 @@ BAD = [
     ({"accounts": {"huge": {"video_count": 100_000_000_000}}},
      "account 'huge' field 'video_count': 100000000000 is more than 1,000,000 (Social Fetch's "
      "popular order ranks every video of an account at once)"),
+    # ids in the forms the vendors' schemas require: 'abc' broke DumplingAI's videos body
+    ({"accounts": {"wrong": {"video_ids": {"0": "abc"}}}},
+     "account 'wrong' field 'video_ids': {'0': 'abc'} is not an object of position -> a video "
+     "id (a string of 1 to 20 digits"),
+    ({"accounts": {"wrong": {"video_ids": {"0": "123456789012345678901"}}}},
+     "account 'wrong' field 'video_ids': {'0': '123456789012345678901'} is not an object of"),
+    ({"accounts": {"wrong": {"videos": {"0": {"id": "7321-234"}}}}},
+     "account 'wrong' field 'videos.0.id': '7321-234' is not a video id (a string of 1 to 20 "
+     "digits, e.g. '7321234567890123456') or null"),
+    ({"accounts": {"wrong": {"user_id": "abc"}}},
+     "account 'wrong' field 'user_id': 'abc' is not a user id (a string of 1 to 20 digits)"),
+    ({"accounts": {"wrong": {"sec_uid": "bad"}}},
+     "account 'wrong' field 'sec_uid': 'bad' is not a secUid (MS4wLjABAAAA then base64url"),
     ({"acounts": {"typo": {}}}, "unknown top-level key 'acounts' (did you mean 'accounts'?)"),
     ({"accounts": {"Bad Handle!": {}}}, "account 'Bad Handle!': not a well-formed handle"),
     ({"accounts": {"a": {}}}, "account 'a': not a well-formed handle"),

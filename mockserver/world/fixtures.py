@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ _HISTORY_TYPES: dict[str, Any] = {
     "hearts": int, "friends": int, "video_count": int, "newest_post": Instant,
     "as_of": Instant,
     "posts_per_day": float, "follower_growth": float, "pinned": tuple[int, ...],
-    "ads": tuple[int, ...], "video_ids": tuple[tuple[int, str], ...],
+    "ads": tuple[int, ...], "video_ids": tuple[tuple[int, ids.VideoId], ...],
     "video_scenarios": tuple[tuple[int, str], ...],
     "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
@@ -87,10 +88,25 @@ def _video_count(value: int) -> int:
     return value
 
 
+def _form(pattern: str, what: str) -> Callable[[str], str]:
+    """A check that a string field has the form the vendors' schemas give it."""
+    form = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not form.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+    return check
+
+
 # checks of a value beyond its type, each raising a ValueError that says what is wrong
 _VALUE_CHECKS: dict[str, Callable[[Any], Any]] = {
     "as_of": as_instant, "newest_post": as_instant, "posts_per_day": _posting_rate,
-    "video_count": _video_count}
+    "video_count": _video_count,
+    # the world reads a user id's create time from its digits, as TikTok's snowflakes
+    "user_id": _form(r"[0-9]{1,20}", "a user id (a string of 1 to 20 digits)"),
+    "sec_uid": _form(rf"{ids.SEC_UID_PREFIX}[A-Za-z0-9_-]+",
+                     f"a secUid ({ids.SEC_UID_PREFIX} then base64url characters)")}
 
 
 def value_problem(name: str, value: Any) -> str | None:

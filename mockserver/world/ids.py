@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
+from typing import Any
 
 SEC_UID_PREFIX = "MS4wLjABAAAA"
 
@@ -20,6 +22,21 @@ def digest(*parts: object, size: int = 8) -> bytes:
 def stable_int(*parts: object) -> int:
     """A 64-bit integer that depends only on ``parts``."""
     return int.from_bytes(digest(*parts), "big")
+
+
+class VideoId(str):
+    """The type of a fixture's pinned video id: a string of 1 to 20 digits, as TikTok's
+    (a snowflake under 2**64 below, e.g. ``7321234567890123456``). The vendors' schemas
+    require digits (DumplingAI's ``aweme_id``) and their video routes take 1 to 20 (a URL's
+    ``/video/ID``, the gateway's path), so any other id breaks a body or cannot be asked
+    for. The fixture check asks ``fits`` and says ``description``."""
+
+    description = "a video id (a string of 1 to 20 digits, e.g. '7321234567890123456')"
+    _FORM = re.compile(r"[0-9]{1,20}")
+
+    @classmethod
+    def fits(cls, value: Any) -> bool:
+        return isinstance(value, str) and cls._FORM.fullmatch(value) is not None
 
 
 def snowflake(unix_seconds: int, *parts: object) -> str:

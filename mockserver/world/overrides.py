@@ -67,7 +67,7 @@ class ChallengeOverride:
 
 @dataclass(frozen=True, slots=True)
 class VideoOverride:
-    id: str | None = None
+    id: ids.VideoId | None = None
     create_time: int | None = None
     caption: str | None = None
     # default: the caption's own #hashtags and @mentions when the caption is pinned
