@@ -320,3 +320,34 @@ def test_a_tiktok_scale_account_serves_every_route(tmp_path):
             assert call(client, vendor, handle="big").status_code == 200, vendor
         for vendor in ("dumpling", "socialfetch"):
             assert call(client, vendor, "videos", handle="big").status_code == 200, vendor
+
+
+SILENT = [
+    # each was accepted and quietly dropped
+    ({"video_count": 5, "pinned": [999]},
+     "account 'quiet' field 'pinned': position 999 is not one of its 5 videos at as_of "
+     "(2026-01-01T00:00:00.000Z; positions 0 to 4, 0 the newest): give a larger 'video_count' "
+     "or a smaller position"),
+    ({"video_count": 5, "videos": {"10": {"caption": "lost"}}},
+     "account 'quiet' field 'videos': position 10 is not one of its 5 videos"),
+    ({"video_count": 0, "ads": [0]}, "field 'ads': position 0 is not one of its 0 videos at "
+     "as_of (2026-01-01T00:00:00.000Z; none)"),
+    ({"video_count": 5, "video_ids": {"5": "7321234567890123456"}},
+     "field 'video_ids': position 5 is not one of its 5 videos"),
+]
+
+
+@pytest.mark.parametrize(("fields", "words"), SILENT, ids=[w[:40] for _, w in SILENT])
+def test_values_the_world_would_drop_or_clamp_stop_the_start(tmp_path, fields, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        start_with(tmp_path, {"accounts": {"quiet": fields}})
+
+
+def test_the_edges_of_those_checks_serve(tmp_path):
+    """The last position is one the world shows."""
+    document = {"accounts": {"edges": {
+        "video_count": 5, "pinned": [4], "videos": {"4": {"caption": "oldest"}}}}}
+    with start_with(tmp_path, document) as client:
+        videos = newest_videos(client, "edges")
+        assert videos[0]["caption"] == "oldest"  # pinned first
+        assert call(client, "dumpling", handle="edges").json()["stats"]["videoCount"] == 5

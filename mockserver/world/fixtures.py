@@ -47,6 +47,8 @@ _HISTORY_TYPES: dict[str, Any] = {
     "video_scenarios": tuple[tuple[int, str], ...],
     "videos": tuple[tuple[int, overrides.VideoOverride], ...]}
 ACCOUNT_FIELDS = IDENTITY_FIELDS | frozenset(_HISTORY_TYPES)
+# fields that name videos by position (0 = the newest at ``as_of``)
+POSITION_FIELDS = ("pinned", "ads", "video_ids", "video_scenarios", "videos")
 #: TikTok's counts are 64-bit signed integers (and the JSON encoder's range ends there): a
 #: fixture's number, and every count the world derives from it, stays at most this
 MAX_COUNT = 2**63 - 1
@@ -170,6 +172,23 @@ def _pairs_by_seq(mapping: Mapping[Any, Any], count: int) -> tuple[tuple[int, st
                         if 0 <= int(i) < count))
 
 
+def _positions(value: Any) -> list[int]:
+    return [int(position) for position in (value if isinstance(value, list | tuple) else
+                                           dict(value))]
+
+
+def _check_positions(where: str, fixture: Mapping[str, Any], count: int, reference: int) -> None:
+    """Every position a fixture names is one of the videos it has at ``as_of``: one past
+    them would name no video (it was dropped without a word)."""
+    for name in POSITION_FIELDS:
+        beyond = [p for p in _positions(fixture.get(name, ())) if p >= count]
+        if beyond:
+            has = (f"positions 0 to {count - 1}, 0 the newest" if count else "none")
+            raise ValueError(f"{where} field {name!r}: position {max(beyond)} is not one of "
+                             f"its {count} videos at as_of ({iso(reference)}; {has}): give "
+                             "a larger 'video_count' or a smaller position")
+
+
 def _check_growth(where: str, growth: float, followers: int, reference: int) -> None:
     """Followers grown at ``growth`` a year from ``reference`` stay within ``MAX_COUNT``
     up to the clock's last instant (as ``timeline.followers_at`` computes them): the
@@ -213,6 +232,7 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     growth = float(fixture.get("follower_growth", 0))
     default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
     count = int(fixture.get("video_count", default_count))
+    _check_positions(where, fixture, count, reference)
     lag = ids.stable_int(seed, "newest", generated["handle"])
     if per_day > 0:  # the newest of its video_count went out less than a gap before as_of
         gap = max(int(86_400 / per_day), MIN_POST_GAP)
