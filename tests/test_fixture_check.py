@@ -323,7 +323,7 @@ def test_a_tiktok_scale_account_serves_every_route(tmp_path):
 
 
 SILENT = [
-    # each was accepted and quietly dropped
+    # each was accepted and quietly dropped or shown as no video at all
     ({"video_count": 5, "pinned": [999]},
      "account 'quiet' field 'pinned': position 999 is not one of its 5 videos at as_of "
      "(2026-01-01T00:00:00.000Z; positions 0 to 4, 0 the newest): give a larger 'video_count' "
@@ -334,6 +334,9 @@ SILENT = [
      "as_of (2026-01-01T00:00:00.000Z; none)"),
     ({"video_count": 5, "video_ids": {"5": "7321234567890123456"}},
      "field 'video_ids': position 5 is not one of its 5 videos"),
+    ({"video_count": 5, "newest_post": "2099-06-01T00:00:00Z"},
+     "account 'quiet' field 'newest_post': 2099-06-01T00:00:00.000Z is after the instant the "
+     "fixture describes (as_of, 2026-01-01T00:00:00.000Z)"),
 ]
 
 
@@ -344,10 +347,12 @@ def test_values_the_world_would_drop_or_clamp_stop_the_start(tmp_path, fields, w
 
 
 def test_the_edges_of_those_checks_serve(tmp_path):
-    """The last position is one the world shows."""
+    """The last position and a newest post at as_of itself are the world's to show."""
     document = {"accounts": {"edges": {
-        "video_count": 5, "pinned": [4], "videos": {"4": {"caption": "oldest"}}}}}
+        "video_count": 5, "pinned": [4], "videos": {"4": {"caption": "oldest"}},
+        "newest_post": "2026-01-01T00:00:00Z"}}}
     with start_with(tmp_path, document) as client:
         videos = newest_videos(client, "edges")
         assert videos[0]["caption"] == "oldest"  # pinned first
+        assert videos[1]["createdAt"] == "2026-01-01T00:00:00.000Z"
         assert call(client, "dumpling", handle="edges").json()["stats"]["videoCount"] == 5

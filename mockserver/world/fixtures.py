@@ -234,6 +234,9 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     count = int(fixture.get("video_count", default_count))
     _check_positions(where, fixture, count, reference)
     lag = ids.stable_int(seed, "newest", generated["handle"])
+    if _newest(fixture, reference) > reference:  # its video_count would not be out by as_of
+        raise ValueError(f"{where} field 'newest_post': {iso(_newest(fixture, reference))} is "
+                         f"after the instant the fixture describes (as_of, {iso(reference)})")
     if per_day > 0:  # the newest of its video_count went out less than a gap before as_of
         gap = max(int(86_400 / per_day), MIN_POST_GAP)
         newest = _newest(fixture, reference - lag % max(gap // 10, 1))
