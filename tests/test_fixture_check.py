@@ -323,7 +323,7 @@ def test_a_tiktok_scale_account_serves_every_route(tmp_path):
 
 
 SILENT = [
-    # each was accepted and quietly dropped or shown as no video at all
+    # each was accepted and quietly dropped, clamped or shown as no video at all
     ({"video_count": 5, "pinned": [999]},
      "account 'quiet' field 'pinned': position 999 is not one of its 5 videos at as_of "
      "(2026-01-01T00:00:00.000Z; positions 0 to 4, 0 the newest): give a larger 'video_count' "
@@ -337,6 +337,9 @@ SILENT = [
     ({"video_count": 5, "newest_post": "2099-06-01T00:00:00Z"},
      "account 'quiet' field 'newest_post': 2099-06-01T00:00:00.000Z is after the instant the "
      "fixture describes (as_of, 2026-01-01T00:00:00.000Z)"),
+    ({"followers": 10, "following": 100, "friends": 50},
+     "account 'quiet' field 'friends': 50 is more than its followers (10) or following (100) "
+     "at as_of: a friend is an account it follows that follows it back"),
 ]
 
 
@@ -347,12 +350,15 @@ def test_values_the_world_would_drop_or_clamp_stop_the_start(tmp_path, fields, w
 
 
 def test_the_edges_of_those_checks_serve(tmp_path):
-    """The last position and a newest post at as_of itself are the world's to show."""
+    """The last position, a newest post at as_of itself, and as many friends as the
+    smaller of followers and following are all the world's to show."""
     document = {"accounts": {"edges": {
         "video_count": 5, "pinned": [4], "videos": {"4": {"caption": "oldest"}},
-        "newest_post": "2026-01-01T00:00:00Z"}}}
+        "newest_post": "2026-01-01T00:00:00Z", "followers": 10, "following": 100,
+        "friends": 10}}}
     with start_with(tmp_path, document) as client:
         videos = newest_videos(client, "edges")
         assert videos[0]["caption"] == "oldest"  # pinned first
         assert videos[1]["createdAt"] == "2026-01-01T00:00:00.000Z"
-        assert call(client, "dumpling", handle="edges").json()["stats"]["videoCount"] == 5
+        stats = call(client, "dumpling", handle="edges").json()["stats"]
+        assert (stats["friendCount"], stats["videoCount"]) == (10, 5)

@@ -258,7 +258,12 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
             f"{where}: its newest post at {iso(newest)} puts "
             f"its first post {launch}: give a later 'as_of' or 'newest_post'")
     smallest = min(values["followers"], values["following"])
-    friends = min(int(fixture.get("friends", smallest * generated["friend_share"])), smallest)
+    if fixture.get("friends", 0) > smallest:  # a friend follows and is followed back
+        raise ValueError(
+            f"{where} field 'friends': {fixture['friends']} is more than its followers "
+            f"({values['followers']}) or following ({values['following']}) at as_of: a "
+            "friend is an account it follows that follows it back")
+    friends = int(fixture.get("friends", smallest * generated["friend_share"]))
     videos = overrides.by_seq(fixture.get("videos", {}), count)
     video_ids = dict(_pairs_by_seq(fixture.get("video_ids", {}), count))
     video_ids.update((seq, pinned.id) for seq, pinned in videos.items() if pinned.id)
