@@ -23,7 +23,8 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 def checked_instant(seconds: float) -> float:
     """``seconds`` if the clock may show it, else a ValueError saying what may be."""
     if not math.isfinite(seconds) or not EARLIEST <= seconds < LATEST:
-        raise ValueError(f"{seconds!r} is outside the clock's range "
+        shown = int(seconds) if math.isfinite(seconds) and seconds == int(seconds) else seconds
+        raise ValueError(f"{shown!r} is outside the clock's range "
                          f"({iso(EARLIEST)} to {iso(LATEST)})")
     return seconds
 

@@ -5,6 +5,8 @@ never walks its history.
 
 from __future__ import annotations
 
+import math
+
 from mockserver.world.ids import mix
 from mockserver.world.model import Account, Counts
 
@@ -60,10 +62,22 @@ def grown_count(value: int, age: int) -> int:
     return -(-value * (_GROWTH4 - (GROWTH - age) ** 4) // _GROWTH4)
 
 
+#: followers stop growing here (or at an account's own figure, if a fixture gives more):
+#: more than TikTok has users, and rates that compound for the decades the clock can be
+#: moved would otherwise pass what any body can carry (2^63)
+FOLLOWER_CEILING = 2_000_000_000
+
+
 def followers_at(account: Account, instant: int) -> int:
     """Followers grow by ``follower_growth`` a year (compounding) after the reference instant
-    and were fewer before it; a flat account (growth 0) always shows the same."""
-    if account.follower_growth == 0:
-        return account.followers
+    up to ``FOLLOWER_CEILING`` and were fewer before it; a flat account (growth 0) always
+    shows the same."""
+    followers, growth = account.followers, account.follower_growth
+    if growth == 0 or followers == 0:
+        return followers
     years = (instant - account.reference) / YEAR
-    return int(account.followers * (1 + account.follower_growth) ** years)
+    ceiling = max(followers, FOLLOWER_CEILING)
+    # in logarithms: a rate of 1e308 overflows a float long before the ceiling
+    if years * math.log1p(growth) >= math.log(ceiling / followers):
+        return ceiling
+    return min(int(followers * (1 + growth) ** years), ceiling)
