@@ -342,6 +342,10 @@ SILENT = [
     ({"video_count": 5, "newest_post": "2099-06-01T00:00:00Z"},
      "account 'quiet' field 'newest_post': 2099-06-01T00:00:00.000Z is after the instant the "
      "fixture describes (as_of, 2026-01-01T00:00:00.000Z)"),
+    ({"video_count": 5, "video_ids": {"1": "7321234567890123456"},
+      "videos": {"3": {"id": "7321234567890123456"}}},
+     "account 'quiet' field 'video_ids': 7321234567890123456 is given to positions 1 and 3; "
+     "a video id names one video"),
     ({"followers": 10, "following": 100, "friends": 50},
      "account 'quiet' field 'friends': 50 is more than its followers (10) or following (100) "
      "at as_of: a friend is an account it follows that follows it back"),

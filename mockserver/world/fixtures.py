@@ -190,6 +190,18 @@ def _check_positions(where: str, fixture: Mapping[str, Any], count: int, referen
                              "a larger 'video_count' or a smaller position")
 
 
+def _check_distinct(where: str, video_ids: Mapping[int, str], count: int) -> None:
+    """A video id names one video: the routes that take an id would find only one of two
+    videos given it (``video_ids`` and ``videos.N.id`` both give ids)."""
+    seen: dict[str, int] = {}
+    for seq, video_id in sorted(video_ids.items(), reverse=True):
+        if video_id in seen:
+            raise ValueError(f"{where} field 'video_ids': {video_id} is given to positions "
+                             f"{count - 1 - seen[video_id]} and {count - 1 - seq}; a video "
+                             "id names one video")
+        seen[video_id] = seq
+
+
 def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: int,
                    mean_likes: float) -> tuple[dict[str, Any], float, int | None]:
     """The account's fields with a fixture applied, its mean likes a video, and the likes
@@ -247,6 +259,7 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     videos = overrides.by_seq(fixture.get("videos", {}), count)
     video_ids = dict(_pairs_by_seq(fixture.get("video_ids", {}), count))
     video_ids.update((seq, pinned.id) for seq, pinned in videos.items() if pinned.id)
+    _check_distinct(where, video_ids, count)
     values.update(
         first_post=first, post_gap=gap, video_limit=None if per_day > 0 else count,
         reference=reference, follower_growth=growth,
