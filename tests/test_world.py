@@ -217,3 +217,19 @@ def test_a_still_fixture_ranks_by_views_only_the_videos_posted_by_the_instant(w)
         assert sorted(w.popular(account, instant)) == list(range(posted))
     before = w.popular(account, 1_764_547_200)
     assert before and len(before) < w.count(account, 1_795_435_200)
+
+
+def test_the_popular_order_ranks_only_an_accounts_newest_videos(monkeypatch):
+    """Ranking is O(videos): an account posting hundreds a day until 2100 would take
+    minutes and gigabytes, so the popular order ranks its newest ``RANKED_MOST``."""
+    from mockserver.world import world as world_module
+    w = World(7)
+    account = w.account("clocktest")
+    instant = 1_795_435_200
+    count = w.count(account, instant)
+    everything = w.popular(account, instant)
+    assert sorted(everything) == list(range(count))
+    monkeypatch.setattr(world_module, "RANKED_MOST", 40)
+    newest = World(7).popular(account, instant)
+    assert sorted(newest) == list(range(count - 40, count))
+    assert newest == [seq for seq in everything if seq >= count - 40]

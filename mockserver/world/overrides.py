@@ -178,11 +178,12 @@ def likes_delta(account: Account, instant: int, count: int) -> int:
     return total
 
 
-def pin_views(account: Account, likes: list[int], views: list[int]) -> None:
-    """Put the pinned videos' final views into a ranking's list (seq -> views)."""
+def pin_views(account: Account, first: int, likes: list[int], views: list[int]) -> None:
+    """Put the pinned videos' final views into a ranking's list (seq first + i -> views[i])."""
     for seq, pinned in account.videos.items():
-        if seq < len(views) and pinned.counts is not None:
-            views[seq] = final_counts(account, seq, likes[seq], pinned.counts).views
+        i = seq - first
+        if 0 <= i < len(views) and pinned.counts is not None:
+            views[i] = final_counts(account, seq, likes[i], pinned.counts).views
 
 
 # the video --------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from mockserver.world.pools import build_pools
 HANDLE = re.compile(r"^[a-z0-9_.]{2,24}$")
 _SOUND = 0x50D5
 _CLOSE = 8  # seqs this near share a cascade descent; farther apart, a second is cheaper
+#: the popular order ranks an account's newest million videos: ranking is O(videos), and an
+#: account posting hundreds a day until the clock's end would have tens of millions
+RANKED_MOST = 1_000_000
 
 
 class World:
@@ -268,22 +271,24 @@ class World:
         fixed instant listed videos posted after the clock and left out newer ones)."""
         account = self.account(handle)
         count = still_count if instant is None else self.count(account, instant)
+        first = max(count - RANKED_MOST, 0)  # likes[i] and views[i] are seq first + i's
         likes = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
-                               0, count)
-        views = [generate.views_of(liked, generate.count_noise(account, seq))
-                 for seq, liked in enumerate(likes)]
+                               first, count)
+        views = [generate.views_of(liked, generate.count_noise(account, first + i))
+                 for i, liked in enumerate(likes)]
         if account.videos:
-            overrides.pin_views(account, likes, views)
+            overrides.pin_views(account, first, likes, views)
         if instant is not None:  # only the videos still growing differ from their final views
-            for seq in range(self.count(account, instant - timeline.GROWTH),
+            for seq in range(max(self.count(account, instant - timeline.GROWTH), first),
                              count):
-                age = instant - self.create_time(account, seq)
+                age, i = instant - self.create_time(account, seq), seq - first
                 if account.videos and overrides.pins_counts(account, seq):
-                    views[seq] = timeline.grown_count(views[seq], age)
+                    views[i] = timeline.grown_count(views[i], age)
                 else:  # as ``counts`` makes them
-                    views[seq] = generate.views_of(timeline.grown_count(likes[seq], age),
-                                                   generate.count_noise(account, seq))
-        return sorted(range(count), key=lambda seq: (-views[seq], -seq))
+                    views[i] = generate.views_of(timeline.grown_count(likes[i], age),
+                                                 generate.count_noise(account, seq))
+        order = sorted(range(len(views)), key=lambda i: (-views[i], -i))
+        return [first + i for i in order] if first else order
 
     # look-ups -------------------------------------------------------------------
 
