@@ -125,6 +125,10 @@ class SettingError(ValueError):
 # Parsers: each takes a string (flag, variable) or a TOML value and raises ValueError.
 
 
+#: each worker is a whole process (about 65 MB): 1000 of them took 21 GB and the machine
+MAX_WORKERS = 32
+
+
 def whole(low: int, high: int | None = None) -> Callable[[Any], int]:
     def parse(raw: Any) -> int:
         if isinstance(raw, bool | float):
@@ -259,9 +263,10 @@ TABLE: tuple[Setting, ...] = (
             "(one ledger for processes and replicas)", text,
             "memory, the path of a file, or redis://HOST:PORT/DB",
             metavar="memory|FILE|redis://HOST:PORT/DB"),
-    Setting("workers", "processes serving the port, sharing the ledger through `--store` "
-            "(an SQLite file or Redis; the memory store is refused)", whole(1),
-            "a whole number >= 1", metavar="N"),
+    Setting("workers", "processes serving the port (at most 32, each a whole process), "
+            "sharing the ledger through `--store` "
+            "(an SQLite file or Redis; the memory store is refused)",
+            whole(1, MAX_WORKERS), f"a whole number from 1 to {MAX_WORKERS}", metavar="N"),
     Setting("fixture_paths", "extra fixture file or folder (repeatable; the variable takes "
             "a list split by the OS path separator, `:` or `;`; config paths are relative to "
             "the config file)",

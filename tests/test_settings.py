@@ -72,6 +72,7 @@ def test_a_flag_beats_the_variable_which_beats_the_config_file(tmp_path):
     ({"port": "99999"}, {}, "--port: '99999' is not a port number from 0 to 65535"),
     ({"port": "abc"}, {}, "--port: 'abc' is not a port number"),
     ({"credits": "1.5"}, {}, "--credits: '1.5' is not a whole number >= 0"),
+    ({"workers": "1000"}, {}, "--workers: '1000' is not a whole number from 1 to 32"),
     ({"rate_limit": "-1"}, {}, "--rate-limit: '-1' is not a whole number >= 0"),
     ({"log_level": "loud"}, {}, "--log-level: 'loud' is not critical | error | warning"),
     ({"now": "yesterday"}, {}, "--now: 'yesterday' is not an ISO-8601 instant"),
