@@ -281,6 +281,10 @@ UNSERVABLE = [
      "account 'absurd' field 'hearts': 1000000000000000000 sizes its videos' likes so that its "
      "likes total could pass 2^63-1 (TikTok's counts are 64-bit) by the clock's end "
      "(2100-01-01), as it keeps posting"),
+    ({"video_count": 60, "videos": {str(position): {"counts": {
+        "likes": 18 * 10**16, "views": 9 * 10**18}} for position in range(60)}},
+     "account 'absurd' field 'videos': what it pins sizes its videos' likes so that its likes "
+     "total could pass 2^63-1 (TikTok's counts are 64-bit): give smaller pinned likes"),
     ({"video_count": 3, "videos": {"0": {"counts": {"likes": 2**63 - 1}}}},
      "account 'absurd' field 'videos.0.counts': its views would be"),
 ]
@@ -346,6 +350,12 @@ SILENT = [
       "videos": {"3": {"id": "7321234567890123456"}}},
      "account 'quiet' field 'video_ids': 7321234567890123456 is given to positions 1 and 3; "
      "a video id names one video"),
+    ({"hearts": 5, "video_count": 30},
+     "account 'quiet' field 'hearts': 5 is less than its videos show at as_of at the least "
+     "(30: a like on each video, and the likes its 'videos' pin)"),
+    ({"hearts": 1000, "video_count": 3, "videos": {"0": {"counts": {"likes": 900_000}}}},
+     "account 'quiet' field 'hearts': 1000 is less than its videos show at as_of at the "
+     "least (900002"),
     ({"followers": 10, "following": 100, "friends": 50},
      "account 'quiet' field 'friends': 50 is more than its followers (10) or following (100) "
      "at as_of: a friend is an account it follows that follows it back"),

@@ -304,13 +304,16 @@ def check_counts(account: Account, fixture: Mapping[str, Any]) -> Account:
     views = generate.views_of(min(root + cascade.LEAF_FLOOR, listed), 0)  # at 2% likes
     if max(total, views) <= MAX_COUNT:
         return account
-    cause = "hearts" if "hearts" in fixture or "followers" not in fixture else "followers"
+    # what sized the likes: the total, else the followers, else the pinned videos' counts
+    cause = next((name for name in ("hearts", "followers") if name in fixture), "videos")
+    shown, smaller = ((fixture[cause], f"a smaller {cause!r}") if cause != "videos" else
+                      ("what it pins", "smaller pinned likes"))
     what = ("its likes total" if total > MAX_COUNT else "a video's views (likes are at least "
             "2% of views)")
     later = (f" by the clock's end ({iso(LATEST)[:10]}), as it keeps posting"
              if account.video_limit is None else "")
     raise ValueError(
-        f"{where} field {cause!r}: {fixture.get(cause)} sizes its videos' likes so that {what}"
-        f" could pass 2^63-1 (TikTok's counts are 64-bit){later}: give a smaller {cause!r}"
+        f"{where} field {cause!r}: {shown} sizes its videos' likes so that {what}"
+        f" could pass 2^63-1 (TikTok's counts are 64-bit){later}: give {smaller}"
         + (" or more 'video_count'" if account.video_limit is not None else
            ", more 'video_count' or a lower 'posts_per_day'"))

@@ -157,10 +157,16 @@ def fit_hearts(account: Account, listed_at: Callable[[Account], int]) -> Account
     of it as they show it then (young videos still growing, pinned likes counted as
     pinned), hidden likes the rest. ``listed_at(account)`` sums what the listed videos
     show at its reference instant: linear in the root but for rounding, and at root 0
-    just the pinned likes and each video's floor like. With nothing listed then, the first
-    guess's root stays."""
+    just the pinned likes and each video's floor like, the least it can be: a smaller
+    ``hearts`` is a ValueError naming it. With nothing listed then, the first guess's root
+    stays."""
     hearts = account.hearts or 0
     pinned = listed_at(dataclasses.replace(account, likes_root=0))
+    if pinned > hearts:  # no root shows fewer: the total could not be met, only overridden
+        raise ValueError(
+            f"fixture account {account.handle!r} field 'hearts': {hearts} is less than its "
+            f"videos show at as_of at the least ({pinned}: a like on each video, and the "
+            "likes its 'videos' pin): give more 'hearts', fewer videos or smaller pinned likes")
     probe = 1 << 64
     reached = listed_at(dataclasses.replace(account, likes_root=probe)) - pinned
     if reached > 0:
