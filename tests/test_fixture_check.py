@@ -78,8 +78,8 @@ BAD = [
     ({"accounts": {"huge": {"videos": {"0": {"counts": {"views": 2**64}}}}}},
      f"account 'huge' field 'videos.0.counts.views': {2**64} is not a whole number >= 0 and"),
     ({"accounts": {"huge": {"video_count": 100_000_000_000}}},
-     "account 'huge' field 'video_count': 100000000000 is more than 1,000,000 (Social Fetch's "
-     "popular order ranks every video of an account at once)"),
+     "account 'huge' field 'video_count': 100000000000 is more than 1,000,000 (more videos "
+     "than any TikTok account has posted)"),
     # ids in the forms the vendors' schemas require: 'abc' broke DumplingAI's videos body
     ({"accounts": {"wrong": {"video_ids": {"0": "abc"}}}},
      "account 'wrong' field 'video_ids': {'0': 'abc'} is not an object of position -> a video "

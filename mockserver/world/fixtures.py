@@ -54,8 +54,8 @@ MAX_COUNT = 2**63 - 1
 #: the shortest gap between the schedule's slots for posts, so at most 864 posts a day
 MIN_POST_GAP = 100
 MAX_POSTS_PER_DAY = 86_400 // MIN_POST_GAP
-#: Social Fetch's ``popular`` order ranks every video of an account at once (about 8 s
-#: and 350 MB for a million; huge_account's 120,000 take 0.4 s)
+#: more than any TikTok account has posted (huge_account has 120,000); larger figures were
+#: typos that put the first post millennia before TikTok's launch
 MAX_VIDEO_COUNT = 1_000_000
 
 
@@ -84,8 +84,8 @@ def _posting_rate(value: float) -> float:
 
 def _video_count(value: int) -> int:
     if value > MAX_VIDEO_COUNT:
-        raise ValueError(f"{value!r} is more than {MAX_VIDEO_COUNT:,} (Social Fetch's popular "
-                         "order ranks every video of an account at once)")
+        raise ValueError(f"{value!r} is more than {MAX_VIDEO_COUNT:,} (more videos than any "
+                         "TikTok account has posted)")
     return value
 
 
