@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from mockserver import admin
-from mockserver.clock import Clock, SharedClock
+from mockserver.clock import LATEST, Clock, SharedClock
 from mockserver.contract import Enforcer, Schemas
 from mockserver.coverage import Coverage
 from mockserver.errors import AdminError
@@ -64,6 +64,9 @@ class Mock:
             # call naming the account (an ``as_of`` at TikTok's launch answered 500s); a few
             # milliseconds for the shipped fixtures
             self.world.account(handle)
+        clash = self.world.clashing_video_id(int(LATEST) - 1)
+        if clash:
+            raise ValueError(clash)
         # accounts whose fixture scripts a scenario (generated accounts never do)
         self._scripted_handles = frozenset(
             handle for handle, values in self.fixtures.accounts.items()

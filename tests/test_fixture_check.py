@@ -137,7 +137,7 @@ def test_every_field_the_check_accepts_is_one_the_world_serves(tmp_path):
     values = {name: as_json(getattr(generated, name)) for name in account_field_types()
               if hasattr(generated, name)}
     values |= {"scenario": None, "video_scenarios": {"0": "upstream_unavailable"},
-               "video_ids": {"0": "7321234567890123456"}, "pinned": [1], "ads": [2],
+               "video_ids": {"0": "7321234567890199999"}, "pinned": [1], "ads": [2],
                "video_count": 5, "hearts": 5000, "friends": 3, "newest_post": 1_790_000_000,
                "as_of": 1_790_000_000, "posts_per_day": 1.5, "follower_growth": 0.2,
                "videos": {"1": {"caption": "Pinned #caption", "counts": {"likes": 77},
@@ -381,3 +381,16 @@ def test_the_edges_of_those_checks_serve(tmp_path):
         assert videos[1]["createdAt"] == "2026-01-01T00:00:00.000Z"
         stats = call(client, "dumpling", handle="edges").json()["stats"]
         assert (stats["friendCount"], stats["videoCount"]) == (10, 5)
+
+
+def test_a_video_id_another_fixture_account_has_stops_the_start(tmp_path):
+    """The gateway keeps its records by video id: an id pinned on a second account made
+    GET /dev/tiktok/video/username/<id> answer with the other account's video."""
+    taken = "7460293617584139566"  # a video of the shipped fixture account 'username'
+    with pytest.raises(ValueError) as refused:
+        start_with(tmp_path, {"accounts": {"copycat": {
+            "video_count": 5, "videos": {"0": {"id": taken}}}}})
+    assert str(refused.value) in (
+        f"fixture account {one!r} field 'video_ids': {taken} is also a video of {two!r}; a "
+        "video id names one video" for one, two in (("copycat", "username"),
+                                                     ("username", "copycat")))

@@ -314,6 +314,20 @@ class World:
         video = self.video(account, seq)
         return video if video.id == video_id else None
 
+    def clashing_video_id(self, instant: int) -> str | None:
+        """A fixture's pinned video id that another fixture account has a video of by
+        ``instant``, as a message naming both, else None: the gateway keeps records by video
+        id and a bare id finds one account, so either account's video could be answered."""
+        handles = [h for h in self.fixtures.accounts if self.account(h).exists]
+        for handle in handles:
+            for _, video_id in self.account(handle).video_ids:
+                for other in handles:
+                    if other != handle and self.find_video(self.account(other), video_id,
+                                                           instant):
+                        return (f"fixture account {handle!r} field 'video_ids': {video_id} is "
+                                f"also a video of {other!r}; a video id names one video")
+        return None
+
     def resolve(self, link: VideoLink, instant: int) -> tuple[str, str] | None:
         """(handle, video id) a parsed URL names, or None when nothing is known of it.
 
