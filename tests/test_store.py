@@ -390,3 +390,9 @@ def test_a_redis_url_whose_database_is_not_a_whole_number_is_refused_at_start(
         ValueError, open_store, "redis://127.0.0.1:port/0").value)  # as a port that is not one
     for fine in ("", "/", "/0", "/3"):
         open_store(f"redis://127.0.0.1:{redis_server.port}{fine}").close()
+    # an option no connection takes was a TypeError traceback and exit 1
+    optioned = f"redis://127.0.0.1:{redis_server.port}/0?foo=bar"
+    assert main(["serve", "--store", optioned, "--port", "0"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"mockserver: --store {optioned} is not a Redis URL that can be "
+                            "used: ") and "foo" in error and error.count("\n") == 1

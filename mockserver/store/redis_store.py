@@ -64,11 +64,11 @@ class RedisStore(RequestSteps, Store):
                                                socket_connect_timeout=TIMEOUT,
                                                health_check_interval=0)
         except ValueError as exc:  # the URL's port, database or options
-            raise ValueError(f"--store {url} is not a Redis URL that can be used: "
-                             f"{str(exc).rstrip('.')}; write it as redis://HOST:PORT/DB, e.g. "
-                             "redis://127.0.0.1:6379/0") from None
+            raise _unusable(url, exc) from None
         try:
             self._redis.ping()
+        except TypeError as exc:  # an option (?foo=bar) no connection takes
+            raise _unusable(url, exc) from None
         except (redis.RedisError, OSError, ValueError) as exc:
             reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
             raise ValueError(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
@@ -304,3 +304,9 @@ class RedisStore(RequestSteps, Store):
     def close(self) -> None:
         self._pipelined.close()
         self._redis.close()
+
+
+def _unusable(url: str, problem: Exception) -> ValueError:
+    return ValueError(f"--store {url} is not a Redis URL that can be used: "
+                      f"{str(problem).rstrip('.')}; write it as redis://HOST:PORT/DB, e.g. "
+                      "redis://127.0.0.1:6379/0")
