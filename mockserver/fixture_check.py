@@ -44,10 +44,16 @@ def check_document(path: Path, document: Any, scenarios: Mapping[str, frozenset[
             raise FixtureError(f"{where}: unknown top-level key {name!r}{_hint(name, TOP_LEVEL)};"
                                f" known: {', '.join(TOP_LEVEL)}")
     types_by_field = account_field_types()
+    seen: dict[str, str] = {}  # as the world reads a handle -> as the file writes it
     for handle, values in _table(where, document, "accounts").items():
         place = f"{where}: account {handle!r}"
-        if not HANDLE.match(handle.lower().lstrip("@")):
+        normal = handle.lower().lstrip("@")
+        if not HANDLE.match(normal):
             raise FixtureError(f"{place}: not a well-formed handle (2-24 of a-z 0-9 _ .)")
+        if normal in seen:  # the last would win without a word
+            raise FixtureError(f"{place}: the same account as {seen[normal]!r} (a handle's "
+                               "case and a leading @ do not count)")
+        seen[normal] = handle
         if not isinstance(values, dict):
             raise FixtureError(f"{place}: expected an object of fields")
         for field, value in values.items():
@@ -61,6 +67,8 @@ def check_document(path: Path, document: Any, scenarios: Mapping[str, frozenset[
         _check_account_scenarios(place, values, scenarios)
     for key, values in _table(where, document, "keys").items():
         place = f"{where}: key {key!r}"
+        if not key.strip():  # no request can send it
+            raise FixtureError(f"{place}: a key is not empty")
         if not isinstance(values, dict):
             raise FixtureError(f"{place}: expected an object of fields")
         try:

@@ -40,6 +40,10 @@ BAD = [
      "account 'wrong' field 'followers': -3 is not a whole number >= 0"),
     ({"accounts": {"wrong": {"created": 10**11}}},
      "account 'wrong' field 'created': 100000000000 is outside the clock's range"),
+    ({"accounts": {"Alice": {"followers": 1}, "@alice": {"followers": 2}}},
+     "account '@alice': the same account as 'Alice' (a handle's case and a leading @ do not "
+     "count)"),
+    ({"keys": {"": {"balance": 5}}}, "key '': a key is not empty"),
     ({"accounts": {"wrong": {"private": "yes"}}},
      "account 'wrong' field 'private': 'yes' is not true or false"),
     ({"accounts": {"wrong": {"pinned": [1, "two"]}}},
