@@ -360,6 +360,9 @@ SILENT = [
     ({"hearts": 1000, "video_count": 3, "videos": {"0": {"counts": {"likes": 900_000}}}},
      "account 'quiet' field 'hearts': 1000 is less than its videos show at as_of at the "
      "least (900002"),
+    ({"video_count": 5, "created": 1_790_000_000},
+     "account 'quiet' field 'created': 2026-09-21T14:13:20.000Z is after the instant the "
+     "fixture describes (as_of, 2026-01-01T00:00:00.000Z)"),
     ({"followers": 10, "following": 100, "friends": 50},
      "account 'quiet' field 'friends': 50 is more than its followers (10) or following (100) "
      "at as_of: a friend is an account it follows that follows it back"),

@@ -225,6 +225,9 @@ def account_values(fixture: Mapping[str, Any], generated: dict[str, Any], seed: 
     default_count = max(0, (reference - generated["first_post"]) // generated["post_gap"])
     count = int(fixture.get("video_count", default_count))
     _check_positions(where, fixture, count, reference)
+    if "created" in fixture and values["created"] > reference:  # its videos would predate it
+        raise ValueError(f"{where} field 'created': {iso(values['created'])} is after the "
+                         f"instant the fixture describes (as_of, {iso(reference)})")
     lag = ids.stable_int(seed, "newest", generated["handle"])
     if _newest(fixture, reference) > reference:  # its video_count would not be out by as_of
         raise ValueError(f"{where} field 'newest_post': {iso(_newest(fixture, reference))} is "
