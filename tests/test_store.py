@@ -382,10 +382,11 @@ def test_a_redis_url_whose_database_is_not_a_whole_number_is_refused_at_start(
             open_store(f"redis://127.0.0.1:{redis_server.port}/{database}")  # Redis is there
     url = f"redis://127.0.0.1:{free_port()}/abc"
     assert main(["serve", "--store", url, "--port", "0"]) == 2
+    # the last line: warnings (CI's own MOCKSERVER_ variables) may come before it
     error = capsys.readouterr().err
-    assert error == (f"mockserver: --store {url} is not a Redis URL that can be used: its "
-                     "database 'abc' is not a whole number; write it as redis://HOST:PORT/DB, "
-                     "e.g. redis://127.0.0.1:6379/0\n")
+    assert error.splitlines()[-1] == (
+        f"mockserver: --store {url} is not a Redis URL that can be used: its database 'abc' "
+        "is not a whole number; write it as redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0")
     assert "is not a Redis URL" in str(pytest.raises(
         ValueError, open_store, "redis://127.0.0.1:port/0").value)  # as a port that is not one
     for fine in ("", "/", "/0", "/3"):
@@ -394,5 +395,6 @@ def test_a_redis_url_whose_database_is_not_a_whole_number_is_refused_at_start(
     optioned = f"redis://127.0.0.1:{redis_server.port}/0?foo=bar"
     assert main(["serve", "--store", optioned, "--port", "0"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith(f"mockserver: --store {optioned} is not a Redis URL that can be "
-                            "used: ") and "foo" in error and error.count("\n") == 1
+    assert error.splitlines()[-1].startswith(
+        f"mockserver: --store {optioned} is not a Redis URL that can be used: ")
+    assert "foo" in error.splitlines()[-1] and "Traceback" not in error
