@@ -92,6 +92,7 @@ def admin_note(mock: Any) -> str:
 def serve_command(args: argparse.Namespace) -> int:
     from mockserver.app import create_app
     from mockserver.server import MockUvicorn, listening_socket, tune_gc_for_serving, uvicorn_config
+    from mockserver.store import StoreRefused
 
     flags = {row.name: getattr(args, row.name) for row in TABLE if row.flag}
     try:
@@ -108,11 +109,13 @@ def serve_command(args: argparse.Namespace) -> int:
             "lives inside one process")
     try:
         app = create_app(settings)  # in every case: a bad config or store stops here
+    except StoreRefused as exc:
+        return _usage_error(f"{settings.source('store')}: {exc}")
     except (ValueError, OSError) as exc:
         return _usage_error(exc)
     except sqlite3.Error as exc:  # a folder, a missing parent or not an SQLite file
-        return _usage_error(f"store {settings.store!r} (--store, MOCKSERVER_STORE): "
-                            f"cannot open it as an SQLite file: {exc}")
+        return _usage_error(f"{settings.source('store')}: cannot open {settings.store!r} as "
+                            f"an SQLite file: {exc}")
     try:
         sock = listening_socket(settings.host, settings.port)
     except OSError as exc:

@@ -65,6 +65,15 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
     # what the user should hear about at start (unknown MOCKSERVER_* variables)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # where each value given came from, as load names it in a bad value's error
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def source(self, name: str) -> str:
+        """Where ``name``'s value came from (``--store``, ``MOCKSERVER_STORE``, ``config
+        FILE [server] store``), for errors found after load, e.g. by opening the store; a
+        default is named by its flag, the way to give another value."""
+        row = ROW_BY_NAME[name]
+        return self.sources.get(name) or row.flag or row.env or row.config or name
 
     @classmethod
     def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
@@ -115,7 +124,8 @@ class Settings:
                 changes[name] = row.parse(raw)
             except (TypeError, ValueError):
                 raise SettingError(f"{where}: {raw!r} is not {row.accepted}") from None
-        return replace(self, **changes)
+        where_from = {name: where for name, (where, _) in values.items()}
+        return replace(self, **changes, sources={**self.sources, **where_from})
 
 
 class SettingError(ValueError):

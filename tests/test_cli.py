@@ -41,11 +41,22 @@ CASES = [
     (["--config", "{tmp}/seven.toml"], {}, "[server] seed: 'seven' is not a whole number"),
     (["--config", "{tmp}/top.toml"], {}, "unknown key 'seed' at the top level (did you mean "
                                          "[server] seed?)"),
-    (["--store", "{tmp}/no/such/folder/state.db"], {}, "(--store, MOCKSERVER_STORE): cannot "
-                                                       "open it as an SQLite file"),
-    (["--store", "{tmp}"], {}, "(--store, MOCKSERVER_STORE): cannot open it as an SQLite file"),
-    (["--store", "{tmp}/text.db"], {}, "cannot open it as an SQLite file: file is not a "
-                                       "database"),
+    (["--store", "{tmp}/no/such/folder/state.db"], {}, "--store: cannot open '{tmp}/no/such/"
+                                                       "folder/state.db' as an SQLite file"),
+    (["--store", "{tmp}"], {}, "--store: cannot open '{tmp}' as an SQLite file"),
+    ([], {"MOCKSERVER_STORE": "{tmp}"}, "MOCKSERVER_STORE: cannot open '{tmp}' as an SQLite "
+                                        "file"),
+    (["--config", "{tmp}/folder.toml"], {}, "folder.toml [server] store: cannot open '{tmp}' "
+                                            "as an SQLite file"),
+    (["--store", "{tmp}/text.db"], {}, "as an SQLite file: file is not a database"),
+    # redis-py would take the database 'abc' as none given and use 0
+    ([], {"MOCKSERVER_STORE": "redis://127.0.0.1:1/abc"},
+     "MOCKSERVER_STORE: 'redis://127.0.0.1:1/abc' is not a Redis URL that can be used: its "
+     "database 'abc' is not a whole number"),
+    ([], {"MOCKSERVER_STORE": "redis://127.0.0.1:1/0"},
+     "MOCKSERVER_STORE: cannot reach Redis at redis://127.0.0.1:1/0: "),
+    (["--config", "{tmp}/redis.toml"], {}, "redis.toml [server] store: 'redis://127.0.0.1:1/abc' "
+                                           "is not a Redis URL that can be used"),
     (["--fixtures", "{tmp}/missing.json"], {}, "missing.json does not exist"),
     (["--fixtures", "{tmp}/typo.json"], {}, "typo.json: account 'typo': unknown field "
                                             "'folowers' (did you mean 'followers'?)"),
@@ -57,11 +68,14 @@ CASES = [
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, words):
     write(tmp_path / "seven.toml", '[server]\nseed = "seven"\n')
     write(tmp_path / "top.toml", "seed = 7\n")
+    write(tmp_path / "folder.toml", f'[server]\nstore = "{tmp_path}"\n')
+    write(tmp_path / "redis.toml", '[server]\nstore = "redis://127.0.0.1:1/abc"\n')
     write(tmp_path / "typo.json", '{"accounts": {"typo": {"folowers": 5}}}')
     write(tmp_path / "text.db", b"this is not an SQLite database, it is a text file\n" * 4)
-    done = serve(*[a.replace("{tmp}", str(tmp_path)) for a in args], env=env)
+    done = serve(*[a.replace("{tmp}", str(tmp_path)) for a in args],
+                 env={k: v.replace("{tmp}", str(tmp_path)) for k, v in env.items()})
     assert done.returncode == 2, done.stderr
-    assert words in done.stderr
+    assert words.replace("{tmp}", str(tmp_path)) in done.stderr
     assert done.stderr.startswith("mockserver: ") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr and done.stdout == ""  # no banner either
 

@@ -68,6 +68,20 @@ def test_a_flag_beats_the_variable_which_beats_the_config_file(tmp_path):
     assert (settings.seed, settings.credits, settings.rate_limit) == (4, 3, 2)
 
 
+def test_a_value_remembers_where_it_came_from_as_its_errors_name_it(tmp_path):
+    """For errors found after load (a store that cannot be opened): the winner's source."""
+    config = tmp_path / "mock.toml"
+    config.write_text('[server]\nstore = "a.db"\nseed = 2\ncredits = 2\n')
+    settings = Settings.load({"config": str(config), "seed": "4"},
+                             env={"MOCKSERVER_STORE": "b.db", "MOCKSERVER_SEED": "3"})
+    assert settings.source("store") == "MOCKSERVER_STORE"
+    assert settings.source("seed") == "--seed"
+    assert settings.source("credits") == f"config {config} [server] credits"
+    assert settings.source("port") == "--port"  # the default: named by its flag
+    plugin = Settings.load({"store": "c.db"}, env={}, flag_labels={"store": "--mock-store"})
+    assert plugin.source("store") == "--mock-store"
+
+
 @pytest.mark.parametrize(("flags", "env", "words"), [
     ({"port": "99999"}, {}, "--port: '99999' is not a port number from 0 to 65535"),
     ({"port": "abc"}, {}, "--port: 'abc' is not a port number"),

@@ -32,6 +32,12 @@ class StoreUnavailable(Exception):
         self.message = message
 
 
+class StoreRefused(ValueError):
+    """The store's setting names one that cannot be opened (a Redis URL that cannot be used,
+    a Redis that is not there). The message does not say which setting gave the value: a
+    flag, a variable or a config key may have, and only the caller knows (Settings.source)."""
+
+
 class WindowSpent(Exception):
     """A request's rate window, counted by its last step (see :class:`Window`), was spent:
     nothing of the request was written. It answers the rate limit's refusal."""
@@ -349,5 +355,6 @@ from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on St
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
 __all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "UNCOUNTED", "Charge", "MemoryStore",
-           "Opening", "SqliteStore", "StaleOpening", "Store", "StoreUnavailable", "Window",
+           "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused", "StoreUnavailable",
+           "Window",
            "WindowSpent", "Writes", "clock_now", "key_id", "open_store"]

@@ -27,6 +27,7 @@ from mockserver.store import (
     REMAINING,
     FirstId,
     Store,
+    StoreRefused,
 )
 from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import PipelinedRedis
@@ -71,8 +72,8 @@ class RedisStore(RequestSteps, Store):
             raise _unusable(url, exc) from None
         except (redis.RedisError, OSError, ValueError) as exc:
             reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
-            raise ValueError(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
-                             "choose --store memory or an SQLite file") from None
+            raise StoreRefused(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
+                               "choose memory or an SQLite file as the store") from None
         self._skew = measured_skew(self._redis, 0.0)  # see redis_async.skew
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
         # the request's steps from the event loop (see redis_async)
@@ -306,7 +307,7 @@ class RedisStore(RequestSteps, Store):
         self._redis.close()
 
 
-def _unusable(url: str, problem: Exception) -> ValueError:
-    return ValueError(f"--store {url} is not a Redis URL that can be used: "
+def _unusable(url: str, problem: Exception) -> StoreRefused:
+    return StoreRefused(f"{url!r} is not a Redis URL that can be used: "
                       f"{str(problem).rstrip('.')}; write it as redis://HOST:PORT/DB, e.g. "
                       "redis://127.0.0.1:6379/0")
