@@ -87,6 +87,29 @@ def test_trim_returns_exactly_the_pages_fields(client):
     assert set(item["author"]) == {"unique_id", "nickname"}
 
 
+@pytest.mark.parametrize("digits", ["12345678901234567890", "9" * 40, "9" * 64])
+def test_a_cursor_of_any_digits_later_than_every_video_lists_them_from_the_newest(
+        client, app, digits):
+    """A string of digits, however long, is a cursor (the 400 said it was not digits):
+    past every video it lists them from the newest, without the pinned ones, as a cursor
+    just after the clock's instant does."""
+    just_after = str(1795435200000 + 1000)  # FROZEN in milliseconds, plus a second
+    expected = dumpling(client, VIDEOS, {"handle": "stoolpresidente", "maxCursor": just_after})
+    response = dumpling(client, VIDEOS, {"handle": "stoolpresidente", "maxCursor": digits})
+    assert response.status_code == 200, response.text
+    assert_valid(app, SCHEMA[VIDEOS], response.json())
+    assert response.json()["aweme_list"] == expected.json()["aweme_list"]
+    first = dumpling(client, VIDEOS, {"handle": "stoolpresidente"}).json()["aweme_list"]
+    assert response.json()["aweme_list"][0] == next(v for v in first if not v["is_top"])
+
+
+@pytest.mark.parametrize("cursor", ["9" * 65, "12a", "１２", " 12", "-1", "1.5", "1e5"])
+def test_a_cursor_that_is_not_up_to_64_digits_keeps_its_400(client, cursor):
+    response = dumpling(client, VIDEOS, {"handle": "stoolpresidente", "maxCursor": cursor})
+    assert (response.status_code, response.json()) == (
+        400, {"error": "'maxCursor' parameter must be a string of digits."})
+
+
 def walk(post, handle: str) -> tuple[list[dict], list[int]]:
     items, flags, cursor = [], [], None
     while True:
@@ -278,7 +301,7 @@ ODD_BODIES = [b"null", b"42", b'"handle"', b"[]", b'{"handle": {"x": 1}}', b'{"h
 
 # Fields only the videos route documents; the other routes ignore them (a journal note).
 ODD_VIDEOS_BODIES = [b'{"handle": "a1", "trim": "yes"}', b'{"handle": "a1", "maxCursor": 17}',
-                     b'{"handle": "a1", "maxCursor": "99999999999999999999999"}']
+                     b'{"handle": "a1", "maxCursor": "' + b"9" * 65 + b'"}']
 
 
 @pytest.mark.parametrize(("route", "body"), [

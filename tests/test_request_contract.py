@@ -66,7 +66,7 @@ WRONG = [
     ("videos", "maxCursor", 1736092800000, "'maxCursor' parameter must be a string of digits."),
     ("videos", "maxCursor", False, "'maxCursor' parameter must be a string of digits."),
     ("videos", "maxCursor", "yesterday", "'maxCursor' parameter must be a string of digits."),
-    ("videos", "maxCursor", "1" * 20, "'maxCursor' parameter must be a string of digits."),
+    ("videos", "maxCursor", "1" * 65, "'maxCursor' parameter must be a string of digits."),
     ("videos", "requestSource", 5, "'requestSource' parameter must be a string."),
     ("profile", "requestSource", 5, "'requestSource' parameter must be a string."),
     ("profile", "requestSource", ["API"], "'requestSource' parameter must be a string."),
@@ -93,7 +93,8 @@ URLS = [VIDEO_URL, " " + VIDEO_URL + " ", VIDEO_URL + "/?lang=en#x", "00",
         "https://www.tiktok.com/t/ZT12345/", "https://m.tiktok.com/v/7321234567890123456.html",
         "https://www.tiktok.com/@a/video/1", "https://www.tiktok.com/@ab/video/",
         "https://vm.tiktok.com/ZM1/", "https://youtube.com/watch?v=1", "ftp://tiktok.com/@ab/video/1"]
-CURSORS = ["", "0", "1736092800000", "9" * 19, "9" * 20, "-1", "12a", " 1", "١٢"]
+CURSORS = ["", "0", "1736092800000", "9" * 19, "9" * 20, "9" * 64, "9" * 65, "-1", "12a", " 1",
+           "١٢"]
 
 
 def cases() -> list[tuple[str, dict]]:

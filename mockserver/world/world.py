@@ -234,6 +234,9 @@ class World:
     def posted_before(self, account: Account, instant: int, cursor_ms: int) -> int:
         """How many of the videos posted at ``instant`` were created strictly before the
         millisecond cursor: the seq a cursor walk continues below."""
+        # a cursor past the instant means all of them; clamped so that one of 64 digits,
+        # which the schema admits, never reaches the timeline's arithmetic
+        cursor_ms = min(cursor_ms, (instant + 1) * 1000)
         return min(self.count(account, (cursor_ms + 999) // 1000 - 1), self.count(account, instant))
 
     def latest(self, account: Account, instant: int, below: int | None, size: int
