@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from mockserver.app import create_app
-from mockserver.clock import SharedClock
+from mockserver.clock import SharedClock, parse_instant
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
 from mockserver.store import (
@@ -31,6 +31,7 @@ from tests.conftest import FROZEN
 from tests.redis_server import RedisServer
 
 FRESH = {"balance": 100, "status": "active"}
+T = parse_instant(FROZEN)  # a shared clock in Redis shows only instants the clock may
 
 
 def _open(request, tmp_path, kind: str) -> Store:
@@ -257,31 +258,31 @@ def test_tallies_add_up_from_racing_threads_and_keep_first_ids_since_each_mark(s
 
 
 def test_a_request_opens_with_its_clock_key_and_rate_window_in_one_step(store):
-    now = 120.0
+    now = T + 120
     if store.shared:  # the clock lives in the store: none until a process starts it
-        assert store.open_request("keys", "k", FRESH, True, "armed", None, 100.0, 60) is None
+        assert store.open_request("keys", "k", FRESH, True, "armed", None, T + 100, 60) is None
         assert store.get("keys", "k") is None
-        store.set_clock({"frozen_at": None, "offset": 20.0, "origin": None, "anchor": 0.0})
-        now = None  # read from the store: 100 on this process's clock, 20 s ahead
+        store.set_clock({"frozen_at": None, "offset": 20.0, "origin": None, "anchor": T})
+        now = None  # read from the store: T + 100 on this process's clock, 20 s ahead
 
     def opened(fresh: dict | None) -> Opening:
-        return store.open_request("keys", "k", fresh, True, "armed", now, 100.0, 60)
+        return store.open_request("keys", "k", fresh, True, "armed", now, T + 100, 60)
 
-    assert opened(None) == Opening(120.0, None, False, NOT_LIMITED, 0)  # not made
+    assert opened(None) == Opening(T + 120, None, False, NOT_LIMITED, 0)  # not made
     fresh = {"balance": 5, "status": "active", "rate_limit": 2}
-    assert opened(fresh) == Opening(120.0, fresh, True, 1, 0)
-    assert opened(fresh) == Opening(120.0, fresh, False, 0, 0)
+    assert opened(fresh) == Opening(T + 120, fresh, True, 1, 0)
+    assert opened(fresh) == Opening(T + 120, fresh, False, 0, 0)
     assert opened(None).remaining is None  # the window's limit is spent
     store.put("armed", "a1", {"id": "a1", "remaining": None, "fired": 0})
     store.update("keys", "k", {"status": "inactive"}, fresh)
-    assert opened(None) == Opening(120.0, {**fresh, "status": "inactive"}, False,
+    assert opened(None) == Opening(T + 120, {**fresh, "status": "inactive"}, False,
                                    NOT_LIMITED, 1)  # an inactive key is not counted
 
 
 def test_a_settled_record_is_read_anew_once_a_request_sees_a_reset(shared_store):
     store = shared_store
     other = open_store(getattr(store, "where", None) or store.path)  # another process
-    clock = {"frozen_at": 100.0, "offset": 0.0, "origin": 100.0, "anchor": 100.0}
+    clock = {"frozen_at": T, "offset": 0.0, "origin": T, "anchor": T}
 
     def next_request(of: Store) -> None:
         assert of.open_request("keys", "k", None, False, "armed", None, 0.0, 60) is not None
@@ -300,17 +301,17 @@ def test_a_settled_record_is_read_anew_once_a_request_sees_a_reset(shared_store)
 
 def test_a_shared_clock_is_one_clock_and_a_new_now_starts_it_afresh(shared_store):
     store = shared_store
-    first, second = SharedClock(store, 1000.0), SharedClock(store, 1000.0)
+    first, second = SharedClock(store, T + 1000), SharedClock(store, T + 1000)
     first.advance(30.5)
-    assert second.now() == 1030.5 and second.frozen
+    assert second.now() == T + 1030.5 and second.frozen
     second.unfreeze()
-    assert not first.frozen and abs(first.now() - 1030.5) < 5
-    first.set(5000.0)
-    assert abs(second.now() - 5000.0) < 5
-    assert SharedClock(store, 1000.0).now() > 4000  # the same --now joins the moved clock
-    assert SharedClock(store, 7.0).now() == 7.0  # another --now is what the user asked for
+    assert not first.frozen and abs(first.now() - (T + 1030.5)) < 5
+    first.set(T + 5000)
+    assert abs(second.now() - (T + 5000)) < 5
+    assert SharedClock(store, T + 1000).now() > T + 4000  # the same --now joins the moved clock
+    assert SharedClock(store, T + 7).now() == T + 7  # another --now is what the user asked for
     store.clear()
-    assert first.now() == 1000.0  # a reset starts it again from the settings
+    assert first.now() == T + 1000  # a reset starts it again from the settings
 
 
 def test_a_lost_redis_is_a_503_and_service_resumes_when_it_returns(tmp_path):

@@ -5,6 +5,7 @@ mock's 503), and the writes a request's last script makes (:class:`Batch`)."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from mockserver.clock import EARLIEST, LATEST
 from mockserver.store import BEFORE_FIRST_WRITE, FirstId, StoreUnavailable, Window
 from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import deadline_ms, skew, wall
@@ -79,6 +81,36 @@ def measured_skew(client: redis.Redis, known: float) -> float:
     except (redis.RedisError, OSError):
         return known
     return skew(reply, sent, wall())
+
+
+#: how the mock writes the clock's numbers (repr of a float, or HINCRBYFLOAT's result);
+#: lua._CLOCK_FUNCTION's pattern, so both refuse the same text
+_DECIMAL = re.compile(rb"-?[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?")
+
+
+def _decimal(raw: bytes | None) -> float:
+    if raw is None or not _DECIMAL.fullmatch(raw):
+        raise ValueError(raw)
+    return float(raw)
+
+
+def _decimal_or_blank(raw: bytes | None) -> float | None:
+    return _decimal(raw) if raw else None
+
+
+def read_clock(fields: Sequence[bytes | None], wall: float) -> dict[str, Any] | None:
+    """The clock's state from its fields (frozen_at, offset, origin, anchor) as Redis holds
+    them, at this process's ``wall`` time; None if they are not a state the mock wrote
+    showing an instant the clock may show (as lua._CLOCK_FUNCTION decides)."""
+    try:
+        frozen_at, origin = _decimal_or_blank(fields[0]), _decimal_or_blank(fields[2])
+        offset, anchor = _decimal(fields[1]), _decimal(fields[3])
+    except ValueError:
+        return None
+    shown = wall + offset if frozen_at is None else frozen_at
+    if not EARLIEST <= shown < LATEST:
+        return None
+    return {"frozen_at": frozen_at, "offset": offset, "origin": origin, "anchor": anchor}
 
 
 def is_late(reply: Any) -> bool:

@@ -18,6 +18,8 @@ nothing and replies the error :data:`LATE` (``TIME`` is Redis's own clock: a scr
 reads it may write since Redis 5, which replicates a script's writes, not the script).
 """
 
+from mockserver.clock import EARLIEST, LATEST
+
 #: what a step run after its deadline replies (an error reply starting so)
 LATE = "LATE"
 _LATE_FUNCTION = """
@@ -154,20 +156,40 @@ end
 ADMIT = _ADMIT_FUNCTION + """
 return admit(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 """
+# The clock's fields are written by the mock alone, as decimals; anything else (an outside
+# write) is not a clock, read as one not started, which the mock starts again. The same test
+# as redis_common.read_clock's, so the script and the process agree on what to start again.
+_CLOCK_FUNCTION = """
+local function decimal(text)
+  return text and (string.match(text, '^%-?%d+%.?%d*$')
+                   or string.match(text, '^%-?%d+%.?%d*[eE][%+%-]?%d+$')) ~= nil
+end
+local function clock_instant(clock_key, wall)
+  if redis.call('TYPE', clock_key).ok ~= 'hash' then return nil, {false, false} end
+  local clock = redis.call('HMGET', clock_key, 'frozen_at', 'offset')
+  if not decimal(clock[2]) then return nil, clock end
+  local now
+  if clock[1] and clock[1] ~= '' then
+    if not decimal(clock[1]) then return nil, clock end
+    now = tonumber(clock[1])
+  else
+    now = wall + tonumber(clock[2])
+  end
+  if now >= EARLIEST and now < LATEST then return now, clock end
+  return nil, clock
+end
+""".replace("EARLIEST", repr(EARLIEST)).replace("LATEST", repr(LATEST))
 # Store.open_request: KEYS clock, keys table, windows, armed table, epoch, the keys'
 # counters; ARGV kid, fresh JSON (without its balance) or '', limited '1'/'0', now or '',
 # wall, window seconds, a new epoch, the fresh balance, the deadline. Returns {now as text,
 # the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
 # epoch (named anew after a reset), the clock's frozen instant ('' if running) and offset,
 # the key's balance (false: none kept apart)}, or false when the clock is not started
-OPEN = _LATE_FUNCTION + _ADMIT_FUNCTION + """
+OPEN = _LATE_FUNCTION + _ADMIT_FUNCTION + _CLOCK_FUNCTION + """
 if late(ARGV[9]) then return refused_late() end
-local now = tonumber(ARGV[4])
-local clock = redis.call('HMGET', KEYS[1], 'frozen_at', 'offset')
-if not now then
-  if not clock[2] then return false end
-  now = tonumber(clock[1]) or tonumber(ARGV[5]) + tonumber(clock[2])
-end
+local shown, clock = clock_instant(KEYS[1], tonumber(ARGV[5]))
+local now = tonumber(ARGV[4]) or shown
+if not now then return false end
 local stored, created = redis.call('HGET', KEYS[2], ARGV[1]), 0
 local balance = false
 if stored then
@@ -216,10 +238,14 @@ APPEND = """
 redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 """
-ADVANCE = _CHANGED + """
+# a clock that is not one (see _CLOCK_FUNCTION) is left for the next reading to start again
+ADVANCE = _CHANGED + _CLOCK_FUNCTION + """
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return end
 local field = 'offset'
 if redis.call('HGET', KEYS[1], 'frozen_at') ~= '' then field = 'frozen_at' end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBYFLOAT', KEYS[1], field, ARGV[1]) end
+if decimal(redis.call('HGET', KEYS[1], field)) then
+  redis.call('HINCRBYFLOAT', KEYS[1], field, ARGV[1])
+end
 """
 CLEAR = """
 local keys = redis.call('KEYS', ARGV[1])

@@ -14,7 +14,9 @@ records, the single ledger steps, tallies and the clock.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,10 +46,12 @@ from mockserver.store.redis_common import (
     guarded,
     logged,
     measured_skew,
+    read_clock,
     with_count,
 )
 from mockserver.store.redis_requests import RequestSteps
 
+log = logging.getLogger("mockserver")
 SETTLED_KEPT = 4096  # settled records a process keeps (see get_settled)
 OPENED_KEPT = 4096  # keys' records a process keeps (see open_request_async)
 
@@ -275,16 +279,30 @@ class RedisStore(RequestSteps, Store):
 
     @guarded
     def clock_state(self) -> dict[str, Any] | None:
-        fields = self._redis.hmget(CLOCK, "frozen_at", "offset", "origin", "anchor")
-        if fields[1] is None:
+        """None when not started (a reset) and when the key holds what is not a clock's
+        state (an outside write): either way the caller starts the clock again, replacing
+        it (lua.OPEN too answers such a clock as not started), rather than every clock
+        call failing until a reset, which would also empty the ledger."""
+        try:
+            fields = self._redis.hmget(CLOCK, "frozen_at", "offset", "origin", "anchor")
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("WRONGTYPE"):  # a string, a list... in its place
+                raise
+            log.warning("%s is not a hash (%s): the clock starts again", CLOCK, exc)
             return None
-        frozen_at, offset, origin, anchor = (float(v) if v else None for v in fields)
-        return {"frozen_at": frozen_at, "offset": offset, "origin": origin, "anchor": anchor}
+        if not any(fields):
+            return None
+        state = read_clock(fields, time.time())
+        if state is None:
+            log.warning("%s holds %r, not a clock's state: the clock starts again", CLOCK,
+                        [field[:40] if field else field for field in fields])
+        return state
 
     @guarded
     def set_clock(self, state: Mapping[str, Any]) -> None:
         self._armed = None
         with self._redis.pipeline() as step:  # MULTI/EXEC
+            step.delete(CLOCK)  # whatever it held, of whatever type
             step.hset(CLOCK, mapping={
                 name: "" if state.get(name) is None else repr(float(state[name]))
                 for name in ("frozen_at", "offset", "origin", "anchor")})
