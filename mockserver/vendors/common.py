@@ -45,8 +45,9 @@ def avatar(account: Account, day: int, size: str) -> str:
     return image(("avatar", account.avatar_key, _SIDES[size]), day)
 
 
-def media(video: Video, day: int) -> tuple[str, str, str, str]:
-    """cover, original cover, play (no watermark) and download (watermarked) URLs."""
+def media(video: Video, day: int) -> ids.Media:
+    """cover, original cover, play (no watermark) and download (watermarked) URLs, and their
+    mirrors."""
     return ids.cdn_media(video.media_key, _size(video.width, video.height), _expiry(day))
 
 
@@ -94,20 +95,21 @@ _PLAY_API = "https://api16-normal-c-useast1a.tiktokv.com/aweme/v1/play/?video_id
 
 
 def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = False,
-              urls: tuple[str, str, str, str] | None = None) -> dict[str, Any]:
+              urls: ids.Media | None = None) -> dict[str, Any]:
     """``milliseconds``: TikTok's own unit; DumplingAI's page shows seconds. ``urls``: the
     video's ``media`` when the caller has made them already. Lists and dicts a page shows
     twice are one object (bodies are serialised, never changed)."""
     duration = video.duration_ms if milliseconds else video.duration
-    thumbnail, origin, plain, download = urls or media(video, day)
+    links = urls or media(video, day)
     if not full:
-        return {"duration": duration, "cover": {"url_list": [thumbnail]}}
+        return {"duration": duration, "cover": {"url_list": [links.cover]}}
     key, shown, width, height = video.media_key, ratio(video), video.width, video.height
-    mirrors = [plain, ids.mirror(plain)]
+    mirrors = [links.play, links.play_mirror]
     play = {"uri": key, "url_list": [*mirrors, f"{_PLAY_API}{key}&line=0&ratio={shown}"],
             "width": width, "height": height}
     return {
-        "duration": duration, "cover": _url_object(key, thumbnail),
+        "duration": duration,
+        "cover": {"uri": key, "url_list": [links.cover, links.cover_mirror]},
         "height": height, "width": width, "ratio": shown,
         "bit_rate": [
             {"bit_rate": video.bitrate, "gear_name": f"adapt_{shown[:-1]}_1",
@@ -117,9 +119,9 @@ def app_video(video: Video, day: int, full: bool = True, milliseconds: bool = Fa
              "play_addr": {"uri": key + "_540", "url_list": mirrors,
                            "width": 576, "height": 1024}},
         ],
-        "origin_cover": _url_object(key, origin),
+        "origin_cover": {"uri": key, "url_list": [links.origin, links.origin_mirror]},
         "play_addr": play,
-        "download_addr": _url_object(key, download),
+        "download_addr": {"uri": key, "url_list": [links.download, links.download_mirror]},
     }
 
 

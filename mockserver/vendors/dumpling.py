@@ -297,14 +297,14 @@ def aweme(video: Video, counts: Counts, account: Account, day: int, trim: bool
 
 def render_video(video: Video, counts: Counts, account: Account, day: int) -> dict[str, Any]:
     music = video.music
-    thumbnail, _, plain, download = common.media(video, day)
+    links = common.media(video, day)
     return {
         "id": video.id, "desc": video.caption, "createTime": video.create_time,
         "createTimeISO": iso(video.create_time),
         "video": {
             "id": video.stream_id or video.id, "height": video.height, "width": video.width,
             "duration": video.duration, "ratio": common.ratio(video),
-            "cover": thumbnail, "downloadAddr": download, "playAddr": plain,
+            "cover": links.cover, "downloadAddr": links.download, "playAddr": links.play,
             "format": "mp4", "bitrate": video.bitrate,
         },
         "author": {

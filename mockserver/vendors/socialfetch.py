@@ -234,14 +234,13 @@ def render_profile(account: Account | None, profile: Profile | None, day: int
 def render_video(video: Video, counts: Counts, account: Account, day: int, trim: bool
                  ) -> dict[str, Any]:
     urls = common.media(video, day)
-    thumbnail, _, plain, download = urls
     item: dict[str, Any] = {
         "id": video.id, "caption": video.caption, "createdAt": iso(video.create_time),
-        "url": video.web_url, "thumbnailUrl": thumbnail,
+        "url": video.web_url, "thumbnailUrl": urls.cover,
         "durationMs": video.duration_ms, "pinned": video.pinned, "isAd": video.is_ad,
         "stats": {"views": counts.views, "likes": counts.likes, "comments": counts.comments,
                   "shares": counts.shares, "saves": counts.saves},
-        "media": {"downloadUrl": download, "downloadWithoutWatermarkUrl": plain},
+        "media": {"downloadUrl": urls.download, "downloadWithoutWatermarkUrl": urls.play},
     }
     if not trim:
         item["details"] = {

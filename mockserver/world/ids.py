@@ -10,9 +10,10 @@ import base64
 import binascii
 import hashlib
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 SEC_UID_PREFIX = "MS4wLjABAAAA"
+_new_tuple = tuple.__new__  # a NamedTuple built without its Python-level __new__
 
 
 def digest(*parts: object, size: int = 8) -> bytes:
@@ -91,23 +92,45 @@ def mirror(url: str) -> str:
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
-_IMAGE = _IMAGE_HOST + "tos-maliva-p-0068/"
-_VIDEO = _VIDEO_HOST + "video/tos/maliva/tos-maliva-ve-0068c"
+_IMAGE_PATH = "tos-maliva-p-0068/"
+_VIDEO_PATH = "video/tos/maliva/tos-maliva-ve-0068c"
+_IMAGES = tuple(host + _IMAGE_PATH for host in _MIRRORS["p"])
+_VIDEOS = tuple(host + _VIDEO_PATH for host in _MIRRORS["v"])
 
 
-def cdn_media(key: str, origin_size: str, expires: str) -> tuple[str, str, str, str]:
-    """A video's cover, original-size cover, play and watermarked download URLs: each signed,
-    the four signatures cut from one digest (a page makes 120 of them, so base64 is called
-    without its Python wrappers)."""
+class Media(NamedTuple):
+    """A video's signed files, each on TikTok's two CDN hosts (``*_mirror``): made together
+    here rather than cut from each other, since a page lists 240 of them."""
+
+    cover: str
+    origin: str  # the cover at the video's own size
+    play: str  # no watermark
+    download: str  # watermarked
+    cover_mirror: str
+    origin_mirror: str
+    play_mirror: str
+    download_mirror: str
+
+
+def cdn_media(key: str, origin_size: str, expires: str) -> Media:
+    """A video's cover, original-size cover, play and watermarked download URLs and their
+    mirrors: each signed, the four signatures cut from one digest (base64 is called without
+    its Python wrappers)."""
     raw = binascii.b2a_base64(hashlib.blake2b(
         f"{key}\x1f{origin_size}\x1f{expires}".encode(), digest_size=63,
         person=b"media").digest(), newline=False).translate(_URLSAFE).decode()
     tail = f"?x-expires={expires}&x-signature="
-    image = f"{_IMAGE}{key}~tplv-tiktokx-cropcenter:"
+    image = f"{key}~tplv-tiktokx-cropcenter:"
+    cover = f"{image}720:1280.jpeg{tail}{raw[:21]}"
+    origin = f"{image}{origin_size}.jpeg{tail}{raw[21:42]}"
     video = f"-us/{key}/?mime_type=video_mp4&watermark="
-    return (f"{image}720:1280.jpeg{tail}{raw[:21]}", f"{image}{origin_size}.jpeg{tail}{raw[21:42]}",
-            f"{_VIDEO}001{video}0&x-expires={expires}&x-signature={raw[42:63]}",
-            f"{_VIDEO}799{video}1&x-expires={expires}&x-signature={raw[63:84]}")
+    play = f"001{video}0&x-expires={expires}&x-signature={raw[42:63]}"
+    download = f"799{video}1&x-expires={expires}&x-signature={raw[63:84]}"
+    first, second = _IMAGES
+    on, mirror_on = _VIDEOS
+    return _new_tuple(Media, (first + cover, first + origin, on + play, on + download,
+                              second + cover, second + origin, mirror_on + play,
+                              mirror_on + download))
 
 
 def cdn_audio(music_id: str) -> str:
