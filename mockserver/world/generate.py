@@ -28,6 +28,7 @@ _MIN_GAP = 8 * 3600  # generated accounts post at most three times a day
 _HASHTAG_COUNTS = (0, 1, 2, 2, 3, 3, 4, 5)
 _SIZES = ((576, 1024), (720, 1280), (1080, 1920))
 _DOUBLE = 0x100000000
+BASE_LIKES = 20  # what a video averages besides its followers' share
 _FOUR_WORDS = struct.Struct(">4I").pack
 _new_tuple = tuple.__new__  # a NamedTuple built without its Python-level __new__
 
@@ -114,7 +115,7 @@ def make_account(pools: Pools, seed: int, handle: str,
         "likes_root": 0, "levels": 1, "hidden_share": 0.12 + f[14] * 0.08, "hearts": None,
         "pinned": (), "ads": (), "scenario": None, "video_scenarios": (), "video_ids": (),
     }
-    mean_likes = followers * 10 ** (-2.2 + 1.5 * f[11]) + 20
+    mean_likes = followers * 10 ** (-2.2 + 1.5 * f[11]) + BASE_LIKES
     if fixture:
         from mockserver.world.fixtures import account_values  # fixtures build on this module
         values, mean_likes, hearts = account_values(fixture, values, seed, mean_likes)
@@ -147,7 +148,11 @@ def _fit_likes(values: dict[str, Any], mean_likes: float, hearts: int | None,
               else mean_likes * max(listed, 1))
     probe, cascade_key = 1 << 64, key ^ LIKES_SALT
     reached = cascade.prefix(cascade_key, levels, probe, max(listed, 1))
-    root = int(probe * wanted // max(reached, 1))
+    # never below the listed videos' even share of the cascade: a few listed videos may hold
+    # far less than that (splits are heavy-tailed within 32 posts), and sizing the root from
+    # them alone made every later post hundreds of times what the followers imply
+    expected = (probe * max(listed, 1) >> levels) + max(listed, 1) * cascade.LEAF_FLOOR
+    root = int(probe * wanted // max(reached, expected, 1))
     values.update(levels=levels, likes_root=root, hearts=hearts)
 
 

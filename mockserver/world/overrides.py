@@ -149,19 +149,24 @@ def _leaf(account: Account, seq: int) -> int:
 
 
 def final_counts(account: Account, seq: int, likes: int, given: CountsOverride) -> Counts:
-    """The counts a pinned video settles at: the given ones, the rest around its likes."""
-    base = generate.final_counts(given.likes if given.likes is not None else likes,
-                                 generate.count_noise(account, seq))
-    return base._replace(**{name: value for name in Counts._fields
-                            if (value := getattr(given, name)) is not None})
+    """The counts a pinned video settles at: the given ones, which it shows at the
+    fixture's instant (``as_of``: more later where it was young then, on an account that
+    grows), the rest around its likes."""
+    pinned = {name: _settled(account, seq, value) for name in Counts._fields
+              if (value := getattr(given, name)) is not None}
+    base = generate.final_counts(pinned.get("likes", likes), generate.count_noise(account, seq))
+    return base._replace(**pinned)
 
 
-def _grown_likes(likes: int, age: int | None) -> int:
-    return likes if age is None else timeline.grown_count(likes, age)
+def _settled(account: Account, seq: int, shown: int) -> int:
+    if account.still:
+        return shown
+    return timeline.settled(shown, account.reference - create_time(account, seq))
 
 
 def pins_counts(account: Account, seq: int) -> bool:
-    """Whether the fixture gives this video's counts (they then grow as given, scaled)."""
+    """Whether the fixture gives this video's counts (they then grow on
+    ``timeline.grown``'s curve, from what they settle at)."""
     pinned = account.videos.get(seq)
     return pinned is not None and pinned.counts is not None
 
@@ -173,8 +178,12 @@ def likes_delta(account: Account, instant: int, count: int) -> int:
     for seq, pinned in account.videos.items():
         if seq >= count or pinned.counts is None or pinned.counts.likes is None:
             continue
-        age = None if account.still else instant - create_time(account, seq)
-        total += _grown_likes(pinned.counts.likes, age) - _grown_likes(_leaf(account, seq), age)
+        likes, leaf = pinned.counts.likes, _leaf(account, seq)
+        if not account.still:  # both as ``World.counts`` shows them
+            age = instant - create_time(account, seq)
+            likes = timeline.grown_down(_settled(account, seq, likes), age)
+            leaf = timeline.grown_count(leaf, age)
+        total += likes - leaf
     return total
 
 

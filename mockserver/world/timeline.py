@@ -46,8 +46,29 @@ def posted(first_post: int, gap: int, limit: int, key: int, instant: int) -> int
 
 
 def grown(final: Counts, age: int) -> Counts:
-    """Counts ``age`` seconds after posting, each on ``grown_count``'s curve."""
-    return tuple.__new__(Counts, [grown_count(value, age) for value in final])
+    """A fixture's pinned counts ``age`` seconds after posting, each on ``grown_down``'s
+    curve."""
+    return tuple.__new__(Counts, [grown_down(value, age) for value in final])
+
+
+def grown_down(value: int, age: int) -> int:
+    """``grown_count`` rounded down: pinned counts follow it, so that ``settled`` can make
+    them show exactly as given at the fixture's instant, and so that a count pinned under
+    1% of another (shares of views) stays under it while both are small."""
+    if age >= GROWTH:
+        return value
+    if age <= 0:
+        return 0
+    return value * (_GROWTH4 - (GROWTH - age) ** 4) // _GROWTH4
+
+
+def settled(shown: int, age: int) -> int:
+    """The least count that ``grown_down`` shows as ``shown`` at ``age``: what a video a
+    fixture pins while young settles at. At age 0 it shows nothing yet, so the pinned
+    count is taken as what it settles at."""
+    if age >= GROWTH or age <= 0:
+        return shown
+    return -(-shown * _GROWTH4 // (_GROWTH4 - (GROWTH - age) ** 4))
 
 
 def grown_count(value: int, age: int) -> int:

@@ -218,7 +218,7 @@ class World:
         if account.still or age >= timeline.GROWTH:
             return video.final
         if account.videos and overrides.pins_counts(account, video.seq):
-            return timeline.grown(video.final, age)  # a fixture's counts, scaled as given
+            return timeline.grown(video.final, age)  # shown as given at the fixture's as_of
         # made again from the likes at this age, so the ratios hold on young small videos
         return generate.final_counts(timeline.grown_count(video.final.likes, age),
                                      generate.count_noise(account, video.seq))
@@ -287,7 +287,7 @@ class World:
                              count):
                 age, i = instant - self.create_time(account, seq), seq - first
                 if account.videos and overrides.pins_counts(account, seq):
-                    views[i] = timeline.grown_count(views[i], age)
+                    views[i] = timeline.grown_down(views[i], age)  # as ``counts`` shows them
                 else:  # as ``counts`` makes them
                     views[i] = generate.views_of(timeline.grown_count(likes[i], age),
                                                  generate.count_noise(account, seq))
