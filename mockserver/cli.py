@@ -103,7 +103,8 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     if settings.workers > 1 and settings.store in ("", "memory"):
         return _usage_error(
-            f"--workers {settings.workers} needs a store its processes can share: "
+            f"{settings.source('workers')}: {settings.workers} processes need a store they "
+            "can share: "
             "--store FILE (an SQLite file, processes on one machine) or --store "
             "redis://HOST:PORT/DB (Redis, processes and replicas anywhere); the memory store "
             "lives inside one process")

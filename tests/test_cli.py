@@ -57,6 +57,10 @@ CASES = [
      "MOCKSERVER_STORE: cannot reach Redis at redis://127.0.0.1:1/0: "),
     (["--config", "{tmp}/redis.toml"], {}, "redis.toml [server] store: 'redis://127.0.0.1:1/abc' "
                                            "is not a Redis URL that can be used"),
+    # the memory store, with workers from where the user gave them
+    ([], {"MOCKSERVER_WORKERS": "2"}, "MOCKSERVER_WORKERS: 2 processes need a store they can "
+                                      "share: --store FILE"),
+    (["--config", "{tmp}/workers.toml"], {}, "workers.toml [server] workers: 3 processes need"),
     (["--fixtures", "{tmp}/missing.json"], {}, "missing.json does not exist"),
     (["--fixtures", "{tmp}/typo.json"], {}, "typo.json: account 'typo': unknown field "
                                             "'folowers' (did you mean 'followers'?)"),
@@ -70,6 +74,7 @@ def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, wor
     write(tmp_path / "top.toml", "seed = 7\n")
     write(tmp_path / "folder.toml", f'[server]\nstore = "{tmp_path}"\n')
     write(tmp_path / "redis.toml", '[server]\nstore = "redis://127.0.0.1:1/abc"\n')
+    write(tmp_path / "workers.toml", "[server]\nworkers = 3\n")
     write(tmp_path / "typo.json", '{"accounts": {"typo": {"folowers": 5}}}')
     write(tmp_path / "text.db", b"this is not an SQLite database, it is a text file\n" * 4)
     done = serve(*[a.replace("{tmp}", str(tmp_path)) for a in args],

@@ -271,7 +271,7 @@ def test_workers_share_one_port_and_one_ledger(redis_server):
 def test_a_memory_store_with_several_workers_is_refused(capsys):
     assert main(["serve", "--workers", "2", "--port", "0"]) == 2
     error = capsys.readouterr().err
-    assert "--workers 2 needs a store its processes can share" in error
+    assert "--workers: 2 processes need a store they can share" in error
     assert "--store FILE" in error and "--store redis://HOST:PORT/DB" in error
 
 
