@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 import uuid
 from typing import Any
@@ -27,7 +28,7 @@ from mockserver.pipeline.request_ids import RequestDigests
 from mockserver.pipeline.run import Endpoint
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect, Scenarios
 from mockserver.settings import Settings
-from mockserver.store import open_store
+from mockserver.store import StoreRefused, open_store
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.dumpling import Dumpling
 from mockserver.vendors.gateway import Gateway
@@ -209,6 +210,21 @@ class MockApp(Starlette):
                     scope.update(child_scope)
                     return await route.app(scope, receive, send)
         await super().__call__(scope, receive, send)
+
+
+#: what ``create_app`` raises for a setting it cannot use (see ``start_error``)
+START_ERRORS = (ValueError, OSError, sqlite3.Error)
+
+
+def start_error(settings: Settings, error: Exception) -> str:
+    """One of ``START_ERRORS`` as the one line the CLI and the pytest plugin print, naming
+    the setting (and where its value came from) when the store is the cause."""
+    if isinstance(error, StoreRefused):
+        return f"{settings.source('store')}: {error}"
+    if isinstance(error, sqlite3.Error):  # a folder, a missing parent or not an SQLite file
+        return (f"{settings.source('store')}: cannot open {settings.store!r} as an SQLite "
+                f"file: {error}")
+    return str(error)
 
 
 def create_app(settings: Settings | None = None, schemas: Schemas | None = None) -> Starlette:

@@ -7,7 +7,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -90,9 +89,8 @@ def admin_note(mock: Any) -> str:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from mockserver.app import create_app
+    from mockserver.app import START_ERRORS, create_app, start_error
     from mockserver.server import MockUvicorn, listening_socket, tune_gc_for_serving, uvicorn_config
-    from mockserver.store import StoreRefused
 
     flags = {row.name: getattr(args, row.name) for row in TABLE if row.flag}
     try:
@@ -110,13 +108,8 @@ def serve_command(args: argparse.Namespace) -> int:
             "lives inside one process")
     try:
         app = create_app(settings)  # in every case: a bad config or store stops here
-    except StoreRefused as exc:
-        return _usage_error(f"{settings.source('store')}: {exc}")
-    except (ValueError, OSError) as exc:
-        return _usage_error(exc)
-    except sqlite3.Error as exc:  # a folder, a missing parent or not an SQLite file
-        return _usage_error(f"{settings.source('store')}: cannot open {settings.store!r} as "
-                            f"an SQLite file: {exc}")
+    except START_ERRORS as exc:
+        return _usage_error(start_error(settings, exc))
     try:
         sock = listening_socket(settings.host, settings.port)
     except OSError as exc:

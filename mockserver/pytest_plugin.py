@@ -213,11 +213,15 @@ def mockserver_settings(pytestconfig: pytest.Config) -> Settings:
 def mockserver_session(mockserver_settings: Settings, pytestconfig: pytest.Config
                        ) -> Iterator[MockServer]:
     """The mock, running for the whole session on a free loopback port."""
-    from mockserver.app import create_app
+    from mockserver.app import START_ERRORS, create_app, start_error
     from mockserver.server import ServerThread
 
     coverage = pytestconfig.stash.get(COVERAGE, None)
-    with ServerThread(create_app(mockserver_settings)) as server:
+    try:
+        app = create_app(mockserver_settings)
+    except START_ERRORS as error:  # one line, as the CLI says it, not a traceback a test
+        pytest.fail(f"mockserver: {start_error(mockserver_settings, error)}", pytrace=False)
+    with ServerThread(app) as server:
         yield MockServer(server, coverage)
         if coverage is not None:
             coverage.add(server.app.state.mock)

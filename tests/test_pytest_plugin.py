@@ -93,6 +93,25 @@ def test_a_bad_option_or_ini_value_is_a_usage_error_naming_it(pytester):
     result.stderr.fnmatch_lines(["*ini option mockserver_credits: 'lots' is not*"])
 
 
+
+@pytest.mark.parametrize("store", ["{folder}", "redis://127.0.0.1:1/0"])
+def test_a_store_the_mock_cannot_open_fails_its_tests_in_one_line(pytester, store):
+    """A project that overrides ``mockserver_settings`` with a store it cannot open (a
+    folder, a Redis not there) hears why in the CLI's words, not a traceback per test."""
+    folder = pytester.mkdir("not_a_file")
+    pytester.makeconftest(
+        "import pytest\nfrom mockserver.settings import Settings\n\n"
+        "@pytest.fixture(scope='session')\ndef mockserver_settings():\n"
+        f"    return Settings(store={store.format(folder=folder)!r})\n")
+    pytester.makepyfile(test_client="def test_x(mockserver):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    expected = ("cannot open * as an SQLite file" if store == "{folder}"
+                else "cannot reach Redis at redis://127.0.0.1:1/0*")
+    result.stdout.fnmatch_lines([f"*mockserver: --store: {expected}*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 COVERED_TESTS = '''
 import httpx
 
