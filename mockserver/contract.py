@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from mockserver.limits import (
     ERROR_MEMO_BYTES,
@@ -54,20 +55,38 @@ def json_path(parts: Any) -> str:
     return path
 
 
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> Any:
+    return jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """JSON Schema's patterns are ECMA-262 regexes, where ``$`` ends the input; Python's
+    ``$`` also matches before a final newline (``"alice\\n"`` would pass
+    ``^[a-z]+$``), and its ``\\s`` takes characters ECMA's does not. The compiled
+    validator's regex reads a pattern as the schema means it, so both validators ask it."""
+    if validator.is_type(instance, "string") and not _pattern(pattern).is_valid(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: jsonschema, for its worded violations, with patterns read as the compiled validator reads them
+_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 class Schemas:
     """Every schema file under a root, by name ``vendor/file`` (``dumpling/profile.200``)."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or data_dir("schemas")
         self.documents: dict[str, dict[str, Any]] = {}
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, Any] = {}
         self._compiled: dict[str, Any] = {}
         for path in sorted(self.root.glob("*/*.json")):
             name = f"{path.parent.name}/{path.stem}"
             document = json.loads(path.read_text())
             Draft202012Validator.check_schema(document)
             self.documents[name] = document
-            self._validators[name] = Draft202012Validator(
+            self._validators[name] = _Validator(
                 document, format_checker=Draft202012Validator.FORMAT_CHECKER)
             self._compiled[name] = jsonschema_rs.validator_for(document, validate_formats=True)
 
@@ -83,6 +102,11 @@ class Schemas:
         if part is not None:
             validator = validator.evolve(schema=validator.schema["properties"][part])
         found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+        if not found and part is None:
+            # the compiled check refused what jsonschema passes: it decides, as it decides
+            # every valid request, so a refused request is never let through unworded
+            return [Violation(json_path(e.instance_path), e.message)
+                    for e in self._compiled[name].iter_errors(instance)]
         return [Violation(json_path(e.absolute_path), e.message) for e in found]
 
 

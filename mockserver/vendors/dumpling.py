@@ -140,14 +140,14 @@ class Dumpling(Vendor):
         if call.route.name == "video":
             self._parse_url(call, body["url"])
             return
-        # the schema's pattern admits only well-formed handles (and one final newline)
-        call.handle = body["handle"].strip().lower()
+        # the schema's pattern admits only well-formed handles, whole (nothing to strip)
+        call.handle = body["handle"].lower()
         if not call.mock.world.well_formed(call.handle):
             raise MockError("service_rejected_input")
         if call.route.name == "videos":
             # the schema admits ASCII digits only ([0-9], not str.isdigit(), which also
             # passes "²" and "٣"), so int() reads exactly what the client sent
-            call.params["max_cursor"] = int(body.get("maxCursor", "").strip() or "0")
+            call.params["max_cursor"] = int(body.get("maxCursor", "") or "0")
             call.params["trim"] = body.get("trim", False)
 
     def _parse_url(self, call: Call, url: str) -> None:

@@ -104,7 +104,7 @@ class SocialFetch(Vendor):
         if call.route.name != "videos":
             return
         sort = query.get("sortBy", DEFAULT_SORT)
-        # the schema admits only digits (and one final newline, which int() ignores)
+        # the schema admits only ASCII digits, which int() reads exactly
         call.params.update(sortBy=sort, trim=query.get("trim", False),
                            position=None if "cursor" not in query else int(query["cursor"]))
         user_id = query.get("userId")

@@ -1,0 +1,83 @@
+"""Request values at the edge of their forms: what the schema refuses is refused whole
+(a final newline included), answered as the vendor answers any other bad value, and
+never charged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.contract import Schemas
+from mockserver.settings import Settings
+from tests.conftest import FROZEN
+
+DUMPLING = {"Authorization": "Bearer sk_edges"}
+SOCIALFETCH = {"x-api-key": "sfk_edges"}
+GATEWAY = {"x-api-key": "gw_edges_key_0123456789"}
+VIDEO_URL = "https://www.tiktok.com/@username/video/7321234567890123456"
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[TestClient]:
+    with TestClient(create_app(Settings.load({"now": FROZEN}, env={}))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(shared: TestClient) -> TestClient:
+    shared.post("/__mock/reset")
+    return shared
+
+
+def answer(client: TestClient, case: str, tail: str) -> tuple[int, object]:
+    """The answer to one bad-value case with ``tail`` after the value; Social Fetch's
+    request id is left out, as it differs per request."""
+    if case == "handle":
+        r = client.post("/api/v1/get-tiktok-profile", headers=DUMPLING,
+                        json={"handle": "alice_x" + tail})
+    elif case == "maxCursor":
+        r = client.post("/api/v1/get-tiktok-profile-videos", headers=DUMPLING,
+                        json={"handle": "alice_x", "maxCursor": "1780000000000" + tail})
+    else:
+        r = client.get("/v1/tiktok/profiles/alice_x/videos", headers=SOCIALFETCH,
+                       params={"cursor": "30" + tail})
+    body = r.json()
+    if "error" in body and isinstance(body["error"], dict):
+        body["error"].pop("requestId")
+    return r.status_code, body
+
+
+@pytest.mark.parametrize("case", ["handle", "maxCursor", "cursor"])
+def test_a_final_newline_is_refused_as_a_final_space_is(client, case):
+    assert answer(client, case, "")[0] == 200
+    refused = answer(client, case, " ")
+    assert refused[0] == 400
+    client.post("/__mock/reset")
+    assert answer(client, case, "\n") == refused
+    [entry] = client.get("/__mock/requests").json()["requests"]
+    assert (entry["status"], entry["credits_charged"]) == (400, 0)
+    key = "sfk_edges" if case == "cursor" else "sk_edges"
+    assert client.get(f"/__mock/keys/{key}").json()["balance"] == 1000
+
+
+def test_a_url_keeps_its_surrounding_whitespace_and_nothing_else(client):
+    # the schema lets a pasted URL carry whitespace around it (ECMA's \s, a newline
+    # included); a control character Python alone counts as space is no URL
+    for spaced in (VIDEO_URL + " ", VIDEO_URL + "\n", "\t" + VIDEO_URL):
+        r = client.post("/api/v1/get-tiktok-video", headers=DUMPLING, json={"url": spaced})
+        assert r.status_code == 200, (spaced, r.text)
+    r = client.post("/api/v1/get-tiktok-video", headers=DUMPLING, json={"url": VIDEO_URL + "\x1f"})
+    assert (r.status_code, r.json()) == (400, {"error": "Invalid TikTok video URL format."})
+
+
+def test_patterns_are_read_as_the_schema_means_them():
+    schemas = Schemas()
+    assert schemas.violations("dumpling/profile.request", {"handle": "ab\n"}, part="body")
+    assert not schemas.violations("dumpling/profile.request", {"handle": "ab"}, part="body")
+    [violation] = schemas.violations(
+        "socialfetch/videos.request",
+        {"headers": {"x-api-key": "sfk_x"}, "path": {"handle": "ab"}, "query": {"cursor": "3\n"}})
+    assert violation.path == "$.query.cursor"
