@@ -20,7 +20,7 @@ from typing import Any
 from mockserver.errors import AdminError
 from mockserver.pipeline.keys import checked
 from mockserver.world.fixtures import MAX_COUNT, field_types, value_problem
-from mockserver.world.world import HANDLE
+from mockserver.world.model import normalise_handle, well_formed
 
 TOP_LEVEL = ("accounts", "keys")
 def account_field_types() -> dict[str, Any]:
@@ -47,8 +47,8 @@ def check_document(path: Path, document: Any, scenarios: Mapping[str, frozenset[
     seen: dict[str, str] = {}  # as the world reads a handle -> as the file writes it
     for handle, values in _table(where, document, "accounts").items():
         place = f"{where}: account {handle!r}"
-        normal = handle.lower().lstrip("@")
-        if not HANDLE.match(normal):
+        normal = normalise_handle(handle)
+        if not well_formed(normal):
             raise FixtureError(f"{place}: not a well-formed handle (2-24 of a-z 0-9 _ .)")
         if normal in seen:  # the last would win without a word
             raise FixtureError(f"{place}: the same account as {seen[normal]!r} (a handle's "

@@ -43,6 +43,10 @@ BAD = [
     ({"accounts": {"Alice": {"followers": 1}, "@alice": {"followers": 2}}},
      "account '@alice': the same account as 'Alice' (a handle's case and a leading @ do not "
      "count)"),
+    ({"accounts": {"@@alice": {"followers": 1}}},
+     "account '@@alice': not a well-formed handle (2-24 of a-z 0-9 _ .)"),
+    ({"accounts": {"alice\n": {"followers": 1}}},
+     "account 'alice\\n': not a well-formed handle (2-24 of a-z 0-9 _ .)"),
     ({"keys": {"": {"balance": 5}}}, "key '': a key is not empty"),
     ({"accounts": {"wrong": {"private": "yes"}}},
      "account 'wrong' field 'private': 'yes' is not true or false"),

@@ -81,3 +81,32 @@ def test_patterns_are_read_as_the_schema_means_them():
         "socialfetch/videos.request",
         {"headers": {"x-api-key": "sfk_x"}, "path": {"handle": "ab"}, "query": {"cursor": "3\n"}})
     assert violation.path == "$.query.cursor"
+
+
+MALFORMED = ["alice_x%0A", "%20alice_x", "@@alice_x", "alice_x%09", "%20@alice_x%0A"]
+
+
+@pytest.mark.parametrize("handle", MALFORMED)
+def test_a_malformed_handle_names_no_account(client, handle):
+    r = client.get(f"/v1/tiktok/profiles/{handle}", headers=SOCIALFETCH)
+    assert r.status_code == 200
+    assert r.json()["data"] == {"lookupStatus": "not_found", "profile": None, "metrics": None}
+    r = client.get(f"/dev/tiktok/user/{handle}", headers=GATEWAY)
+    assert (r.status_code, r.json()) == (404, {"message": "User not found"})
+    r = client.get(f"/dev/tiktok/user/{handle}/7321234567890123456".replace("user/", "video/"),
+                   headers=GATEWAY)
+    assert (r.status_code, r.json()) == (404, {"message": "User not found"})
+
+
+def test_one_leading_at_still_names_the_account(client):
+    r = client.get("/v1/tiktok/profiles/@alice_x", headers=SOCIALFETCH)
+    assert r.json()["data"]["lookupStatus"] == "found"
+    assert r.json()["data"]["profile"]["handle"] == "alice_x"
+
+
+def test_a_scenario_armed_for_a_malformed_handle_never_fires_for_another(client):
+    armed = client.post("/__mock/scenarios", json={"handle": "@@alice_x", "status": 418,
+                                                   "body": {"error": "teapot"}})
+    assert armed.status_code == 201
+    assert client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH).status_code == 200
+

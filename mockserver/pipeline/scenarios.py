@@ -20,6 +20,7 @@ from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
 from mockserver.store import Store, key_id
+from mockserver.world.model import normalise_handle
 
 #: situation -> what it means, for the catalogue; each vendor renders it its own way
 WORLD_DESCRIPTIONS = {
@@ -77,7 +78,7 @@ class Scenarios:
             if entry[name] is not None and not isinstance(entry[name], str):
                 raise AdminError(f"{name} must be a string")
         if entry["handle"]:
-            entry["handle"] = entry["handle"].lstrip("@").lower()
+            entry["handle"] = normalise_handle(entry["handle"])
         if entry["key"] and "…" not in entry["key"]:  # a key in full: keep its digest only
             entry.update(key=mask(entry["key"]), key_id=key_id(entry["key"]))
         scenario, status = request.get("scenario"), request.get("status")

@@ -24,7 +24,7 @@ from typing import Any
 from mockserver.clock import EARLIEST, LATEST, iso, parse_instant
 from mockserver.resources import data_dir
 from mockserver.world import cascade, generate, ids, overrides, timeline
-from mockserver.world.model import Account
+from mockserver.world.model import Account, normalise_handle
 
 # fields copied onto the account as they are
 IDENTITY_FIELDS = frozenset({
@@ -159,7 +159,7 @@ def load_fixtures(extra_paths: Iterable[str] = (), include_shipped: bool = True,
             if check is not None:
                 check(path, document)
             for handle, values in document.get("accounts", {}).items():
-                accounts[handle.lower().lstrip("@")] = values
+                accounts[normalise_handle(handle)] = values
             keys.update(document.get("keys", {}))
     return Fixtures(accounts=accounts, keys=keys)
 

@@ -12,9 +12,26 @@ which a never-seen account's first page does thirty times.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+#: a handle as the world keys accounts by it (case folded)
+HANDLE = re.compile(r"[a-z0-9_.]{2,24}")
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as a request, an armed scenario or a fixture file names it: one leading
+    ``@`` dropped (Social Fetch's contract allows it), case folded. Nothing else is
+    trimmed: whitespace or a second ``@`` leave it malformed, so it names no account,
+    rather than another account's record."""
+    return handle.removeprefix("@").lower()
+
+
+def well_formed(handle: str) -> bool:
+    """Whole-string match: ``$`` would also pass a handle with a final newline."""
+    return HANDLE.fullmatch(handle) is not None
 
 
 class Hashtag(NamedTuple):

@@ -8,7 +8,6 @@ grown and how many followers it has; nothing published ever changes.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -16,10 +15,19 @@ from mockserver.world import cascade, fixtures, generate, overrides, timeline
 from mockserver.world.fixtures import Fixtures
 from mockserver.world.ids import mix
 from mockserver.world.links import VideoLink
-from mockserver.world.model import Account, Counts, Hashtag, Mention, Music, Profile, Video
+from mockserver.world.model import (
+    Account,
+    Counts,
+    Hashtag,
+    Mention,
+    Music,
+    Profile,
+    Video,
+    normalise_handle,
+    well_formed,
+)
 from mockserver.world.pools import build_pools
 
-HANDLE = re.compile(r"^[a-z0-9_.]{2,24}$")
 _SOUND = 0x50D5
 _CLOSE = 8  # seqs this near share a cascade descent; farther apart, a second is cheaper
 #: the popular order ranks an account's newest 200,000 videos: ranking is O(videos) and
@@ -51,13 +59,8 @@ class World:
 
     # accounts ---------------------------------------------------------------
 
-    @staticmethod
-    def normalise(handle: str) -> str:
-        return handle.strip().lstrip("@").lower()
-
-    @staticmethod
-    def well_formed(handle: str) -> bool:
-        return bool(HANDLE.match(handle))
+    normalise = staticmethod(normalise_handle)
+    well_formed = staticmethod(well_formed)
 
     def _account(self, handle: str) -> Account:
         """Any well-formed handle exists unless a fixture says otherwise."""
