@@ -15,7 +15,7 @@ from starlette.routing import Route
 from mockserver import __version__
 from mockserver.clock import checked_advance, parse_instant
 from mockserver.errors import AdminError
-from mockserver.limits import BodyTooLarge, ClientGone, read_body
+from mockserver.limits import BodyTooLarge, ClientGone, read_body, wide_integer
 from mockserver.openapi import build_openapi
 from mockserver.pipeline import faults
 from mockserver.pipeline.keys import mask
@@ -56,6 +56,10 @@ async def _json(request: Request) -> dict[str, Any]:
         raise AdminError(f"body is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise AdminError("body must be a JSON object")
+    wide = wide_integer(raw)
+    if wide is not None:
+        raise AdminError(f"{wide} is an integer beyond 64 bits, which cannot be stored "
+                         "(from -2^63 to 2^64-1)")
     return document
 
 

@@ -6,7 +6,9 @@ rest are fixed here so that the worst case stated there holds whatever clients s
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
@@ -131,6 +133,48 @@ def check_document(value: Any, max_depth: int = SCENARIO_BODY_DEPTH,
     if len(encoded) > max_bytes:
         raise ValueError(f"{len(encoded)} bytes as JSON, over the limit of {max_bytes}")
     return encoded
+
+
+#: 64-bit integers, signed or not, are what orjson writes; others it cannot store
+_INT_RANGE = range(-(1 << 63), 1 << 64)
+#: where a wider integer may be: orjson reads one as a float, so it is looked for in the text
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+class _Wide(str):
+    """An integer literal beyond 64 bits, as written."""
+
+
+def _integer(text: str) -> Any:
+    if len(text) < 19:
+        return 0  # only the wide ones are looked for
+    # int() of a literal past 4300 digits raises, so a long one is wide by its length
+    return _Wide(text) if len(text) > 21 or int(text) not in _INT_RANGE else 0
+
+
+def wide_integer(raw: bytes) -> str | None:
+    """``path: literal`` of the first integer in the JSON ``raw`` that no 64-bit integer
+    holds, else None. orjson reads such an integer as a float (2^64 becomes
+    1.8446744073709552e+19), which would store a number the client never sent."""
+    if not _LONG_DIGITS.search(raw):
+        return None
+    try:
+        document = json.loads(raw, parse_int=_integer)
+    except (ValueError, RecursionError):  # orjson read it: only nesting past json's own limit
+        return None
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Wide):
+            shown = item if len(item) <= 40 else item[:40] + "…"
+            return f"{path or '$'}: {shown}"
+        if isinstance(item, dict):
+            stack.extend((value, f"{path}.{name}" if path else name)
+                         for name, value in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((value, f"{path}[{index}]")
+                         for index, value in reversed(list(enumerate(item))))
+    return None
 
 
 def cut(text: str, limit: int = JOURNAL_VALUE_CHARS) -> str:

@@ -110,3 +110,25 @@ def test_a_scenario_armed_for_a_malformed_handle_never_fires_for_another(client)
     assert armed.status_code == 201
     assert client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH).status_code == 200
 
+
+@pytest.mark.parametrize(("body", "where"), [
+    ('{"n": 18446744073709551616}', "body.n: 18446744073709551616"),
+    ('{"n": -9223372036854775809}', "body.n: -9223372036854775809"),
+    ('[1, {"deep": 123456789012345678901234567890}]', "body[1].deep: 1234567890"),
+])
+def test_an_integer_beyond_64_bits_is_refused_not_made_a_float(client, body, where):
+    raw = '{"handle": "alice_x", "status": 200, "body": ' + body + ', "times": 1}'
+    r = client.post("/__mock/scenarios", content=raw)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith(where)
+    assert "beyond 64 bits" in r.json()["error"]
+    assert client.get("/__mock/scenarios").json()["armed"] == []
+
+
+def test_64_bit_integers_are_armed_exactly(client):
+    raw = b'{"status": 200, "body": {"n": [9223372036854775808, 18446744073709551615, ' \
+          b'-9223372036854775808], "id": "123456789012345678901234567890"}, "times": 1}'
+    assert client.post("/__mock/scenarios", content=raw).status_code == 201
+    r = client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH)
+    assert r.content == b'{"n":[9223372036854775808,18446744073709551615,' \
+                        b'-9223372036854775808],"id":"123456789012345678901234567890"}'
