@@ -20,12 +20,20 @@ EARLIEST = datetime(2016, 9, 1, tzinfo=UTC).timestamp()
 LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 
+class OutOfRange(ValueError):
+    """A well-formed instant the clock may not show: a message about it names the range
+    (``limits``), not the form, which was right."""
+
+    def __init__(self, shown: str) -> None:
+        self.limits = f"the clock's range ({iso(EARLIEST)} to {iso(LATEST)})"
+        super().__init__(f"{shown} is outside {self.limits}")
+
+
 def checked_instant(seconds: float) -> float:
-    """``seconds`` if the clock may show it, else a ValueError saying what may be."""
+    """``seconds`` if the clock may show it, else an OutOfRange saying what may be."""
     if not math.isfinite(seconds) or not EARLIEST <= seconds < LATEST:
         shown = int(seconds) if math.isfinite(seconds) and seconds == int(seconds) else seconds
-        raise ValueError(f"{shown!r} is outside the clock's range "
-                         f"({iso(EARLIEST)} to {iso(LATEST)})")
+        raise OutOfRange(repr(shown))
     return seconds
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.clock import checked_instant, parse_instant
+from mockserver.clock import OutOfRange, checked_instant, parse_instant
 
 DEFAULT_SEED = 1
 DEFAULT_CREDITS = 1000
@@ -122,6 +122,8 @@ class Settings:
                 raise SettingError(f"unknown setting {name!r}")
             try:
                 changes[name] = row.parse(raw)
+            except OutOfRange as exc:  # the form was right: saying what it is would mislead
+                raise SettingError(f"{where}: {raw!r} is outside {exc.limits}") from None
             except (TypeError, ValueError):
                 raise SettingError(f"{where}: {raw!r} is not {row.accepted}") from None
         where_from = {name: where for name, (where, _) in values.items()}

@@ -85,6 +85,26 @@ def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, wor
     assert "Traceback" not in done.stderr and done.stdout == ""  # no banner either
 
 
+RANGE = "is outside the clock's range (2016-09-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z)"
+
+
+@pytest.mark.parametrize(("args", "env", "line"), [
+    (["--now", "2015-01-01T00:00:00Z"], {}, f"--now: '2015-01-01T00:00:00Z' {RANGE}"),
+    (["--now", "2100-06-01T00:00:00Z"], {}, f"--now: '2100-06-01T00:00:00Z' {RANGE}"),
+    (["--now", "4102444800"], {}, f"--now: '4102444800' {RANGE}"),
+    (["--now", "1472687999"], {}, f"--now: '1472687999' {RANGE}"),
+    ([], {"MOCKSERVER_NOW": "2015-01-01T00:00:00Z"},
+     f"MOCKSERVER_NOW: '2015-01-01T00:00:00Z' {RANGE}"),
+    (["--now", "yesterday"], {},
+     "--now: 'yesterday' is not an ISO-8601 instant (2026-11-23T12:00:00Z) or unix seconds"),
+])
+def test_a_now_the_clock_cannot_show_names_the_range_not_the_form(args, env, line):
+    done = serve(*args, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == "mockserver: " + line
+    assert done.stdout == ""
+
+
 def test_a_busy_port_is_named_and_no_banner_is_printed():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
