@@ -47,7 +47,9 @@ def checked_advance(now: float, seconds: float) -> float:
         raise ValueError(f"advance must be >= 0 seconds ({seconds!r}); to move the clock "
                          "back, use set")
     if now + seconds >= LATEST:
-        raise ValueError(f"advance must be less than {LATEST - now:.0f} seconds: {iso(now)} + "
+        left = LATEST - now  # its fraction shown: 0.5 s left is not "less than 0"
+        shown = int(left) if left == int(left) else left
+        raise ValueError(f"advance must be less than {shown!r} seconds: {iso(now)} + "
                          f"{seconds!r} is past the end of the clock's range ({iso(LATEST)})")
     return now + seconds
 

@@ -132,3 +132,13 @@ def test_64_bit_integers_are_armed_exactly(client):
     r = client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH)
     assert r.content == b'{"n":[9223372036854775808,18446744073709551615,' \
                         b'-9223372036854775808],"id":"123456789012345678901234567890"}'
+
+
+@pytest.mark.parametrize(("at", "limit"), [("2099-12-31T23:59:59.5Z", "0.5"),
+                                            ("2099-12-31T23:59:00Z", "60")])
+def test_an_advance_past_the_end_names_the_true_limit(client, at, limit):
+    assert client.post("/__mock/clock", json={"set": at, "freeze": True}).status_code == 200
+    r = client.post("/__mock/clock", json={"advance": 100})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith(f"advance must be less than {limit} seconds: ")
+    assert client.post("/__mock/clock", json={"advance": float(limit) - 0.1}).status_code == 200
