@@ -122,10 +122,11 @@ async def disarm(request: Request) -> dict[str, Any]:
 @_admin
 async def requests(request: Request) -> dict[str, Any]:
     params = request.query_params
-    try:
-        limit = int(params.get("limit", "0")) or None
-    except ValueError:
-        raise AdminError("limit must be a whole number") from None
+    raw = params.get("limit", "0")
+    # ASCII digits alone: int() also takes "-1" (then one entry was answered), " 1" or "٣"
+    if not (raw.isascii() and raw.isdigit()):
+        raise AdminError("limit must be a whole number >= 0 (0: every entry kept)")
+    limit = int(raw) or None
     entries = _mock(request).journal.entries(dict(params), limit)
     return {"count": len(entries), "requests": entries}
 

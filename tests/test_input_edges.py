@@ -142,3 +142,14 @@ def test_an_advance_past_the_end_names_the_true_limit(client, at, limit):
     assert r.status_code == 400
     assert r.json()["error"].startswith(f"advance must be less than {limit} seconds: ")
     assert client.post("/__mock/clock", json={"advance": float(limit) - 0.1}).status_code == 200
+
+
+def test_a_journal_limit_is_a_whole_number_or_a_400(client):
+    for _ in range(3):
+        client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH)
+    for bad in ("-1", "-5", "abc", "1e9", " 1", "+1", "\u0663", ""):
+        r = client.get("/__mock/requests", params={"limit": bad})
+        assert (r.status_code, r.json()) == (
+            400, {"error": "limit must be a whole number >= 0 (0: every entry kept)"}), bad
+    assert client.get("/__mock/requests", params={"limit": "0"}).json()["count"] == 3
+    assert client.get("/__mock/requests", params={"limit": "2"}).json()["count"] == 2
