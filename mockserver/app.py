@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 import time
@@ -172,10 +173,13 @@ class Mock:
 
 
 def _exact(route: Route) -> Route:
-    """A vendor route answers only its own method: Starlette adds HEAD to every GET, which
-    would serve (and charge) a HEAD as a GET; the vendor's catch-all answers it instead."""
+    """A vendor route answers only its own method and its own path: Starlette adds HEAD to
+    every GET, which would serve (and charge) a HEAD as a GET, and ends its path pattern
+    with ``$``, which also matches before a final newline, so ``...get-tiktok-profile%0A``
+    was served as the route; the vendor's catch-all answers both instead."""
     if route.methods is not None and "GET" in route.methods:
         route.methods.discard("HEAD")
+    route.path_regex = re.compile(route.path_regex.pattern.removesuffix("$") + r"\Z")
     return route
 
 

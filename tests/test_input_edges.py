@@ -153,3 +153,15 @@ def test_a_journal_limit_is_a_whole_number_or_a_400(client):
             400, {"error": "limit must be a whole number >= 0 (0: every entry kept)"}), bad
     assert client.get("/__mock/requests", params={"limit": "0"}).json()["count"] == 3
     assert client.get("/__mock/requests", params={"limit": "2"}).json()["count"] == 2
+
+
+def test_a_path_with_a_final_newline_is_no_route(client):
+    profile = "/api/v1/get-tiktok-profile%0A"
+    r = client.post(profile, headers=DUMPLING, json={"handle": "alice_x"})
+    assert (r.status_code, r.json()) == (404, {"error": "Not Found"})
+    r = client.get(profile, headers=DUMPLING)  # not the route's 405 either
+    assert (r.status_code, r.json()) == (404, {"error": "Not Found"})
+    r = client.get("/v1/tiktok/profiles/alice_x/videos%0A", headers=SOCIALFETCH)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    assert client.get("/__mock/keys/sk_edges").json()["balance"] == 1000
+    assert client.get("/__mock/keys/sfk_edges").json()["balance"] == 1000

@@ -79,7 +79,7 @@ class Vendor(ABC):
         redirect, and a ``HEAD`` is never served as a charged ``GET``."""
         path = call.scope["path"]
         allowed = sorted({method for pattern, method in self._route_paths
-                          if pattern.match(path)})
+                          if pattern.fullmatch(path)})
         if allowed:
             return MockError("method_not_allowed", ", ".join(allowed))
         return MockError("no_route")
