@@ -23,6 +23,14 @@ from mockserver.world.fixtures import MAX_COUNT, field_types, value_problem
 from mockserver.world.model import normalise_handle, well_formed
 
 TOP_LEVEL = ("accounts", "keys")
+
+
+def _position(key: str) -> bool:
+    """ASCII digits alone: str.isdigit() also passes "²", which int() then refuses at start
+    with a message naming neither the file nor the field."""
+    return key.isascii() and key.isdigit()
+
+
 def account_field_types() -> dict[str, Any]:
     """What an account fixture may set, and the type of each (see world/fixtures.py)."""
     return field_types()
@@ -141,7 +149,7 @@ def _problem(value: Any, hint: Any, path: str) -> str | None:
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis and _has_record(args[0]):
         item = args[0]
         if typing.get_origin(item) is tuple:  # position -> record
-            if not isinstance(value, dict) or not all(k.isdigit() for k in value):
+            if not isinstance(value, dict) or not all(_position(k) for k in value):
                 return f"field {path!r}: {value!r} is not an object of position -> object"
             entries = value.items()
             item = typing.get_args(item)[1]
@@ -184,7 +192,7 @@ def _fits(value: Any, hint: Any) -> bool:
         if typing.get_origin(item) is tuple and typing.get_args(item)[0] is int:
             if not isinstance(value, dict):
                 return False
-            return all(key.isdigit() and _fits(v, typing.get_args(item)[1])
+            return all(_position(key) and _fits(v, typing.get_args(item)[1])
                        for key, v in value.items())
         return isinstance(value, list) and all(_fits(v, item) for v in value)
     if origin in (Mapping, dict, typing.Mapping):

@@ -47,6 +47,11 @@ BAD = [
      "account '@@alice': not a well-formed handle (2-24 of a-z 0-9 _ .)"),
     ({"accounts": {"alice\n": {"followers": 1}}},
      "account 'alice\\n': not a well-formed handle (2-24 of a-z 0-9 _ .)"),
+    ({"accounts": {"wrong": {"video_ids": {"\u00b2": "7321234567890123456"}}}},
+     "field 'video_ids': {'\u00b2': '7321234567890123456'} is not an object of position -> "
+     "a video id"),
+    ({"accounts": {"wrong": {"videos": {"\u00b2": {}}}}},
+     "field 'videos': {'\u00b2': {}} is not an object of position -> object"),
     ({"keys": {"": {"balance": 5}}}, "key '': a key is not empty"),
     ({"accounts": {"wrong": {"private": "yes"}}},
      "account 'wrong' field 'private': 'yes' is not true or false"),
