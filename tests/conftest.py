@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -63,3 +67,29 @@ def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def two_processes(redis_server) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two apps on one flushed redis-server, standing for two processes: the second has
+    read nothing yet, so its first request opens from the store."""
+    redis_server.flush()
+    settings = Settings.load({"now": FROZEN, "store": redis_server.url, "rate_limit": 0},
+                             env={})
+    with ServerThread(create_app(settings)) as one, ServerThread(create_app(settings)) as two, \
+            httpx.Client(base_url=one.url) as first, httpx.Client(base_url=two.url) as second:
+        yield first, second
+
+
+def write_fixtures(folder: Path, accounts: dict[str, Any]) -> Path:
+    """A fixture file holding ``accounts``, as ``--fixtures`` takes it."""
+    path = folder / "fixtures.json"
+    path.write_text(json.dumps({"accounts": accounts}))
+    return path
+
+
+def serve_fixtures(fixture_file: Path, now: int) -> ServerThread:
+    """The mock on seed 3 with ``fixture_file`` loaded and its clock frozen at ``now``."""
+    return ServerThread(create_app(Settings.load(
+        {"now": str(now), "seed": 3, "credits": 10**9, "rate_limit": 0,
+         "fixture_paths": (str(fixture_file),)}, env={})))

@@ -5,15 +5,12 @@ those followers imply, however few it lists at ``as_of``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.server import ServerThread
-from mockserver.settings import Settings
+from tests.conftest import serve_fixtures, write_fixtures
 
 DUMPLING = {"Authorization": "Bearer sk_growth"}
 SF = {"x-api-key": "sfk_growth"}
@@ -39,15 +36,7 @@ PINNED = [handle for handle in ACCOUNTS if handle.startswith("young_")]
 
 @pytest.fixture(scope="module")
 def fixture_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("growth") / "growth.json"
-    path.write_text(json.dumps({"accounts": ACCOUNTS}))
-    return path
-
-
-def serve(fixture_file: Path, now: int) -> ServerThread:
-    return ServerThread(create_app(Settings.load(
-        {"now": str(now), "seed": 3, "credits": 10**9, "rate_limit": 0,
-         "fixture_paths": (str(fixture_file),)}, env={})))
+    return write_fixtures(tmp_path_factory.mktemp("growth"), ACCOUNTS)
 
 
 def video_counts(http: httpx.Client, handle: str, video_id: str) -> dict[str, int]:
@@ -62,7 +51,7 @@ def video_counts(http: httpx.Client, handle: str, video_id: str) -> dict[str, in
 @pytest.mark.parametrize("handle", PINNED)
 def test_a_pinned_video_young_at_as_of_shows_its_counts_then_and_grows_after(
         fixture_file, handle):
-    with serve(fixture_file, AS_OF) as server, \
+    with serve_fixtures(fixture_file, AS_OF) as server, \
             httpx.Client(base_url=server.url, timeout=30) as http:
         page = http.post("/api/v1/get-tiktok-profile-videos", json={"handle": handle},
                          headers=DUMPLING).json()
@@ -95,7 +84,7 @@ def test_an_account_sized_by_its_followers_lists_videos_of_that_size(fixture_fil
     video, and the followers' share of likes is at most 20% of them per video, so the
     likes total (hidden likes included) stays under half the followers per video. A
     fitted root once made these 6,135 and 11,740 a video."""
-    with serve(fixture_file, AS_OF + 30 * DAY) as server, \
+    with serve_fixtures(fixture_file, AS_OF + 30 * DAY) as server, \
             httpx.Client(base_url=server.url, timeout=30) as http:
         response = http.post("/api/v1/get-tiktok-profile", json={"handle": handle},
                              headers=DUMPLING)

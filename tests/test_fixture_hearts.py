@@ -5,17 +5,14 @@ with a total that never falls."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.server import ServerThread
-from mockserver.settings import Settings
 from mockserver.vendors.common import display_count
+from tests.conftest import serve_fixtures, write_fixtures
 
 DUMPLING = {"Authorization": "Bearer sk_hearts"}
 SF = {"x-api-key": "sfk_hearts"}
@@ -37,20 +34,12 @@ PINNED = {handle: fixture["hearts"] for handle, fixture in ACCOUNTS.items()}
 
 @pytest.fixture(scope="module")
 def fixture_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("hearts") / "hearts.json"
-    path.write_text(json.dumps({"accounts": ACCOUNTS}))
-    return path
-
-
-def serve(fixture_file: Path, now: int) -> ServerThread:
-    return ServerThread(create_app(Settings.load(
-        {"now": str(now), "seed": 3, "credits": 10**9, "rate_limit": 0,
-         "fixture_paths": (str(fixture_file),)}, env={})))
+    return write_fixtures(tmp_path_factory.mktemp("hearts"), ACCOUNTS)
 
 
 @pytest.fixture
 def at_as_of(fixture_file: Path) -> Iterator[httpx.Client]:
-    with serve(fixture_file, AS_OF) as server, \
+    with serve_fixtures(fixture_file, AS_OF) as server, \
             httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
 
@@ -99,7 +88,7 @@ def test_a_pinned_total_is_met_exactly_at_its_instant(at_as_of, handle):
 def test_before_its_first_post_an_account_shows_no_likes(fixture_file):
     """A year and a half before ``as_of`` none of these accounts had posted (20 videos at
     most 20 days apart): no videos, so no likes, on every vendor."""
-    with serve(fixture_file, AS_OF - 550 * DAY) as server, \
+    with serve_fixtures(fixture_file, AS_OF - 550 * DAY) as server, \
             httpx.Client(base_url=server.url, timeout=30) as http:
         for handle in ACCOUNTS:
             shown = stats(http, handle)
@@ -115,7 +104,7 @@ def test_hidden_likes_keep_a_stable_share_and_the_total_never_falls(fixture_file
     its pinned total at and after ``as_of``."""
     steps = (0, 10 * DAY, 11 * DAY, DAY, 6 * DAY, 23 * DAY, 60 * DAY)  # from AS_OF - 21 days
     history: dict[str, list[tuple[int, int, int]]] = {handle: [] for handle in ACCOUNTS}
-    with serve(fixture_file, AS_OF - 21 * DAY) as server, \
+    with serve_fixtures(fixture_file, AS_OF - 21 * DAY) as server, \
             httpx.Client(base_url=server.url, timeout=30) as http:
         at = AS_OF - 21 * DAY
         for step in steps:

@@ -6,17 +6,13 @@ they were. Before, clock calls (and requests) were 500s with a traceback until a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
-from mockserver.app import create_app
 from mockserver.clock import parse_instant
-from mockserver.server import ServerThread
-from mockserver.settings import Settings
 from tests.calls import call, journal
 from tests.conftest import FROZEN
 
@@ -40,18 +36,6 @@ GARBAGE: dict[str, Callable[[redis.Redis], Any]] = {
     "a string": lambda r: replaced(r, lambda c: c.set(CLOCK, "x")),
     "a list": lambda r: replaced(r, lambda c: c.rpush(CLOCK, "x")),
 }
-
-
-@pytest.fixture
-def two_processes(redis_server) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    """Two processes: the second has read nothing yet, so its first request opens from
-    the store (the script's reading of the clock), not from what it read before."""
-    redis_server.flush()
-    settings = Settings.load({"now": FROZEN, "store": redis_server.url, "rate_limit": 0},
-                             env={})
-    with ServerThread(create_app(settings)) as one, ServerThread(create_app(settings)) as two, \
-            httpx.Client(base_url=one.url) as first, httpx.Client(base_url=two.url) as second:
-        yield first, second
 
 
 @pytest.mark.parametrize("then", ["request", "clock call"])

@@ -6,7 +6,6 @@ process; and a request over its limit answers as the memory store's does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,16 +19,6 @@ from tests.calls import call
 from tests.conftest import FROZEN
 
 KEY = "sk_opening_key"  # DumplingAI: 2 credits a profile
-
-
-@pytest.fixture
-def two_processes(redis_server) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    redis_server.flush()
-    settings = Settings.load({"now": FROZEN, "store": redis_server.url, "rate_limit": 0},
-                             env={})
-    with ServerThread(create_app(settings)) as one, ServerThread(create_app(settings)) as two, \
-            httpx.Client(base_url=one.url) as first, httpx.Client(base_url=two.url) as second:
-        yield first, second
 
 
 def scripts_run(redis_server) -> int:
