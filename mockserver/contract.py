@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import jsonschema_rs
 import orjson
-from jsonschema import Draft202012Validator, ValidationError, validators
 
 from mockserver.limits import (
     ERROR_MEMO_BYTES,
@@ -66,11 +65,19 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> A
     ``^[a-z]+$``), and its ``\\s`` takes characters ECMA's does not. The compiled
     validator's regex reads a pattern as the schema means it, so both validators ask it."""
     if validator.is_type(instance, "string") and not _pattern(pattern).is_valid(instance):
+        from jsonschema import ValidationError
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-#: jsonschema, for its worded violations, with patterns read as the compiled validator reads them
-_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+@cache
+def _worded_validator() -> Any:
+    """jsonschema, for its worded violations, with patterns read as the compiled validator
+    reads them. Imported when first needed: a mock whose requests and bodies all pass never
+    does, and importing it was about a tenth of a second of every start."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
 
 
 class Schemas:
@@ -79,27 +86,33 @@ class Schemas:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or data_dir("schemas")
         self.documents: dict[str, dict[str, Any]] = {}
-        self._validators: dict[str, Any] = {}
+        self._validators: dict[str, Any] = {}  # jsonschema's, made when first asked for
         self._compiled: dict[str, Any] = {}
         for path in sorted(self.root.glob("*/*.json")):
             name = f"{path.parent.name}/{path.stem}"
             document = json.loads(path.read_text())
             if not jsonschema_rs.meta.is_valid(document):  # 0.3 s of every start in Python
-                Draft202012Validator.check_schema(document)  # which words what is wrong
+                _worded_validator().check_schema(document)  # which words what is wrong
             self.documents[name] = document
-            self._validators[name] = _Validator(
-                document, format_checker=Draft202012Validator.FORMAT_CHECKER)
             self._compiled[name] = jsonschema_rs.validator_for(document, validate_formats=True)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._validators
+        return name in self._compiled
+
+    def _worded(self, name: str) -> Any:
+        validator = self._validators.get(name)
+        if validator is None:
+            kind = _worded_validator()
+            validator = self._validators[name] = kind(
+                self.documents[name], format_checker=kind.FORMAT_CHECKER)
+        return validator
 
     def violations(self, name: str, instance: Any, part: str | None = None) -> list[Violation]:
         """What is wrong with ``instance``; with ``part`` (``"body"``), checked against that
         property's schema alone, e.g. a bare request body against a request schema."""
         if part is None and self._compiled[name].is_valid(instance):
             return []  # the compiled check is ~50x faster; jsonschema words the violations
-        validator = self._validators[name]
+        validator = self._worded(name)
         if part is not None:
             validator = validator.evolve(schema=validator.schema["properties"][part])
         found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))

@@ -115,3 +115,13 @@ def test_the_first_bytes_of_a_body_in_two_parts_are_those_of_the_whole():
     for size in (0, 3, 6, 7, 10, 100):
         assert prefix(body, size) == whole(body)[:size]
         assert prefix(whole(body), size) == whole(body)[:size]
+
+
+def test_a_schema_the_metaschema_refuses_is_named_in_words(tmp_path):
+    # jsonschema is imported only when something fails: this is the path that needs it
+    from jsonschema.exceptions import SchemaError
+
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "broken.json").write_text('{"type": "strin"}')
+    with pytest.raises(SchemaError, match="'strin' is not valid"):
+        Schemas(tmp_path)
