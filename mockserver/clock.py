@@ -37,6 +37,22 @@ def checked_instant(seconds: float) -> float:
     return seconds
 
 
+def stored_clock(frozen_at: Any, offset: Any, origin: Any, anchor: Any, wall: float
+                 ) -> dict[str, Any] | None:
+    """A shared clock's state from the four values a store holds, as this process's
+    ``time.time()`` ``wall`` would show it; None if they are not numbers (``frozen_at`` and
+    ``origin`` may be None) showing an instant the clock may show. Something else wrote
+    them (a hand edit, a script), and the caller starts the clock again rather than fail
+    every request until a reset, which would also empty the ledger."""
+    numbers = (offset, anchor, *(value for value in (frozen_at, origin) if value is not None))
+    if not all(type(value) in (int, float) and math.isfinite(value) for value in numbers):
+        return None
+    shown = wall + offset if frozen_at is None else frozen_at
+    if not EARLIEST <= shown < LATEST:
+        return None
+    return {"frozen_at": frozen_at, "offset": offset, "origin": origin, "anchor": anchor}
+
+
 def checked_advance(now: float, seconds: float) -> float:
     """The instant ``seconds`` after ``now``, else a ValueError naming ``advance`` and its
     limit. The clock only moves forward by an advance: counts never fall and no video

@@ -16,7 +16,7 @@ import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from mockserver.clock import EARLIEST, LATEST
+from mockserver.clock import stored_clock
 from mockserver.store import BEFORE_FIRST_WRITE, FirstId, StoreUnavailable, Window
 from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import deadline_ms, skew, wall
@@ -107,10 +107,7 @@ def read_clock(fields: Sequence[bytes | None], wall: float) -> dict[str, Any] | 
         offset, anchor = _decimal(fields[1]), _decimal(fields[3])
     except ValueError:
         return None
-    shown = wall + offset if frozen_at is None else frozen_at
-    if not EARLIEST <= shown < LATEST:
-        return None
-    return {"frozen_at": frozen_at, "offset": offset, "origin": origin, "anchor": anchor}
+    return stored_clock(frozen_at, offset, origin, anchor, wall)
 
 
 def is_late(reply: Any) -> bool:

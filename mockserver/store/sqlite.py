@@ -8,19 +8,36 @@ than fail. Writes commit as they happen, so a killed mock loses nothing it had a
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
+from mockserver import clock  # the module, not its names: it is importing this one
 from mockserver.store import FIRED, REMAINING, FirstId, Store, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 10_000
 _WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
 _TALLY, _MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
+log = logging.getLogger("mockserver")
+
+
+def _clock(raw: bytes) -> dict[str, Any] | None:
+    try:
+        state = orjson.loads(raw)
+        values = [state[name] for name in ("frozen_at", "offset", "origin", "anchor")]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        values = None
+    found = values and clock.stored_clock(*values, time.time())
+    if found is None:
+        log.warning("the SQLite store's clock holds %r, not a clock's state: the clock "
+                    "starts again", raw[:80])
+    return found
 
 
 class SqliteStore(Store):
@@ -200,15 +217,20 @@ class SqliteStore(Store):
     # the clock ------------------------------------------------------------------
 
     def clock_state(self) -> dict[str, Any] | None:
-        return self.get(_META, "clock")
+        """None when not started (a reset) or when the row holds what is not a clock's
+        state: the caller starts the clock again (see clock.stored_clock)."""
+        rows = self._read("SELECT value FROM kv WHERE tbl=? AND key=?", (_META, "clock"))
+        return _clock(rows[0][0]) if rows else None
 
     def set_clock(self, state: Mapping[str, Any]) -> None:
         self.put(_META, "clock", dict(state))
 
     def advance_clock(self, seconds: float) -> None:
         with self._transaction() as db:
-            state = self._row(db, _META, "clock")
-            if state is None:
+            row = db.execute("SELECT value FROM kv WHERE tbl=? AND key=?",
+                             (_META, "clock")).fetchone()
+            state = row and _clock(row[0])
+            if state is None:  # the caller read it first, so it was started just before
                 return
             moved = "offset" if state["frozen_at"] is None else "frozen_at"
             state[moved] += seconds
