@@ -67,6 +67,14 @@ def skew(reply: Sequence[Any], sent: float, received: float) -> float:
     return int(seconds) + int(micros) / 1e6 - (sent + received) / 2
 
 
+def _no_password_needed(reply: hiredis.ReplyError) -> bool:
+    """Redis's answer to AUTH when it asks for no password: redis-py's client, which opens
+    the store, goes on without one, so this connection does too (a URL with a password was
+    passed at start and then refused every request)."""
+    text = str(reply)
+    return "called without any password configured" in text or "no password is set" in text
+
+
 def wall() -> float:
     """This process's clock, as :func:`deadline_ms` reads it."""
     return time.time()
@@ -250,7 +258,7 @@ class PipelinedRedis:
         except FAILURES as exc:
             raise self._unavailable(exc) from None
         for reply in replies:
-            if isinstance(reply, hiredis.ReplyError):
+            if isinstance(reply, hiredis.ReplyError) and not _no_password_needed(reply):
                 connection.close(ConnectionError(str(reply)))
                 raise self._unavailable(ConnectionError(str(reply)))
         connection.skew = skew(replies[-1], sent, wall())

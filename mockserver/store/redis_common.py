@@ -55,6 +55,15 @@ NO_CHARGE = ("", "", "", "", "", "", "", "")
 BYTES = tuple(bytes([b]) for b in range(1, 9))
 
 
+_SECRET_IN_URL = re.compile(r"(?<=://)([^/@?#]*?:)[^/@?#]*(?=@)|(?<=[?&]password=)[^&#]*")
+
+
+def masked(url: str) -> str:
+    """``url`` with its password (``redis://:PASSWORD@host``, ``?password=``) as ``***``, as
+    it goes into every message: a 503 goes to whichever client asked, and logs get shared."""
+    return _SECRET_IN_URL.sub(lambda found: f"{found.group(1) or ''}***", url)
+
+
 def check_database(url: str) -> None:
     """A ``redis://`` URL's database, its path, is a whole number (or absent: 0); redis-py
     would take any other (``/abc``, ``/0/1``) as no database given, and use 0."""

@@ -45,6 +45,7 @@ from mockserver.store.redis_common import (
     check_database,
     guarded,
     logged,
+    masked,
     measured_skew,
     read_clock,
     with_count,
@@ -62,7 +63,7 @@ class RedisStore(RequestSteps, Store):
     keeps_bytes = True
 
     def __init__(self, url: str) -> None:
-        self.where = url
+        self.where = masked(url)
         try:
             check_database(url)
             self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT,
@@ -76,12 +77,13 @@ class RedisStore(RequestSteps, Store):
             raise _unusable(url, exc) from None
         except (redis.RedisError, OSError, ValueError) as exc:
             reason = str(exc).rstrip(".")  # redis-py ends some reasons with a period
-            raise StoreRefused(f"cannot reach Redis at {url}: {reason}. Start Redis there, or "
-                               "choose memory or an SQLite file as the store") from None
+            raise StoreRefused(f"cannot reach Redis at {self.where}: {reason}. Start Redis "
+                               "there, or choose memory or an SQLite file as the store"
+                               ) from None
         self._skew = measured_skew(self._redis, 0.0)  # see redis_async.skew
         self._settled = BoundedCache(SETTLED_KEPT)  # see get_settled
         # the request's steps from the event loop (see redis_async)
-        self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, url,
+        self._pipelined = PipelinedRedis(self._redis.connection_pool.connection_kwargs, self.where,
                                          (lua.FINISH,))
         self._epoch: str | None = None
         # what the opening scripts read, as of self._epoch (see open_request_async): the
@@ -326,6 +328,6 @@ class RedisStore(RequestSteps, Store):
 
 
 def _unusable(url: str, problem: Exception) -> StoreRefused:
-    return StoreRefused(f"{url!r} is not a Redis URL that can be used: "
+    return StoreRefused(f"{masked(url)!r} is not a Redis URL that can be used: "
                       f"{str(problem).rstrip('.')}; write it as redis://HOST:PORT/DB, e.g. "
                       "redis://127.0.0.1:6379/0")
