@@ -84,6 +84,26 @@ def test_a_stored_record_comes_back_unchanged_until_reset(client):
     assert again["createdAt"] == "2026-11-23T12:01:00.000Z"
 
 
+def test_the_memory_store_keeps_the_newest_records_and_remakes_a_forgotten_one(
+        client, app, monkeypatch):
+    # each distinct handle stored a record for good: a load test of 140,000 grew the process
+    # by 1.6 KB a handle, without bound
+    from mockserver.vendors import gateway
+
+    monkeypatch.setattr(gateway, "KEPT_RECORDS", 3)
+    handles = [f"kept_user_{n}" for n in range(4)]
+    stored = [gw(client, f"user/{handle}").json()["user"] for handle in handles[:3]]
+    assert client.post("/__mock/clock", json={"advance": 86_400}).status_code == 200
+    assert gw(client, f"user/{handles[3]}").json()["user"]["createdAt"] == \
+        "2026-11-24T12:00:00.000Z"  # the fourth: the first is forgotten
+    for handle, record in zip(handles[1:3], stored[1:], strict=True):
+        assert gw(client, f"user/{handle}").json()["user"] == record  # kept, stale
+    remade = gw(client, f"user/{handles[0]}").json()["user"]
+    assert remade["createdAt"] == remade["updatedAt"] == "2026-11-24T12:00:00.000Z"
+    assert stored[0]["createdAt"] == STAMP
+    assert len(app.state.mock.store.items(gateway.USERS)) == 3
+
+
 def test_video_record_has_every_field_and_the_stored_author(client, app):
     mock = app.state.mock
     account = mock.world.account("username")

@@ -167,6 +167,14 @@ class Store(ABC):
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         """Get or create: the stored record, or ``value`` stored now if there was none."""
 
+    def put_new_kept(self, table: str, key: str, value: dict[str, Any], kept: int
+                     ) -> dict[str, Any]:
+        """:meth:`put_new` in a table of records that requests make (one per handle asked):
+        the memory store holds at most ``kept`` of them, forgetting the oldest made, so
+        distinct handles cannot grow the process without bound. The other stores keep
+        every one, outside the mock's memory."""
+        return self.put_new(table, key, value)
+
     def get_settled(self, table: str, key: str) -> dict[str, Any] | None:
         """:meth:`get` of a record that never changes once stored (written by
         :meth:`put_new` only, until a reset): a store with round trips may answer from what

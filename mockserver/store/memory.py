@@ -42,6 +42,17 @@ class MemoryStore(Store):
         with self._lock:
             return self._tables.setdefault(table, {}).setdefault(key, value)
 
+    def put_new_kept(self, table: str, key: str, value: dict[str, Any], kept: int
+                     ) -> dict[str, Any]:
+        with self._lock:
+            rows = self._tables.setdefault(table, {})
+            record = rows.get(key)
+            if record is None:
+                while len(rows) >= kept:  # a dict keeps insertion order: the oldest first
+                    del rows[next(iter(rows))]
+                record = rows[key] = value
+            return record
+
     def update(self, table: str, key: str, changes: Mapping[str, Any],
                fresh: dict[str, Any]) -> dict[str, Any]:
         with self._lock:

@@ -19,6 +19,9 @@ from mockserver.world import Account, Counts, Profile, Video
 
 KEY = re.compile(r"[A-Za-z0-9_-]{20,128}")
 USERS, VIDEOS = "gateway_users", "gateway_videos"
+#: records of each table the memory store holds (see Store.put_new_kept): about 1.6 KB of
+#: the process each, and a load test may ask for a million distinct handles
+KEPT_RECORDS = 10_000
 # kind -> (status, message, x-amzn-ErrorType or None for an answer of the backend itself)
 ERRORS: dict[str, tuple[int, str, str | None]] = {
     "unauthorized": (403, "Forbidden", "ForbiddenException"),
@@ -131,7 +134,7 @@ class Gateway(Vendor):
             store.delete(table, key)
             record = None
         if record is None:  # of processes storing it at once, the first one's record stays
-            record = store.put_new(table, key, make(iso(call.now)))
+            record = store.put_new_kept(table, key, make(iso(call.now)), KEPT_RECORDS)
         return record
 
     def _account(self, call: Call) -> Account:
