@@ -8,6 +8,7 @@ than fail. Writes commit as they happen, so a killed mock loses nothing it had a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -57,6 +58,9 @@ class SqliteStore(Store):
                            " (tbl TEXT, key TEXT, value BLOB, PRIMARY KEY (tbl, key))")
                 db.execute("CREATE TABLE IF NOT EXISTS log"
                            " (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, value BLOB)")
+                # a write, so a file the mock may read but not write stops the start here
+                # rather than every request after it
+                self._write(db, _META, "opened", {})
         except StoreUnavailable as busy:  # told apart from a file that is not SQLite by the CLI
             raise sqlite3.OperationalError(busy.message) from None
 
@@ -66,21 +70,31 @@ class SqliteStore(Store):
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"the SQLite store {self.path} is busy: {exc}") from None
+            except sqlite3.DatabaseError as exc:
+                raise self._unwritable(exc) from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as failed:
+                with contextlib.suppress(sqlite3.Error):  # none is open if COMMIT undid it
+                    self._db.execute("ROLLBACK")
+                if isinstance(failed, sqlite3.DatabaseError):  # read-only, locked, damaged
+                    raise self._unwritable(failed) from None
                 raise
-            self._db.execute("COMMIT")
+
+    def _unwritable(self, error: sqlite3.DatabaseError) -> StoreUnavailable:
+        """The mock's 503: another process holding the lock past the busy timeout, or a
+        file made read-only or lost while serving; service resumes when it can write."""
+        why = "is busy" if "locked" in str(error) else "cannot be written"
+        return StoreUnavailable(f"the SQLite store {self.path} {why}: {error}")
 
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         with self._lock:
             try:
                 return self._db.execute(sql, args).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"the SQLite store {self.path} is busy: {exc}") from None
+            except sqlite3.DatabaseError as exc:  # locked by another, or damaged
+                raise StoreUnavailable(f"the SQLite store {self.path} cannot be read: {exc}"
+                                       ) from None
 
     @staticmethod
     def _row(db: sqlite3.Connection, table: str, key: str) -> dict[str, Any] | None:
