@@ -4,6 +4,7 @@ recorded payload against the contract."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -132,8 +133,9 @@ def serve_command(args: argparse.Namespace) -> int:
         # one token for every worker: a token made now is handed to them, not made N times
         flags["admin_token"] = mock.admin_token
         mock.close()  # each worker opens the store itself
-        announce(sock.getsockname()[1])
-        run_workers(flags, sock, settings.workers)
+        # the banner once a worker serves; until then connections wait in the backlog
+        run_workers(flags, sock, settings.workers,
+                    functools.partial(announce, sock.getsockname()[1]))
         return 0
     tune_gc_for_serving()
     MockUvicorn(config, app.state.mock, close_store=True, announce=announce).run(sockets=[sock])

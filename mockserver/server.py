@@ -241,15 +241,22 @@ def uvicorn_config(app: Starlette, host: str, port: int, **extra: Any) -> uvicor
                           lifespan="off", timeout_graceful_shutdown=STOP_GRACE_SECONDS, **extra)
 
 
+#: connections the kernel queues before a process accepts them (uvicorn's default)
+LISTEN_BACKLOG = 2048
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind ``host:port`` before uvicorn starts, so a busy port or a bad host is one clear
-    error from the CLI (OSError) rather than a log line from inside the server."""
+    """Bind ``host:port`` and listen before uvicorn starts, so a busy port or a bad host is
+    one clear error from the CLI (OSError) rather than a log line from inside the server,
+    and a connection made while the server (or ``--workers``' spawned processes) is still
+    starting waits in the backlog to be answered rather than being refused."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(LISTEN_BACKLOG)
         sock.set_inheritable(True)
     except OSError:
         sock.close()

@@ -287,3 +287,28 @@ def test_the_compose_file_runs_redis_and_two_replicas_behind_one_port():
     assert services["balancer"]["ports"] == ["8080:8080"]
     upstream = compose["configs"]["balancer"]["content"]
     assert "server mock-1:8080;" in upstream and "server mock-2:8080;" in upstream
+
+
+def test_workers_answer_as_soon_as_the_banner_is_printed(tmp_path):
+    """A script that waits for the banner, then calls the mock once, is answered: with
+    --workers the port used to be bound but not listened on until a spawned worker had
+    started (seconds later), so that call was refused."""
+    port = free_port()
+    with (tmp_path / "stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", "2",
+             "--store", str(tmp_path / "ledger.sqlite"), "--now", FROZEN],
+            stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+    try:
+        while True:
+            line = process.stdout.readline().decode()
+            assert line, f"exited before its banner: {(tmp_path / 'stderr').read_text()}"
+            if line.startswith("mockserver on "):
+                break
+        # one attempt, no retry: a refused connection fails the test
+        health = httpx.get(f"http://127.0.0.1:{port}/__mock/health", timeout=30)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        process.stdout.close()
