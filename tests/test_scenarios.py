@@ -255,6 +255,11 @@ BAD_ARMINGS = [
     ({"scenario": "lookup_failed", "vendor": "dumpling"}, "does not apply"),
     ({"scenario": "backend_error", "vendor": "gateway", "route": "user", "handle": ["x"]},
      "handle"),
+    # a match that can never be met would stay armed and never fire
+    ({"scenario": "not_found", "times": 1, "key": ""}, "key must not be empty"),
+    ({"scenario": "not_found", "times": 1, "handle": ""}, "'' is not a TikTok handle"),
+    ({"scenario": "not_found", "times": 1, "handle": "@@bad"}, "'@@bad' is not a TikTok handle"),
+    ({"scenario": "not_found", "handle": "a b"}, "is not a TikTok handle"),
     ({"scenario": "upstream_rate_limited", "status": 503}, "either"),
     ({"status": "503", "body": {}}, "status"),
     ({"status": 700, "body": {}}, "status"),

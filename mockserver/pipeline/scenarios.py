@@ -20,7 +20,7 @@ from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
 from mockserver.store import Store, key_id
-from mockserver.world.model import normalise_handle
+from mockserver.world.model import normalise_handle, well_formed
 
 #: situation -> what it means, for the catalogue; each vendor renders it its own way
 WORLD_DESCRIPTIONS = {
@@ -77,8 +77,15 @@ class Scenarios:
         for name in MATCH_FIELDS:
             if entry[name] is not None and not isinstance(entry[name], str):
                 raise AdminError(f"{name} must be a string")
-        if entry["handle"]:
+        # an empty or malformed match would be stored, never fire and stay armed
+        if entry["key"] == "":
+            raise AdminError("key must not be empty; leave key out to match every key")
+        if entry["handle"] is not None:
             entry["handle"] = normalise_handle(entry["handle"])
+            if not well_formed(entry["handle"]):
+                raise AdminError(f"handle {request['handle']!r} is not a TikTok handle (2 to 24 "
+                                 "of a-z, 0-9, _ and ., after one optional @); leave handle "
+                                 "out to match every handle")
         if entry["key"] and "…" not in entry["key"]:  # a key in full: keep its digest only
             entry.update(key=mask(entry["key"]), key_id=key_id(entry["key"]))
         scenario, status = request.get("scenario"), request.get("status")
