@@ -160,7 +160,6 @@ class Mock:
         self.store.clear()
         self.coverage.reset()
         self.enforcer.clear()
-        self.scenarios.reset()
         self.keys.reset()
         self.request_digests.clear()
         self.clock = self._clock()

@@ -312,3 +312,55 @@ def test_workers_answer_as_soon_as_the_banner_is_printed(tmp_path):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
         process.stdout.close()
+
+
+# probability scenarios: the n-th matching call draws the same in any process --------------
+
+FLAKY_KEY = "gw_p_key_0123456789abcd"
+
+
+def flaky_pattern(clients: list[httpx.Client], **lifetime: Any) -> list[bool]:
+    """Reset, arm the gateway's backend_error with ``lifetime``, then 60 calls one after
+    another, round robin over ``clients``: which of them failed."""
+    clients[0].post("/__mock/reset").raise_for_status()
+    clients[0].post("/__mock/scenarios", json={"vendor": "gateway", "scenario": "backend_error",
+                                               **lifetime}).raise_for_status()
+    failed = []
+    for n in range(60):
+        response = clients[n % len(clients)].get(f"/dev/tiktok/user/q{n % 13}x",
+                                                 headers={"x-api-key": FLAKY_KEY})
+        assert response.status_code in (200, 502), response.text
+        failed.append(response.status_code == 502)
+    return failed
+
+
+@pytest.fixture(scope="module")
+def one_process_pattern() -> list[bool]:
+    """What one process (the memory store) does, the pattern every store must repeat."""
+    from mockserver.app import create_app
+    from mockserver.server import ServerThread
+    from mockserver.settings import Settings
+
+    settings = Settings.load({"now": FROZEN, "rate_limit": 0}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url, timeout=20) as http:
+        pattern = flaky_pattern([http], probability=0.3)
+        assert flaky_pattern([http], probability=0.3) == pattern  # reset: the same again
+    assert 5 < sum(pattern) < 40
+    return pattern
+
+
+@pytest.mark.parametrize("store", ["redis", "sqlite"])
+def test_a_probability_scenario_draws_the_same_across_processes(store, one_process_pattern,
+                                                                 redis_server, tmp_path):
+    """Calls alternating between two processes on one store fail exactly where one process's
+    calls fail: each process used to draw from a generator of its own."""
+    redis_server.flush()
+    where = redis_server.url if store == "redis" else str(tmp_path / "ledger.sqlite")
+    with replicas(2, where, "--rate-limit", "0") as clients:
+        assert flaky_pattern(clients, probability=0.3) == one_process_pattern
+        # with times, the first 3 of those fire, and then it is gone
+        firings = [n for n, failed in enumerate(one_process_pattern) if failed][:3]
+        limited = flaky_pattern(clients, probability=0.3, times=3)
+        assert [n for n, failed in enumerate(limited) if failed] == firings
+        assert clients[1].get("/__mock/scenarios").json()["armed"] == []

@@ -21,9 +21,11 @@ from mockserver.settings import Settings
 from mockserver.store import (
     BEFORE_FIRST_WRITE,
     NOT_LIMITED,
+    Chance,
     Charge,
     Opening,
     Store,
+    draw,
     open_store,
 )
 from tests.calls import call
@@ -219,6 +221,24 @@ def test_an_armed_entry_fires_exactly_its_times_then_goes(store):
     assert store.items("armed") == [("a2", {"id": "a2", "body": {}, "remaining": None,
                                             "fired": 2})]
     assert store.get("armed", "a1") is None
+
+
+def test_a_chance_fires_by_the_draw_for_each_match_counted_in_the_store(store):
+    """Each store counts the matches and draws the same (Redis in Lua), racing or not."""
+    store.put("armed", "a1", {"id": "a1", "remaining": None, "fired": 0, "matched": 0})
+    chance = Chance(0.3, "7")
+    with ThreadPoolExecutor(8) as pool:
+        fired = list(pool.map(lambda _: store.consume("armed", "a1", chance), range(60)))
+    expected = [n for n in range(1, 61) if draw("7", "a1", n) < 0.3]
+    assert 5 < len(expected) < 40
+    assert sorted(f["fired"] for f in fired if f is not None) == list(
+        range(1, len(expected) + 1))
+    (_, entry), = store.items("armed")
+    assert (entry["matched"], entry["fired"]) == (60, len(expected))
+    # one after another, the n-th match fires exactly when its draw is below the chance
+    store.put("armed", "a1", {"id": "a1", "remaining": None, "fired": 0, "matched": 0})
+    hits = [store.consume("armed", "a1", chance) is not None for _ in range(60)]
+    assert [n for n, hit in enumerate(hits, 1) if hit] == expected
 
 
 def test_numbers_never_repeat_and_the_log_is_ordered_and_bounded(store):

@@ -3,14 +3,14 @@
 A scenario is a catalogue name (a vendor error, ``not_found``/``private``, or a
 transport fault) or a custom status and body, optionally with latency. Armed
 entries match on vendor, route, handle and key, and live for ``times``
-requests or fire with a ``probability`` drawn from a generator seeded from
-the server's seed, so a flaky run replays exactly.
+requests or fire with a ``probability``: the n-th call matching an entry draws a keyed
+hash of (seed, entry id, n), n counted in the store (store.draw), so a flaky run replays
+exactly, and N processes sharing a store draw exactly as one.
 """
 
 from __future__ import annotations
 
-import random
-import uuid
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +19,7 @@ from mockserver.errors import AdminError, MockError
 from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
-from mockserver.store import Store, key_id
+from mockserver.store import Chance, Store, key_id
 from mockserver.world.model import normalise_handle, well_formed
 
 #: situation -> what it means, for the catalogue; each vendor renders it its own way
@@ -53,7 +53,6 @@ class Scenarios:
                  names_by_route: Mapping[tuple[str, str], Iterable[str]]) -> None:
         self._store = store
         self._seed = seed
-        self._rng = random.Random(seed)
         self._names = {route: frozenset(names) for route, names in names_by_route.items()}
 
     # catalogue ----------------------------------------------------------------
@@ -134,11 +133,14 @@ class Scenarios:
         # numbered by the store, so processes sharing it never make the same id
         order = self._store.next_number(TABLE)
         if entry_id is None:
-            entry_id = f"arm_{order}_{uuid.UUID(int=self._rng.getrandbits(128)).hex[:8]}"
+            # of the seed and the number, not of this process's history: the same id (and so
+            # the same draws) whichever process arms it
+            suffix = hashlib.blake2b(f"{self._seed}:{order}".encode(), digest_size=4)
+            entry_id = f"arm_{order}_{suffix.hexdigest()}"
         entry.update(id=entry_id,
                      scenario=scenario, status=status, body=request.get("body"),
                      latency_ms=latency, times=times, remaining=times,
-                     probability=probability, fired=0, order=order)
+                     probability=probability, fired=0, matched=0, order=order)
         self._store.put(TABLE, entry["id"], entry)
         return entry
 
@@ -168,9 +170,6 @@ class Scenarios:
                 gone += 1
         return gone
 
-    def reset(self) -> None:
-        self._rng = random.Random(self._seed)
-
     # selection ----------------------------------------------------------------
 
     def from_header(self, vendor: str, route: str, name: str, latency_ms: int) -> Effect:
@@ -184,10 +183,11 @@ class Scenarios:
         for entry in self.armed():
             if not self._matches(entry, vendor, route, handle, key, kid):
                 continue
-            if entry["probability"] is not None and self._rng.random() >= entry["probability"]:
-                continue
-            # one store step: of N processes matching the last firing, exactly one gets it
-            if self._store.consume(TABLE, entry["id"]) is None:
+            probability = entry["probability"]
+            chance = None if probability is None else Chance(probability, str(self._seed))
+            # one store step: the match counted and drawn for, and of N processes matching
+            # the last firing, exactly one gets it
+            if self._store.consume(TABLE, entry["id"], chance) is None:
                 continue
             return Effect(name=entry["scenario"], status=entry["status"], body=entry["body"],
                           latency_ms=entry["latency_ms"], source=f"armed:{entry['id']}")

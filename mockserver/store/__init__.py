@@ -57,7 +57,26 @@ def key_id(key: str) -> str:
 
 
 #: the fields of an armed entry that :meth:`Store.consume` counts
-REMAINING, FIRED = "remaining", "fired"
+REMAINING, FIRED, MATCHED = "remaining", "fired", "matched"
+#: hex digits of a draw's digest read as its value (32 bits: any Lua reads them exactly)
+DRAW_DIGITS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Chance:
+    """An armed entry that fires with ``probability``: the n-th call that matches it draws
+    :func:`draw` (``salt``, the entry's id, n), so which calls fire depends on n alone, not
+    on which process took the call or what it drew before."""
+
+    probability: float
+    salt: str
+
+
+def draw(salt: str, entry_id: str, number: int) -> float:
+    """A value in [0, 1) for the ``number``-th match of an armed entry: a keyed hash, the
+    same in every process and store (Redis computes it in Lua: redis_scripts.CONSUME)."""
+    digest = hashlib.sha1(f"{salt}:{entry_id}:{number}".encode()).hexdigest()
+    return int(digest[:DRAW_DIGITS], 16) / 16 ** DRAW_DIGITS
 #: :attr:`Opening.remaining` of a request no rate limit counted
 NOT_LIMITED = -1
 #: :attr:`Opening.remaining` of a request whose rate window its last step counts: an
@@ -200,9 +219,13 @@ class Store(ABC):
         None, counting nothing, once ``limit`` are spent in that window."""
 
     @abstractmethod
-    def consume(self, table: str, key: str) -> dict[str, Any] | None:
+    def consume(self, table: str, key: str, chance: Chance | None = None
+                ) -> dict[str, Any] | None:
         """One firing of an armed entry: its ``fired`` counts up, its ``remaining`` (None:
-        no end) down, and at 0 it is removed. The entry after, or None if it is gone."""
+        no end) down, and at 0 it is removed. The entry after, or None if it is gone. With
+        ``chance``, first its ``matched`` counts up, and only if its :func:`draw` for that
+        count is below the probability does it fire (None, changing nothing else, if not),
+        in the same atomic step: N processes draw exactly as one."""
 
     @abstractmethod
     def next_number(self, name: str) -> int:
@@ -362,7 +385,7 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "UNCOUNTED", "Charge", "MemoryStore",
+__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "UNCOUNTED", "Chance", "Charge", "MemoryStore",
            "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused", "StoreUnavailable",
            "Window",
-           "WindowSpent", "Writes", "clock_now", "key_id", "open_store"]
+           "WindowSpent", "Writes", "clock_now", "draw", "key_id", "open_store"]

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mockserver.store import FIRED, REMAINING, FirstId, Store
+from mockserver.store import FIRED, MATCHED, REMAINING, Chance, FirstId, Store, draw
 
 _NOTHING: dict[str, Any] = {}  # a missing table, never written to
 
@@ -80,12 +80,18 @@ class MemoryStore(Store):
             self._windows[name] = (window, used + 1)
             return limit - used - 1
 
-    def consume(self, table: str, key: str) -> dict[str, Any] | None:
+    def consume(self, table: str, key: str, chance: Chance | None = None
+                ) -> dict[str, Any] | None:
         with self._lock:
             rows = self._tables.get(table, _NOTHING)
             entry = rows.get(key)
             if entry is None:
                 return None
+            if chance is not None:
+                matched = entry.get(MATCHED, 0) + 1
+                entry = rows[key] = {**entry, MATCHED: matched}
+                if draw(chance.salt, key, matched) >= chance.probability:
+                    return None
             entry = {**entry, FIRED: entry[FIRED] + 1}
             if entry[REMAINING] is not None:
                 entry[REMAINING] -= 1

@@ -3,8 +3,8 @@ ledger step for every process sharing the store; each is sent once (EVALSHA afte
 
 Layout, all under the ``mockserver:`` prefix: ``t:<table>`` a hash of JSON records,
 ``c:<table>`` their counters, each a whole number of its own: those :meth:`Store.consume`
-moves ('<id> fired', '<id> remaining') and a key's balance ('<kid> balance', taken from
-by a charge: RedisStore.COUNTED; not in the key's JSON record),
+moves ('<id> fired', '<id> remaining', '<id> matched') and a key's balance ('<kid> balance',
+taken from by a charge: RedisStore.COUNTED; not in the key's JSON record),
 ``windows`` the rate windows ('<window> <used>'), ``clock`` the clock's fields as text,
 ``epoch`` a name that changes with every reset and every change a process may have cached
 (a key or an armed scenario set, the clock moved: see RedisStore.open_request_async),
@@ -19,6 +19,7 @@ reads it may write since Redis 5, which replicates a script's writes, not the sc
 """
 
 from mockserver.clock import EARLIEST, LATEST
+from mockserver.store import DRAW_DIGITS
 
 #: what a step run after its deadline replies (an error reply starting so)
 LATE = "LATE"
@@ -215,23 +216,37 @@ end
 return {string.format('%.17g', now), stored, created, remaining, redis.call('HLEN', KEYS[4]),
         epoch, clock[1] or '', clock[2] or '', balance}
 """
-# counters: '<id> remaining' (absent: no end) and '<id> fired'; ARGV the id, the deadline.
-# Returns {fired, remaining}
+# counters: '<id> remaining' (absent: no end), '<id> fired' and '<id> matched'; ARGV the id,
+# the deadline, the probability ('': fires whenever it matches) and the draw's salt. An
+# entry with a probability counts the match first, and fires only if the draw for that
+# count (store.draw: the first hex digits of a SHA-1, as a fraction) is below it, so every
+# process draws the same for the n-th match. Returns {fired, remaining (-1: no end), the
+# entry's JSON}, or false: gone, or its draw failed (only 'matched' counted)
 CONSUME = _LATE_FUNCTION + """
 if late(ARGV[2]) then return refused_late() end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored then return false end
+if ARGV[3] ~= '' then
+  local matched = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' matched', 1)
+  local digest = redis.sha1hex(ARGV[4] .. ':' .. ARGV[1] .. ':' .. string.format('%d', matched))
+  if tonumber(string.sub(digest, 1, DIGITS), 16) / 16 ^ DIGITS >= tonumber(ARGV[3]) then
+    return false
+  end
+end
 local fired = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' fired', 1)
 local remaining = redis.call('HGET', KEYS[2], ARGV[1] .. ' remaining')
-if not remaining then return {fired, -1} end
+if not remaining then return {fired, -1, stored} end
 remaining = redis.call('HINCRBY', KEYS[2], ARGV[1] .. ' remaining', -1)
 if remaining <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining')
+  redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining',
+             ARGV[1] .. ' matched')
 end
-return {fired, remaining}
-"""
+return {fired, remaining, stored}
+""".replace("DIGITS", str(DRAW_DIGITS))
 DELETE = _CHANGED + """
-redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining', ARGV[1] .. ' balance')
+redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining', ARGV[1] .. ' matched',
+           ARGV[1] .. ' balance')
 return redis.call('HDEL', KEYS[1], ARGV[1])
 """
 APPEND = """

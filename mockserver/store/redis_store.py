@@ -26,7 +26,9 @@ import redis
 from mockserver.limits import BoundedCache
 from mockserver.store import (
     FIRED,
+    MATCHED,
     REMAINING,
+    Chance,
     FirstId,
     Store,
     StoreRefused,
@@ -133,6 +135,8 @@ class RedisStore(RequestSteps, Store):
                 counts[f"{key} {FIRED}"] = value[FIRED]
                 if value.get(REMAINING) is not None:
                     counts[f"{key} {REMAINING}"] = value[REMAINING]
+            if MATCHED in value:  # an entry armed anew under its id counts from 0 again
+                counts[f"{key} {MATCHED}"] = value[MATCHED]
             if counts:
                 step.hset(self._counters(table), mapping=counts)
             step.execute()
@@ -156,7 +160,7 @@ class RedisStore(RequestSteps, Store):
             name, value = key.decode(), orjson.loads(stored)
             if counted is not None:
                 value = with_count(value, counted, counts.get(f"{name} {counted}".encode()))
-            for field in (FIRED, REMAINING):
+            for field in (FIRED, REMAINING, MATCHED):
                 count = counts.get(f"{name} {field}".encode())
                 if count is not None:
                     value[field] = int(count)
@@ -216,15 +220,16 @@ class RedisStore(RequestSteps, Store):
         return None if left < 0 else left
 
     @guarded
-    def consume(self, table: str, key: str) -> dict[str, Any] | None:
-        counted = self._consume(keys=[self._table(table), self._counters(table)],
-                                args=[key, self._deadline()])
+    def consume(self, table: str, key: str, chance: Chance | None = None
+                ) -> dict[str, Any] | None:
+        counted = self._consume(keys=[self._table(table), self._counters(table)], args=[
+            key, self._deadline(), "" if chance is None else repr(float(chance.probability)),
+            "" if chance is None else chance.salt])
         if not counted:
             return None
-        stored = self._redis.hget(self._table(table), key)  # gone if that was its last firing
-        entry = orjson.loads(stored) if stored is not None else {}
-        fired, remaining = counted
-        return {**entry, FIRED: fired, REMAINING: None if remaining < 0 else remaining}
+        fired, remaining, stored = counted  # the entry as it was, read by the same script
+        return {**orjson.loads(stored), FIRED: fired,
+                REMAINING: None if remaining < 0 else remaining}
 
     @guarded
     def next_number(self, name: str) -> int:

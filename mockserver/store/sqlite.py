@@ -20,7 +20,16 @@ from typing import Any
 import orjson
 
 from mockserver import clock  # the module, not its names: it is importing this one
-from mockserver.store import FIRED, REMAINING, FirstId, Store, StoreUnavailable
+from mockserver.store import (
+    FIRED,
+    MATCHED,
+    REMAINING,
+    Chance,
+    FirstId,
+    Store,
+    StoreUnavailable,
+    draw,
+)
 
 BUSY_TIMEOUT_MS = 10_000
 _WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
@@ -161,11 +170,17 @@ class SqliteStore(Store):
             self._write(db, _WINDOWS, name, (window, used + 1))
             return limit - used - 1
 
-    def consume(self, table: str, key: str) -> dict[str, Any] | None:
+    def consume(self, table: str, key: str, chance: Chance | None = None
+                ) -> dict[str, Any] | None:
         with self._transaction() as db:
             entry = self._row(db, table, key)
             if entry is None:
                 return None
+            if chance is not None:
+                entry[MATCHED] = entry.get(MATCHED, 0) + 1
+                if draw(chance.salt, key, entry[MATCHED]) >= chance.probability:
+                    self._write(db, table, key, entry)  # counted, in the same transaction
+                    return None
             entry[FIRED] += 1
             if entry[REMAINING] is not None:
                 entry[REMAINING] -= 1
