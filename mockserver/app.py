@@ -132,8 +132,8 @@ class Mock:
         header = header.strip()
         if header:
             return self.scenarios.from_header(vendor, route, header, 0)
-        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key, call.key_id
-                                          ) if call.armed else None
+        armed = self.scenarios.from_armed(vendor, route, call.handle, call.key, call.key_id,
+                                          call.armed) if call.armed else None
         if armed is not None and (armed.name is not None or armed.status is not None):
             return armed
         scripted = call.handle in self._scripted_handles

@@ -127,3 +127,34 @@ def test_a_request_over_its_limit_answers_and_is_journalled_as_in_memory(redis_s
     assert [status for status, _, _ in on_redis[0]] == [200, 200, 429, 200]
     # the gateway stores a user's record as first answered: not by the refused request
     assert on_redis == over_the_limit("memory", vendor, redis_server)
+
+
+def commands_run(redis_server) -> dict[str, int]:
+    with redis.Redis.from_url(redis_server.url) as client:
+        return {name.removeprefix("cmdstat_"): stats["calls"]
+                for name, stats in client.info("commandstats").items()}
+
+
+def test_a_request_with_a_scenario_armed_reads_the_armed_entries_once_per_change(
+        redis_server, two_processes):
+    """One script opens it, one counts its match and draws, one finishes it: the armed
+    entries are read again only when one is armed, disarmed or fires its last."""
+    first, second = two_processes
+    first.post("/__mock/scenarios", json={"scenario": "upstream_unavailable",
+                                          "vendor": "dumpling", "probability": 0.5}
+               ).raise_for_status()
+    assert call(second, "dumpling", key=KEY).status_code in (200, 502)  # entries read
+    before = commands_run(redis_server)
+    answers = [call(second, "dumpling", key=KEY).status_code for _ in range(20)]
+    after = commands_run(redis_server)
+    assert 200 in answers and 502 in answers
+    moved = {name: after[name] - before.get(name, 0) for name in after}
+    # scripts (and the commands they run), a MULTI for the journal line: no HGETALL
+    assert moved["evalsha"] == 3 * 20 and moved.get("hgetall", 0) == 0, moved
+    # armed through the other process: read anew, and the oldest matching entry fires
+    first.post("/__mock/scenarios", json={"scenario": "upstream_rate_limited",
+                                          "vendor": "dumpling", "route": "videos", "times": 1}
+               ).raise_for_status()
+    assert call(second, "dumpling", "videos", key=KEY).status_code in (502, 503)
+    statuses = [call(second, "dumpling", "videos", key=KEY).status_code for _ in range(20)]
+    assert 503 not in statuses  # it fired once, or is gone

@@ -179,8 +179,12 @@ class Scenarios:
         return Effect(name=name or None, latency_ms=latency_ms, source="header")
 
     def from_armed(self, vendor: str, route: str, handle: str | None, key: str | None,
-                   kid: str | None = None) -> Effect | None:
-        for entry in self.armed():
+                   kid: str | None = None, count: int | None = None) -> Effect | None:
+        """The first armed entry that matches and fires; ``count``: how many the request's
+        opening found armed, so a store may answer from what it read before."""
+        entries = self._store.items(TABLE) if count is None else \
+            self._store.armed_entries(TABLE, count)
+        for entry in sorted((value for _, value in entries), key=lambda e: e["order"]):
             if not self._matches(entry, vendor, route, handle, key, kid):
                 continue
             probability = entry["probability"]

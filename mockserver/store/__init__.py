@@ -200,6 +200,13 @@ class Store(ABC):
         this process read of it before."""
         return self.get(table, key)
 
+    def armed_entries(self, table: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+        """:meth:`items` of a table of armed entries, for a request whose opening found
+        ``count`` in it: a store with round trips may answer from what this process read
+        before, as of the store's epoch. Only the fields an entry is armed with hold: its
+        counters are :meth:`consume`'s, which finds an entry gone."""
+        return self.items(table)
+
     @abstractmethod
     def update(self, table: str, key: str, changes: Mapping[str, Any],
                fresh: dict[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,8 @@ class RedisStore(RequestSteps, Store):
         self._keys_read = BoundedCache(OPENED_KEPT)
         self._clock: tuple[float | None, float] | None = None
         self._armed: int | None = None  # None: nothing kept (start, or a change seen)
+        # the armed entries as of (table, epoch, count) (see armed_entries)
+        self._entries_read: tuple[tuple[str, str | None, int], list[Any]] | None = None
         # the epoch this process names after a reset: new for every request, made cheaply
         self._epochs = map(f"{os.urandom(6).hex()}.%d".__mod__, itertools.count())
         script = self._redis.register_script
@@ -175,6 +177,18 @@ class RedisStore(RequestSteps, Store):
             if record is not None:
                 self._settled.remember((table, key), record)
         return record
+
+    def armed_entries(self, table: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+        """Read once for each epoch (any entry armed or disarmed, a reset, moves it) and
+        count (an entry fired its last time): a request with a scenario armed then makes
+        no round trip for them, only :meth:`consume`'s script for an entry it matches."""
+        kept = self._entries_read
+        if kept is not None and kept[0] == (table, self._epoch, count):
+            return kept[1]
+        entries = self.items(table)
+        # kept under the epoch the opening read: one armed meanwhile moves it again
+        self._entries_read = ((table, self._epoch, len(entries)), entries)
+        return entries
 
     @guarded
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
