@@ -5,6 +5,7 @@ mock's 503), and the writes a request's last script makes (:class:`Batch`)."""
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ CLOCK, WINDOWS, EPOCH = f"{PREFIX}clock", f"{PREFIX}windows", f"{PREFIX}epoch"
 COUNTED = {"keys": "balance"}
 TIMEOUT = 2  # seconds a call waits for Redis's answer (then the mock answers 503)
 T = TypeVar("T")
+log = logging.getLogger("mockserver")
 
 
 def guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -42,11 +44,21 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
             raise StoreUnavailable(f"the mock's Redis store at {self.where} is unreachable: "
                                    f"{exc}") from None
         except redis.ResponseError as exc:
-            if not is_late(exc):
-                raise
+            if not is_late(exc):  # WRONGTYPE, a counter that is no number: an outside write
+                raise not_written(self.where, exc) from None
             self._skew = measured_skew(self._redis, self._skew)  # see PipelinedRedis.resync
             raise too_late(self.where, exc) from None
+        except ValueError as exc:  # a record that is not JSON, a counter that is no number
+            raise not_written(self.where, exc) from None
     return call
+
+
+def not_written(where: str, problem: Exception) -> StoreUnavailable:
+    """The mock's 503 for what something else wrote where the mock keeps its ledger: a
+    reset (or putting it right) ends it, rather than a 500 for every request reading it."""
+    log.warning("the Redis store at %s holds what the mock did not write: %s", where, problem)
+    return StoreUnavailable(f"the mock's Redis store at {where} holds what the mock did not "
+                            f"write: {problem}")
 
 
 #: :data:`lua.FINISH`'s first arguments when it takes no credits

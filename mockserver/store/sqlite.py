@@ -105,10 +105,18 @@ class SqliteStore(Store):
                 raise StoreUnavailable(f"the SQLite store {self.path} cannot be read: {exc}"
                                        ) from None
 
-    @staticmethod
-    def _row(db: sqlite3.Connection, table: str, key: str) -> dict[str, Any] | None:
+    def _loads(self, raw: bytes) -> Any:
+        """A stored value; one something else wrote that is not JSON is the mock's 503 (a
+        reset, or putting it right, ends it), not a 500 for every request reading it."""
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise StoreUnavailable(f"the SQLite store {self.path} holds what the mock did "
+                                   f"not write: {raw[:40]!r} is not JSON ({exc})") from None
+
+    def _row(self, db: sqlite3.Connection, table: str, key: str) -> dict[str, Any] | None:
         row = db.execute("SELECT value FROM kv WHERE tbl=? AND key=?", (table, key)).fetchone()
-        return None if row is None else orjson.loads(row[0])
+        return None if row is None else self._loads(row[0])
 
     @staticmethod
     def _write(db: sqlite3.Connection, table: str, key: str, value: Any) -> None:
@@ -119,7 +127,7 @@ class SqliteStore(Store):
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         rows = self._read("SELECT value FROM kv WHERE tbl=? AND key=?", (table, key))
-        return orjson.loads(rows[0][0]) if rows else None
+        return self._loads(rows[0][0]) if rows else None
 
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
         with self._transaction() as db:
@@ -131,7 +139,7 @@ class SqliteStore(Store):
 
     def items(self, table: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self._read("SELECT key, value FROM kv WHERE tbl=?", (table,))
-        return [(key, orjson.loads(value)) for key, value in rows]
+        return [(key, self._loads(value)) for key, value in rows]
 
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         with self._transaction() as db:
@@ -206,7 +214,7 @@ class SqliteStore(Store):
     def recent(self, log: str, limit: int) -> list[Any]:
         rows = self._read("SELECT value FROM log WHERE name=? ORDER BY id DESC LIMIT ?",
                           (log, limit))
-        return [orjson.loads(row[0]) for row in rows]
+        return [self._loads(row[0]) for row in rows]
 
     # tallies ----------------------------------------------------------------------
 
@@ -231,7 +239,7 @@ class SqliteStore(Store):
             counts = {}
             for name, stored in db.execute("SELECT key, value FROM kv WHERE tbl=?",
                                            (_TALLY + table,)).fetchall():
-                row = orjson.loads(stored)
+                row = self._loads(stored)
                 counts[name] = row["met"]
                 if row["since"].pop(mark, None) is not None:
                     self._write(db, _TALLY + table, name, row)
