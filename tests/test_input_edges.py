@@ -105,9 +105,11 @@ def test_one_leading_at_still_names_the_account(client):
 
 
 def test_a_scenario_armed_for_a_malformed_handle_never_fires_for_another(client):
+    # refused outright now (it could never match): nothing armed, alice_x untouched
     armed = client.post("/__mock/scenarios", json={"handle": "@@alice_x", "status": 418,
                                                    "body": {"error": "teapot"}})
-    assert armed.status_code == 201
+    assert armed.status_code == 400
+    assert client.get("/__mock/scenarios").json()["armed"] == []
     assert client.get("/v1/tiktok/profiles/alice_x", headers=SOCIALFETCH).status_code == 200
 
 
