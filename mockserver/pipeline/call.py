@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,42 @@ from mockserver.pipeline.request_ids import Occurrence, digest, uuid4_text
 from mockserver.world import Account, Video
 
 _NO_PARAMS: Mapping[str, str] = {}
+
+
+class HeaderMemo:
+    """Header lists as text, by the raw list: a client sends the same headers call after
+    call, and decoding each pair in Python cost more than the rest of making a Call.
+    Bounded by entries and bytes (emptied when full). A list whose pairs are lists (not
+    hashable) is decoded every time."""
+
+    def __init__(self, entries: int = 256, max_bytes: int = 1 << 20) -> None:
+        self._known: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._entries, self._max_bytes, self._bytes = entries, max_bytes, 0
+
+    def decoded(self, raw: Iterable[Any]) -> dict[str, str]:
+        """The headers as text, the last of a repeated name winning; shared by every request
+        that sends the same list: read it, never change it."""
+        try:
+            key = tuple(raw)
+            known = self._known.get(key)
+        except TypeError:  # pairs given as lists
+            return _decode(raw)
+        if known is None:
+            known = _decode(key)
+            weight = sum(len(k) + len(v) for k, v in known.items()) * 3 + 256
+            if len(self._known) >= self._entries or self._bytes + weight > self._max_bytes:
+                self._known.clear()
+                self._bytes = 0
+            self._known[key] = known
+            self._bytes += weight
+        return known
+
+
+def _decode(raw: Iterable[Any]) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+
+
+_HEADERS = HeaderMemo()  # a pure function's memo, as lru_cache keeps one
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
@@ -57,8 +93,7 @@ class Call:
         self.vendor = vendor
         self.route = route
         self.scope = scope
-        self.headers: dict[str, str] = {
-            k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        self.headers: dict[str, str] = _HEADERS.decoded(scope["headers"])  # read only
         self.path_params: Mapping[str, str] = scope.get("path_params", _NO_PARAMS)  # read only
         self.query_string: str = scope["query_string"].decode("latin-1")
         self.params: dict[str, Any] = {}
