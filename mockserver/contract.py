@@ -172,6 +172,19 @@ def splice(opened: bytes, tail: Mapping[str, Any]) -> Payload:
     return Spliced(opened, b"," + extra[1:])
 
 
+class RequestMemo:
+    """A distinct request as its schema saw it, kept in the request memo."""
+
+    __slots__ = ("document", "violations", "parsed")
+
+    def __init__(self, document: Any, violations: Sequence[Violation]) -> None:
+        self.document = document
+        self.violations = violations
+        #: what the route's parsing made of the document, once it is known (kept by the
+        #: pipeline: pipeline/parsed.py), weighed with the document it comes from
+        self.parsed: Any = None
+
+
 class Enforcer:
     """Both-ways schema enforcement with bounded memo tables."""
 
@@ -185,15 +198,22 @@ class Enforcer:
 
     def request(self, schema: str, memo_key: tuple[Any, ...], build: Callable[..., Any],
                 *args: Any) -> tuple[Any, Sequence[Violation]]:
+        """The request document ``build(*args)`` makes and its violations (see
+        :meth:`request_memo`)."""
+        known = self.request_memo(schema, memo_key, build, *args)
+        return known.document, known.violations
+
+    def request_memo(self, schema: str, memo_key: tuple[Any, ...], build: Callable[..., Any],
+                     *args: Any) -> RequestMemo:
         """The request document ``build(*args)`` makes and its violations, both made once per
         ``memo_key`` (a tuple holding every input of ``build``, weighed by the length of its
         strings and bytes times what parsing can make of them; a large request is not kept).
-        The document is shared by every request with that key: read it,
-        never change it. Whatever ``build`` raises is raised again next time."""
+        The memo is shared by every request with that key: read it, never change it but
+        its ``parsed``. Whatever ``build`` raises is raised again next time."""
         known = self._requests.recall(memo_key)
         if known is None:
             document = build(*args)
-            known = document, tuple(self.schemas.violations(schema, document))
+            known = RequestMemo(document, tuple(self.schemas.violations(schema, document)))
             weight = sum(len(part) for part in memo_key if isinstance(part, str | bytes))
             if weight <= REQUEST_MEMO_LARGEST:
                 self._requests.remember(memo_key, known, weight * PARSED_WEIGHT + 512)

@@ -77,6 +77,7 @@ class Call:
     window: Window | None = None  # a rate window its last step counts (see store.Window)
     reruns = 0  # how many times it was run again (see run.Endpoint.__call__)
     store_lost = False  # answered the mock's own 503: the shared store was out of reach
+    reparse = False  # its parsing read the clock: not replayed on a repeat (pipeline/parsed)
     # what coverage reads once the answer is sent (see mockserver/coverage.py)
     error_kind: str | None = None  # the MockError kind the answer rendered
     reason: str | None = None  # why the mock refused it, for the journal

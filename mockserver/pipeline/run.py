@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.contract import ContractViolation, Payload, Spliced, prefix, whole
 from mockserver.errors import SIMULATED, MockError
 from mockserver.limits import JOURNAL_BODY_BYTES, BodyTooLarge, ClientGone, read_body
-from mockserver.pipeline import faults, ledger
+from mockserver.pipeline import faults, ledger, parsed
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.scenarios import NO_BODY_STATUSES, WORLD_SCENARIOS, Effect
 from mockserver.store import (
@@ -123,11 +123,11 @@ class Endpoint:
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
-        document, violations = mock.enforcer.request(
+        known = mock.enforcer.request_memo(
             route.request_schema, memo, vendor.request_document, call)
-        if violations:
-            raise vendor.reject(call, document, violations)
-        vendor.parse(call, document)
+        if known.violations:
+            raise vendor.reject(call, known.document, known.violations)
+        parsed.parse(vendor, call, known)
         effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
         if effect is not None and call.window is not None:
             await ledger.count_window(call)  # a scenario acts on an admitted request only

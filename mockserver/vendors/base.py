@@ -107,7 +107,9 @@ class Vendor(ABC):
 
     @abstractmethod
     def parse(self, call: Call, document: Mapping[str, Any]) -> None:
-        """Fill ``call.params`` / ``handle`` / ``video_id`` from a schema-valid request."""
+        """Fill ``call.params`` / ``handle`` / ``video_id`` from a schema-valid request, and
+        add to ``call.notes``; nothing else. Done once per distinct request and replayed
+        (pipeline/parsed.py): what reads the clock sets ``call.reparse``."""
 
     @abstractmethod
     def reject(self, call: Call, document: Mapping[str, Any], violations: Sequence[Violation]
