@@ -36,7 +36,7 @@ from mockserver.store import (
 
 if TYPE_CHECKING:
     from mockserver.app import Mock
-    from mockserver.vendors.base import Route, Vendor
+    from mockserver.vendors.base import RawHeaders, Route, Vendor
 
 log = logging.getLogger("mockserver")
 SCENARIO_HEADER = "x-mock-scenario"
@@ -105,9 +105,8 @@ class Endpoint:
                 status, payload, headers, content_type = await self._over_limit(call, started)
         # last: the rate headers show the window as the request's last step counted it
         vendor = self.vendor
-        headers = (vendor.store_lost_headers(call) if call.store_lost else vendor.headers(call)
-                   ) + headers
-        await _send(send, status, payload, headers, content_type)
+        sent = vendor.store_lost_headers(call) if call.store_lost else vendor.headers(call)
+        await _send(send, status, payload, sent, headers, content_type)
 
     async def _prepare(self, call: Call) -> Effect | None:
         """Everything before the answer: auth, request checks, the scenario in force."""
@@ -279,15 +278,18 @@ def store_unavailable(call: Call, lost: StoreUnavailable) -> tuple[int, bytes, l
     return 503, orjson.dumps(body), [("retry-after", "1")]
 
 
-async def _send(send: Send, status: int, payload: Payload, headers: list[Any],
-                content_type: bytes = b"application/json") -> None:
+async def _send(send: Send, status: int, payload: Payload, vendor_headers: RawHeaders,
+                headers: list[Any], content_type: bytes = b"application/json") -> None:
+    """The answer: its vendor's headers (as sent), then the answer's own (most have none)."""
     if status in NO_BODY_STATUSES:  # an armed 204 / 304: no body, no length, no type
-        raw = []
+        raw = [*vendor_headers]
     else:
         size = len(payload.head) + len(payload.tail) if isinstance(payload, Spliced) \
             else len(payload)
-        raw = [(b"content-type", content_type), (b"content-length", b"%d" % size)]
-    raw += [(k.encode(), str(v).encode()) for k, v in headers]
+        raw = [(b"content-type", content_type), (b"content-length", b"%d" % size),
+               *vendor_headers]
+    if headers:
+        raw += [(k.encode(), str(v).encode()) for k, v in headers]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if isinstance(payload, Spliced):
         await send({"type": "http.response.body", "body": payload.head, "more_body": True})

@@ -16,6 +16,8 @@ from mockserver.errors import SIMULATED, MockError
 from mockserver.pipeline.call import Call
 
 Headers = list[tuple[str, str]]
+#: headers as sent: what every answer of a vendor carries is made as bytes, not encoded
+RawHeaders = list[tuple[bytes, bytes]]
 OFF_ROUTE = "unknown"  # the route name the journal shows for an undefined path or method
 EXAMPLE_REQUEST_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -120,11 +122,11 @@ class Vendor(ABC):
     def error(self, call: Call, error: MockError) -> tuple[int, dict[str, Any], Headers]:
         """Status, body and extra headers of an error, in the vendor's wire format."""
 
-    def headers(self, call: Call) -> Headers:
-        """Headers every answer of this vendor carries (success and error)."""
+    def headers(self, call: Call) -> RawHeaders:
+        """Headers every answer of this vendor carries (success and error), as sent."""
         return []
 
-    def store_lost_headers(self, call: Call) -> Headers:
+    def store_lost_headers(self, call: Call) -> RawHeaders:
         """Those of :meth:`headers` the mock's own 503 carries when its store is out of
         reach (``call.store_lost``): none that shows a state read from the store."""
         return self.headers(call)

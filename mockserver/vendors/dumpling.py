@@ -11,7 +11,7 @@ from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.pipeline.ratelimit import Quota
 from mockserver.vendors import common
-from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.vendors.base import Headers, RawHeaders, Route, Vendor
 from mockserver.world import Account, Counts, Profile, Video
 from mockserver.world.links import parse_video_url
 
@@ -19,8 +19,8 @@ PAGE_SIZE = 30
 #: What the rate headers say when no limit applies (``--rate-limit 0``): a ceiling so high
 #: that no client backs off, and one that never counts down (inferred).
 NO_LIMIT_SHOWN = 1_000_000
-_NO_LIMIT_HEADERS = [("x-ratelimit-limit", str(NO_LIMIT_SHOWN)),
-                     ("x-ratelimit-remaining", str(NO_LIMIT_SHOWN))]
+_NO_LIMIT_HEADERS = [(b"x-ratelimit-limit", b"%d" % NO_LIMIT_SHOWN),
+                     (b"x-ratelimit-remaining", b"%d" % NO_LIMIT_SHOWN)]
 ERROR_SCENARIOS = {name: name for name in (
     "service_rejected_input", "service_reported_issue", "unauthorized", "insufficient_credits",
     "service_not_configured", "service_auth_failed", "internal_error", "upstream_unavailable",
@@ -170,7 +170,7 @@ class Dumpling(Vendor):
         status, message = _message(call.route.name, error.kind, call, error.detail)
         return status, {"error": message}, []
 
-    def headers(self, call: Call) -> Headers:
+    def headers(self, call: Call) -> RawHeaders:
         """The documented rate headers on every answer, errors included. An answer given
         before a key is recognised (401, an undefined route) shows the default limit with
         nothing counted; with limits off, a ceiling no client waits for."""
@@ -180,10 +180,10 @@ class Dumpling(Vendor):
             quota = Quota(default, default)
         if not quota.limit:
             return _NO_LIMIT_HEADERS
-        return [("x-ratelimit-limit", str(quota.limit)),
-                ("x-ratelimit-remaining", str(quota.remaining))]
+        return [(b"x-ratelimit-limit", b"%d" % quota.limit),
+                (b"x-ratelimit-remaining", b"%d" % quota.remaining)]
 
-    def store_lost_headers(self, call: Call) -> Headers:
+    def store_lost_headers(self, call: Call) -> RawHeaders:
         """None: the rate headers would show a window the mock could not read or count
         (the default limit with nothing counted, or a count the lost step never made)."""
         return []

@@ -14,7 +14,7 @@ from mockserver.contract import Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.vendors import common
-from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.vendors.base import Headers, RawHeaders, Route, Vendor
 from mockserver.world import Account, Counts, Profile, Video
 
 KEY = re.compile(r"[A-Za-z0-9_-]{20,128}")
@@ -107,10 +107,10 @@ class Gateway(Vendor):
         headers: Headers = [("x-amzn-errortype", error_type)] if error_type else []
         return status, {"message": message or error.detail}, headers
 
-    def headers(self, call: Call) -> Headers:
+    def headers(self, call: Call) -> RawHeaders:
         # API Gateway's own id: 11 bytes of the request's digest that its UUID does not use
-        apigw_id = base64.b64encode(call.request_digest[16:27]).decode()
-        return [("x-amzn-requestid", call.request_id), ("x-amz-apigw-id", apigw_id)]
+        apigw_id = base64.b64encode(call.request_digest[16:27])
+        return [(b"x-amzn-requestid", call.request_id.encode()), (b"x-amz-apigw-id", apigw_id)]
 
     # the stored records -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from mockserver.contract import Payload, Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
 from mockserver.vendors import common
-from mockserver.vendors.base import Headers, Route, Vendor
+from mockserver.vendors.base import Headers, RawHeaders, Route, Vendor
 from mockserver.world import Account, Counts, Profile, Video
 
 PAGE_SIZE = 30
@@ -133,8 +133,8 @@ class SocialFetch(Vendor):
             headers.append(("retry-after", str(RETRY_AFTER)))
         return status, {"error": body}, headers
 
-    def headers(self, call: Call) -> Headers:
-        return [("x-request-id", "req_" + call.request_id)]
+    def headers(self, call: Call) -> RawHeaders:
+        return [(b"x-request-id", b"req_" + call.request_id.encode())]
 
     def _meta(self, call: Call) -> dict[str, Any]:
         return {"meta": {"requestId": "req_" + call.request_id, "creditsCharged": call.cost,
