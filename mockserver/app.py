@@ -38,6 +38,8 @@ from mockserver.world import World
 from mockserver.world.fixtures import load_fixtures
 
 CONFIG_TABLE = "config"  # what the config file put in the store, so it happens once
+#: paths whose route and parameters MockApp remembers: at most this many, this much text
+MATCHED_PATHS, MATCHED_CHARS = 4096, 1 << 20
 
 
 def all_vendors() -> list[Vendor]:
@@ -196,23 +198,46 @@ class MockApp(Starlette):
         # each with the literal start of its path: most paths are told apart by it alone
         self._patterns = [(r.path.partition("{")[0], r) for r in vendor_routes
                           if r.param_convertors]
+        # (path, method) -> (route, its path parameters) of a path that matched a pattern:
+        # a client asks the same paths over and over, and matching one costs more than the
+        # rest of routing. Bounded by entries and by the text of their paths.
+        self._matched: dict[tuple[str, str], tuple[Route, dict[str, Any]]] = {}
+        self._matched_chars = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
-            endpoint = self._exact.get((scope["path"], scope["method"]))
+            path, method = scope["path"], scope["method"]
+            endpoint = self._exact.get((path, method))
             if endpoint is not None:
                 scope["app"] = self
                 return await endpoint(scope, receive, send)
-            path = scope["path"]
-            for start, route in self._patterns:
-                if not path.startswith(start):
-                    continue
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope["app"] = self
-                    scope.update(child_scope)
-                    return await route.app(scope, receive, send)
+            matched = self._matched.get((path, method)) or self._match(scope, path, method)
+            if matched is not None:
+                route, params = matched
+                # as Route.matches makes it: the scope's own parameters, then the path's
+                scope["app"] = self
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = {**scope.get("path_params", {}), **params}
+                return await route.app(scope, receive, send)
         await super().__call__(scope, receive, send)
+
+    def _match(self, scope: Scope, path: str, method: str
+               ) -> tuple[Route, dict[str, Any]] | None:
+        """The vendor route whose pattern ``path`` matches in full (with ``method``), and
+        the path parameters it reads there, remembered; None if none does."""
+        for start, route in self._patterns:
+            if not path.startswith(start):
+                continue
+            match, child_scope = route.matches({**scope, "path_params": {}})
+            if match is Match.FULL:
+                if len(self._matched) >= MATCHED_PATHS or \
+                        self._matched_chars + len(path) > MATCHED_CHARS:
+                    self._matched.clear()
+                    self._matched_chars = 0
+                found = self._matched[path, method] = route, child_scope["path_params"]
+                self._matched_chars += len(path)
+                return found
+        return None
 
 
 #: what ``create_app`` raises for a setting it cannot use (see ``start_error``)
