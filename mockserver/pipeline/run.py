@@ -118,7 +118,9 @@ class Endpoint:
             await mock.stop_signal.pause(latency / 1000)
         call.key = vendor.authenticate(call)
         call.key_id = key_id(call.key)
-        key_state = call.key_state = await ledger.open_request(call, vendor.rate_limited)
+        store = mock.store
+        key_state = call.key_state = await ledger.open_request(call, vendor.rate_limited) \
+            if store.shared or store.awaits else ledger.open_local(call, vendor.rate_limited)
         # every input of request_document: the headers it reads, the path, query and body
         memo = (route.request_schema, *map(call.headers.get, vendor.request_headers),
                 call.scope["path"], call.query_string, call.body)
@@ -158,11 +160,15 @@ class Endpoint:
                 payload = route.render(call)
             finally:
                 BEFORE_FIRST_WRITE.reset(counting)
-        if call.cost and mock.store.awaits:  # one round trip fewer: see _finish
+        if not mock.store.awaits:  # a local store: nothing to wait for
+            call.balance = mock.keys.charge(call.key or "", call.cost, call.key_id or "",
+                                            key_state)
+        elif call.cost:  # one round trip fewer: see _finish
             call.key_state, call.due = key_state, call.cost
             return 200, payload, []
-        call.balance = await mock.keys.charge_async(call.key or "", call.cost, call.key_id or "",
-                                                    key_state)
+        else:
+            call.balance = await mock.keys.charge_async(call.key or "", call.cost,
+                                                        call.key_id or "", key_state)
         call.charged = call.cost
         return 200, payload, []
 
@@ -230,20 +236,20 @@ class Endpoint:
     async def _journal(self, call: Call, status: int | None, effect: Effect | None,
                        started: float, payload: Payload = b"") -> None:
         try:
-            await self._record(call, status, effect, started, payload)
+            if self.mock.store.awaits:
+                await self._record(call, status, effect, started, payload)
+            else:  # a local store: written at once
+                self._writes(call, status, effect, started, payload)(self.mock.store)
         except StoreUnavailable as lost:  # the answer is sent; only its journal line is lost
             log.warning("request not journalled: %s", lost.message)
 
     async def _record(self, call: Call, status: int | None, effect: Effect | None,
                       started: float, payload: Payload) -> None:
         """One event, read twice: the journal keeps the request, coverage counts its outcomes,
-        both sent to the store together (one round trip to a shared one)."""
+        both sent to a store with round trips together (in one)."""
         fill = self._writes(call, status, effect, started, payload)
-        if self.mock.store.awaits:
-            await self.mock.store.record_async(fill, call.cached_at, call.window)
-            ledger.counted(call)
-        else:
-            fill(self.mock.store)
+        await self.mock.store.record_async(fill, call.cached_at, call.window)
+        ledger.counted(call)
 
     def _writes(self, call: Call, status: int | None, effect: Effect | None, started: float,
                 payload: Payload) -> Callable[[Writes], None]:
