@@ -51,6 +51,7 @@ class World:
         self._track = lru_cache(maxsize=generate.TRACK_POOL)(self._make_track)
         self._popular = lru_cache(maxsize=16)(self._rank)
         self._pages = lru_cache(maxsize=cache_size)(self._latest)  # a repeated page is free
+        self._pages_at = lru_cache(maxsize=cache_size)(self._latest_at)  # and its count
         self._found = lru_cache(maxsize=cache_size)(self._find_video)
         self._still_likes = lru_cache(maxsize=cache_size)(self._settled_likes)
         self._videos: OrderedDict[tuple[str, int], Video] = OrderedDict()
@@ -246,8 +247,15 @@ class World:
                ) -> tuple[list[int], bool]:
         """A page in TikTok's profile order: on the first page (``below`` None) the pinned
         videos first, then the rest newest first; later pages continue below a seq and skip
-        the pinned ones. Returns the page's seqs and whether more follow (shared: read only)."""
-        return self._pages(account.handle, self.count(account, instant), below, size)
+        the pinned ones. Returns the page's seqs and whether more follow (shared: read only).
+        The page of an instant is kept: counting the videos posted by then costs more than
+        the rest of a repeated page."""
+        return self._pages_at(account.handle, instant, below, size)
+
+    def _latest_at(self, handle: str, instant: int, below: int | None, size: int
+                   ) -> tuple[list[int], bool]:
+        # the world's own account: a scenario's private or missing copy posts the same videos
+        return self._pages(handle, self.count(self.account(handle), instant), below, size)
 
     def _latest(self, handle: str, count: int, below: int | None, size: int
                 ) -> tuple[list[int], bool]:
