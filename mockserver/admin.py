@@ -172,6 +172,11 @@ async def set_clock(request: Request) -> dict[str, Any]:
         raise AdminError("freeze must be true or false")
     if isinstance(advance, bool) or not isinstance(advance, int | float):
         raise AdminError("advance must be a number of seconds")
+    instant = body.get("set")
+    if "set" in body and (isinstance(instant, bool) or not isinstance(instant, str | int | float)):
+        # named as JSON: "'None' is neither ISO-8601 nor unix seconds" was Python's repr
+        raise AdminError(f"set must be ISO-8601 text or unix seconds, not "
+                         f"{orjson.dumps(instant).decode()[:64]}")
     try:
         if "set" in body:
             at = parse_instant(str(body["set"]))

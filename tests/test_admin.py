@@ -343,6 +343,10 @@ def test_the_clock_can_be_read_frozen_set_and_advanced(http):
     ({"advance": "soon"}, "advance must be a number of seconds"),
     ({"advance": True}, "advance must be a number of seconds"),
     ({"set": "yesterday"}, "set: 'yesterday' is neither ISO-8601 nor unix seconds"),
+    # named as JSON, not as Python's None and True
+    ({"set": None}, "set must be ISO-8601 text or unix seconds, not null"),
+    ({"set": True}, "set must be ISO-8601 text or unix seconds, not true"),
+    ({"set": [1]}, "set must be ISO-8601 text or unix seconds, not [1]"),
     ({"rewind": 5}, "unknown fields ['rewind']"),
     # the clock only moves forward by advance: moving it back is what set is for
     ({"advance": -60}, "advance must be >= 0 seconds (-60); to move the clock back, use set"),
