@@ -310,8 +310,10 @@ TABLE: tuple[Setting, ...] = (
             "a whole number >= 1024", metavar="BYTES"),
     Setting("max_admin_body_bytes", "a /__mock/ request body, in bytes: 413 beyond",
             whole(1024), "a whole number >= 1024", metavar="BYTES"),
-    Setting("max_connections", "connections open at once; one more is answered 503 and "
-            "closed", whole(1), "a whole number >= 1", metavar="N"),
+    Setting("max_connections", "connections open at once, per process (with `--workers`, "
+            "each worker holds this many, and the kernel hands a new connection to whichever "
+            "worker accepts it first); one more is answered 503 and closed", whole(1),
+            "a whole number >= 1", metavar="N"),
     Setting("header_timeout", "seconds a client has to send a request's line and headers: "
             "408 and closed after", positive_seconds, "a number of seconds > 0",
             metavar="SECONDS"),
