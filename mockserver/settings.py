@@ -112,6 +112,10 @@ class Settings:
                    for key, row in TOP_LEVEL_KEYS.items() if key in document}
         updated = self._with_values(values)
         fixtures = tuple(str((path.parent / p).resolve()) for p in updated.fixture_paths)
+        if "store" in values and updated.store not in ("", "memory") \
+                and "://" not in updated.store:
+            # an SQLite file, like the fixtures, is where the config file says it is
+            updated = replace(updated, store=str(path.parent / updated.store))
         return replace(updated, config=str(path), fixture_paths=self.fixture_paths + fixtures)
 
     def _with_values(self, values: Mapping[str, tuple[str, Any]]) -> Settings:
@@ -271,7 +275,8 @@ TABLE: tuple[Setting, ...] = (
     Setting("strict", "accept only keys from the config's [[keys]] or the fixtures", switch,
             "true or false", kind="switch"),
     Setting("store", "where the ledger lives: `memory` (one process), an SQLite file (kept "
-            "across restarts; processes on one machine may share it) or `redis://HOST:PORT/DB` "
+            "across restarts; processes on one machine may share it; a config file's path is "
+            "relative to it) or `redis://HOST:PORT/DB` "
             "(one ledger for processes and replicas)", text,
             "memory, the path of a file, or redis://HOST:PORT/DB",
             metavar="memory|FILE|redis://HOST:PORT/DB"),

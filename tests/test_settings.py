@@ -60,6 +60,24 @@ def test_every_flag_is_read_from_its_variable_and_its_config_key(tmp_path):
     assert fixtures.fixture_paths == ("a.json", "b")
 
 
+@pytest.mark.parametrize(("given", "meant"), [
+    ("state/ledger.sqlite", "{folder}/state/ledger.sqlite"),  # the config file's folder
+    ("/abs/ledger.sqlite", "/abs/ledger.sqlite"),
+    ("memory", "memory"), ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0")])
+def test_a_config_files_store_path_is_relative_to_it_as_its_fixtures_are(
+        tmp_path, monkeypatch, given, meant):
+    # it was taken from the working folder: started elsewhere, the mock made another file
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "mock.toml").write_text(f"[server]\nstore = {given!r}\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.load({"config": str(folder / "mock.toml")}, env={})
+    assert settings.store == meant.format(folder=folder)
+    # a flag or a variable is the working folder's, as any command-line path is
+    assert Settings.load({"config": str(folder / "mock.toml"), "store": "x.sqlite"},
+                         env={}).store == "x.sqlite"
+
+
 def test_a_flag_beats_the_variable_which_beats_the_config_file(tmp_path):
     config = tmp_path / "mock.toml"
     config.write_text("[server]\nseed = 2\ncredits = 2\nrate_limit = 2\n")
