@@ -35,6 +35,8 @@ class HeaderMemo:
         if known is None:
             known = _decode(key)
             weight = sum(len(k) + len(v) for k, v in known.items()) * 3 + 256
+            if weight > self._max_bytes:
+                return known  # heavier than the whole memo: decoded, not kept
             if len(self._known) >= self._entries or self._bytes + weight > self._max_bytes:
                 self._known.clear()
                 self._bytes = 0
