@@ -224,7 +224,8 @@ class Dumpling(Vendor):
                 "min_cursor": str(max(listed)),
                 "has_more": int(has_more),
             }
-        moment = day if account.still else instant  # a still account changes only its links
+        # a still account changes only its links from its as_of on (before it, its videos grow)
+        moment = day if account.still and instant >= account.reference else instant
         return call.respond((account.handle, moment, below, trim), build,
                             tail={"extra": {"now": int(call.now * 1000)}})
 

@@ -189,7 +189,8 @@ class SocialFetch(Vendor):
                 "page": {"nextCursor": None if following is None else str(following),
                          "hasMore": following is not None},
             }}
-        moment = day if account is None or account.still else instant
+        moment = (day if account is None or account.still and instant >= account.reference
+                  else instant)  # a still account grows before its as_of, then only its links
         memo = (account.handle if account else None, sort, position, moment, trim)
         return call.respond(memo, build, tail=self._meta(call))
 

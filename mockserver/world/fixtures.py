@@ -5,10 +5,11 @@ The shipped ``fixtures/`` folder loads first, then each user path (file or folde
 order; a later file's entry for the same handle or key replaces the earlier one.
 
 An account fixture describes the account as it is at ``as_of`` (ISO-8601 or whole unix
-seconds; default 2026-01-01) and,
-unless it gives ``posts_per_day`` or ``follower_growth``, at every instant: a still
-photograph. Video positions (``pinned``, ``ads``, ``video_ids``, ``video_scenarios``,
-``videos``) count from its newest video, 0 first.
+seconds; default 2026-01-01) and, unless it gives ``posts_per_day`` or
+``follower_growth``, at every instant from then on: a still photograph (before it, the
+videos posted by then grow up to their ``as_of`` counts). Video positions (``pinned``,
+``ads``, ``video_ids``, ``video_scenarios``, ``videos``) count from its newest video, 0
+first.
 """
 
 from __future__ import annotations

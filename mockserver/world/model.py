@@ -132,7 +132,8 @@ class Account:
 
     @property
     def still(self) -> bool:
-        """A fixture account without growth: it shows the same at every instant."""
+        """A fixture account without growth: it shows the same at every instant from its
+        ``as_of`` on; before it, its videos grow up to what they show then."""
         return self.video_limit is not None and self.follower_growth == 0
 
 

@@ -179,10 +179,10 @@ def likes_delta(account: Account, instant: int, count: int) -> int:
         if seq >= count or pinned.counts is None or pinned.counts.likes is None:
             continue
         likes, leaf = pinned.counts.likes, _leaf(account, seq)
-        if not account.still:  # both as ``World.counts`` shows them
-            age = instant - create_time(account, seq)
-            likes = timeline.grown_down(_settled(account, seq, likes), age)
-            leaf = timeline.grown_count(leaf, age)
+        if not account.still or instant < account.reference:  # both as ``World.counts``
+            created = create_time(account, seq)                # shows them
+            likes = timeline.pinned_at(account, created, _settled(account, seq, likes), instant)
+            leaf = timeline.likes_at(account, created, leaf, instant)
         total += likes - leaf
     return total
 

@@ -71,6 +71,38 @@ def settled(shown: int, age: int) -> int:
     return -(-shown * _GROWTH4 // (_GROWTH4 - (GROWTH - age) ** 4))
 
 
+def lifted(shown: int, age: int) -> int:
+    """The least count that ``grown_count`` shows as ``shown`` at ``age`` (``settled`` for
+    its rounding up): what a still fixture's video, showing ``shown`` at ``as_of`` at that
+    age, grows along before it."""
+    if age >= GROWTH or age <= 0 or shown <= 0:
+        return shown
+    return (shown - 1) * _GROWTH4 // (_GROWTH4 - (GROWTH - age) ** 4) + 1
+
+
+def likes_at(account: Account, created: int, likes: int, instant: int) -> int:
+    """A video's likes at ``instant``, from those it settles at (its cascade leaf) on
+    ``grown_count``'s curve. A still fixture is that model at the earlier of ``instant`` and
+    its ``as_of``: its video grows along the curve that shows exactly ``likes`` at ``as_of``,
+    and shows them from then on."""
+    if account.still:
+        if instant >= account.reference:
+            return likes
+        likes = lifted(likes, account.reference - created)
+    return grown_count(likes, instant - created)
+
+
+def pinned_at(account: Account, created: int, value: int, instant: int) -> int:
+    """A fixture's pinned count at ``instant``, from what it settles at, on ``grown_down``'s
+    curve; on a still fixture ``value`` is what it shows at ``as_of`` (and from then on), so
+    before it the count grows along the curve that reaches ``value`` there."""
+    if account.still:
+        if instant >= account.reference:
+            return value
+        value = settled(value, account.reference - created)
+    return grown_down(value, instant - created)
+
+
 def grown_count(value: int, age: int) -> int:
     """A count ``age`` seconds after posting: fast in the first days, flat after two weeks,
     never falling (an integer curve, so the same age gives the same number everywhere).

@@ -137,8 +137,9 @@ class World:
 
     def listed_likes(self, account: Account, instant: int, count: int) -> int:
         """The likes the listed videos show at ``instant``: settled ones summed down the
-        cascade in one walk, only the videos still growing counted one by one."""
-        if account.still:
+        cascade in one walk, only the videos still growing counted one by one (none on a
+        still fixture from its ``as_of`` on)."""
+        if account.still and instant >= account.reference:
             return self._still_likes(account.handle, count)
         return self._growing_likes(account, instant, count)
 
@@ -148,8 +149,7 @@ class World:
         young = cascade.leaves(generate.likes_key(account), account.levels, account.likes_root,
                                settled, count)
         for seq, likes in enumerate(young, settled):
-            age = instant - self.create_time(account, seq)
-            total += timeline.grown_count(likes, age)
+            total += timeline.likes_at(account, self.create_time(account, seq), likes, instant)
         return total
 
     # videos -----------------------------------------------------------------
@@ -216,16 +216,22 @@ class World:
             self._videos.popitem(last=False)
 
     def counts(self, account: Account, video: Video, instant: int) -> Counts:
-        """The video's counts at ``instant``: grown with its age, or settled on a still
-        fixture account."""
+        """The video's counts at ``instant``: grown with its age; on a still fixture account
+        those it shows at ``as_of`` from then on, grown up to them before it."""
         age = instant - video.create_time
-        if account.still or age >= timeline.GROWTH:
+        if age >= timeline.GROWTH or account.still and instant >= account.reference:
             return video.final
         if account.videos and overrides.pins_counts(account, video.seq):
-            return timeline.grown(video.final, age)  # shown as given at the fixture's as_of
+            # shown as given at the fixture's as_of
+            if not account.still:
+                return timeline.grown(video.final, age)
+            return tuple.__new__(Counts, [
+                timeline.pinned_at(account, video.create_time, value, instant)
+                for value in video.final])
         # made again from the likes at this age, so the ratios hold on young small videos
-        return generate.final_counts(timeline.grown_count(video.final.likes, age),
-                                     generate.count_noise(account, video.seq))
+        return generate.final_counts(
+            timeline.likes_at(account, video.create_time, video.final.likes, instant),
+            generate.count_noise(account, video.seq))
 
     def _hashtag(self, name: str) -> Hashtag:
         return generate.make_hashtag(self.pools, self.seed, name)
@@ -277,7 +283,8 @@ class World:
     def popular(self, account: Account, instant: int) -> list[int]:
         """Every posted seq, most viewed first at ``instant`` (ties: newest first). Sorting
         needs every video's views, so this is O(videos), cached per account and instant."""
-        if account.still:  # counts settled: only how many it has posted moves the order
+        if account.still and instant >= account.reference:
+            # counts settled: only how many it has posted moves the order
             return self._popular(account.handle, None, self.count(account, instant))
         return self._popular(account.handle, instant, 0)
 
@@ -296,12 +303,14 @@ class World:
         if instant is not None:  # only the videos still growing differ from their final views
             for seq in range(max(self.count(account, instant - timeline.GROWTH), first),
                              count):
-                age, i = instant - self.create_time(account, seq), seq - first
+                created, i = self.create_time(account, seq), seq - first
                 if account.videos and overrides.pins_counts(account, seq):
-                    views[i] = timeline.grown_down(views[i], age)  # as ``counts`` shows them
+                    # as ``counts`` shows them
+                    views[i] = timeline.pinned_at(account, created, views[i], instant)
                 else:  # as ``counts`` makes them
-                    views[i] = generate.views_of(timeline.grown_count(likes[i], age),
-                                                 generate.count_noise(account, seq))
+                    views[i] = generate.views_of(
+                        timeline.likes_at(account, created, likes[i], instant),
+                        generate.count_noise(account, seq))
         order = sorted(range(len(views)), key=lambda i: (-views[i], -i))
         return [first + i for i in order] if first else order
 
