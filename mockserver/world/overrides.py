@@ -178,12 +178,10 @@ def likes_delta(account: Account, instant: int, count: int) -> int:
     for seq, pinned in account.videos.items():
         if seq >= count or pinned.counts is None or pinned.counts.likes is None:
             continue
-        likes, leaf = pinned.counts.likes, _leaf(account, seq)
-        if not account.still or instant < account.reference:  # both as ``World.counts``
-            created = create_time(account, seq)                # shows them
-            likes = timeline.pinned_at(account, created, _settled(account, seq, likes), instant)
-            leaf = timeline.likes_at(account, created, leaf, instant)
-        total += likes - leaf
+        created = create_time(account, seq)  # both as ``World.counts`` shows them
+        likes = timeline.pinned_at(account, created,
+                                   _settled(account, seq, pinned.counts.likes), instant)
+        total += likes - timeline.likes_at(account, created, _leaf(account, seq), instant)
     return total
 
 

@@ -289,8 +289,9 @@ class World:
         return self._popular(account.handle, instant, 0)
 
     def _rank(self, handle: str, instant: int | None, still_count: int) -> list[int]:
-        """``instant`` None: a still account's ``still_count`` videos (ranking them at one
-        fixed instant listed videos posted after the clock and left out newer ones)."""
+        """``instant`` None: a still account's ``still_count`` videos, from its ``as_of`` on
+        (ranking them at one fixed instant listed videos posted after the clock and left out
+        newer ones)."""
         account = self.account(handle)
         count = still_count if instant is None else self.count(account, instant)
         first = max(count - RANKED_MOST, 0)  # likes[i] and views[i] are seq first + i's
