@@ -28,7 +28,7 @@ from mockserver.pipeline.keys import KeyRing
 from mockserver.pipeline.request_ids import RequestDigests
 from mockserver.pipeline.run import Endpoint
 from mockserver.pipeline.scenarios import WORLD_SCENARIOS, Effect, Scenarios
-from mockserver.settings import Settings
+from mockserver.settings import Settings, cache_folder
 from mockserver.store import StoreRefused, open_store
 from mockserver.vendors.base import Vendor
 from mockserver.vendors.dumpling import Dumpling
@@ -62,7 +62,7 @@ class Mock:
             check=lambda path, document: check_document(path, document, scenarios))
         self.store = open_store(settings.store)
         self.clock = self._clock()
-        self.world = World(settings.seed, self.fixtures)
+        self.world = World(settings.seed, self.fixtures, pools_folder=cache_folder(settings))
         for handle in self.fixtures.accounts:
             # pinned videos out of order or a schedule before 2016 stop the start, not every
             # call naming the account (an ``as_of`` at TikTok's launch answered 500s); a few

@@ -7,9 +7,15 @@ languages; it is drawn from here once per process and picked from by number afte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
-from faker import Faker
+import orjson
 
 # language -> Faker locale for names and sentences (Faker's Portuguese and Indonesian
 # sentences are Latin lorem ipsum, so those languages caption in English)
@@ -52,10 +58,77 @@ def _bmp(text: str) -> bool:
     return all(ord(ch) <= 0xFFFF for ch in text)
 
 
+def pools_for(seed: int, cache_dir: Path | None) -> Pools:
+    """The pools of ``seed``: read from ``cache_dir`` if an earlier start kept them there,
+    else drawn and kept there. Drawing them (and importing Faker) is a third of a start;
+    reading them back is a few milliseconds. A file is named by the seed, Faker's version
+    and this module's text, so a Faker or a mock that would draw otherwise never reads an
+    old one. A file that cannot be read or is not the pools' shape is drawn anew; a folder
+    that cannot be written keeps nothing, quietly: the pools are the same either way."""
+    if cache_dir is None:
+        return build_pools(seed)
+    path = cache_dir / f"pools-{seed}-{_drawing_version()}.json"
+    try:
+        return _from_document(orjson.loads(path.read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    pools = build_pools(seed)
+    _keep(path, orjson.dumps(asdict(pools)))
+    return pools
+
+
+def _drawing_version() -> str:
+    """What the pools of a seed depend on besides the seed: Faker's version (its word
+    lists and how it draws from them) and this module (what is drawn, how many)."""
+    source = Path(__file__).read_bytes()
+    faker_version = metadata.version("faker").encode()
+    return hashlib.sha256(faker_version + b"\0" + source).hexdigest()[:16]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("not a list of strings")
+    return tuple(value)
+
+
+def _from_document(document: Any) -> Pools:
+    """Pools from what :func:`pools_for` wrote, checked field by field (TypeError or
+    KeyError otherwise): the file is outside the mock's control."""
+    languages = document["languages"]
+    if not isinstance(languages, dict) or set(languages) != set(_LOCALES):
+        raise TypeError("not the pools' languages")
+    return Pools(
+        languages={code: Language(**{field: _strings(language[field])
+                                     for field in ("names", "sentences", "words")})
+                   for code, language in languages.items()},
+        **{field: _strings(document[field])
+           for field in ("handles", "song_titles", "albums", "urls")})
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Written whole or not at all: under a temporary name, then renamed, so a start
+    reading while another writes never reads half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".pools-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(temporary, 0o644)  # as a file written with open(): an image's users read it
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
+
+
 def build_pools(seed: int) -> Pools:
     """Every pool for ``seed``; once per process. One Faker a locale, reseeded before each
     pool it draws (a reseeded instance draws what a new one seeded so would): making a
     Faker lists its providers' modules on disk, and 13 of them were a third of the start."""
+    from faker import Faker  # a tenth of a second to import: not when the pools are kept
+
     fakers: dict[str, Faker] = {}
 
     def seeded(locale: str, name: str) -> Faker:

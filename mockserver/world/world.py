@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 from mockserver.world import cascade, fixtures, generate, overrides, timeline
 from mockserver.world.fixtures import Fixtures
@@ -26,7 +27,7 @@ from mockserver.world.model import (
     normalise_handle,
     well_formed,
 )
-from mockserver.world.pools import build_pools
+from mockserver.world.pools import pools_for
 
 _SOUND = 0x50D5
 _CLOSE = 8  # seqs this near share a cascade descent; farther apart, a second is cheaper
@@ -40,10 +41,10 @@ class World:
     """Accounts by handle, videos by (handle, seq), numbers by instant."""
 
     def __init__(self, seed: int, fixtures: Fixtures | None = None,
-                 cache_size: int = 4096) -> None:
+                 cache_size: int = 4096, pools_folder: Path | None = None) -> None:
         self.seed = seed
         self.fixtures = fixtures or Fixtures()
-        self.pools = build_pools(seed)
+        self.pools = pools_for(seed, pools_folder)
         self.account = lru_cache(maxsize=cache_size)(self._account)
         self._profiles = lru_cache(maxsize=cache_size)(self._profile)
         self.hashtag = lru_cache(maxsize=cache_size)(self._hashtag)
