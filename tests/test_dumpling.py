@@ -168,6 +168,22 @@ def test_video_route_by_every_url_form(client, app):
             assert utf16_slice(body["desc"], extra["start"], extra["end"]) == tagged(extra, False)
 
 
+def test_spaces_and_newlines_around_a_url_are_ignored_but_not_inside_it(client):
+    """As the README says: a URL pasted with its line's newline is the same video."""
+    video_id = dumpling(client, VIDEOS, {"handle": "stoolpresidente"}).json()["aweme_list"][0][
+        "aweme_id"]
+    url = f"https://www.tiktok.com/@stoolpresidente/video/{video_id}"
+    plain = dumpling(client, VIDEO, {"url": url})
+    for padded in (url + "\n", f"  {url}\r\n", f"\t{url} "):
+        response = dumpling(client, VIDEO, {"url": padded})
+        assert response.status_code == 200 and response.json()["id"] == video_id, padded
+        assert response.json()["stats"] == plain.json()["stats"]
+    for broken in (url.replace("/video/", "/video /"), url + "\nhttps://www.tiktok.com/"):
+        response = dumpling(client, VIDEO, {"url": broken})
+        assert (response.status_code, response.json()) == (
+            400, {"error": "Invalid TikTok video URL format."}), broken
+
+
 def test_a_bare_id_resolves_alike_on_a_fresh_mock_and_after_its_video_was_listed(app):
     """m.tiktok.com/v/ID.html: a fixture account's video (the pages' examples) is found on
     a fresh mock; a generated account's is not found, and listing it first changes nothing
