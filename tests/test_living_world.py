@@ -94,6 +94,27 @@ def test_friends_never_exceed_followers_or_following(http):
         assert stats["friendCount"] <= min(stats["followerCount"], stats["followingCount"])
 
 
+def test_a_fixture_with_friends_near_its_followers_never_shows_more_friends_than_followers(
+        tmp_path):
+    """Followers show cut to one decimal of K (10,050 -> 10000): friends, exact, showed
+    10,040 beside them on every vendor."""
+    fixture = tmp_path / "friends.json"
+    fixture.write_text(json.dumps({"accounts": {"fr_fx": {
+        "followers": 10050, "following": 20000, "friends": 10040, "diggs": 12345,
+        "hearts": 54321, "video_count": 20}}}))
+    with serve(fixture_paths=(str(fixture),)) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        stats = profile(client, "fr_fx")
+        metrics = client.get("/v1/tiktok/profiles/fr_fx", headers=SF).json()["data"]["metrics"]
+        gateway = client.get("/dev/tiktok/user/fr_fx", headers=GW).json()["stats"]
+    for followers, friends, following in (
+            (stats["followerCount"], stats["friendCount"], stats["followingCount"]),
+            (metrics["followers"], metrics["friends"], metrics["following"]),
+            (gateway["followerCount"], gateway["friendCount"], gateway["followingCount"])):
+        assert followers == 10000 and following == 20000
+        assert friends == 10000  # as many as are shown following: never more
+
+
 def test_advancing_the_clock_brings_new_videos_on_top_and_growth(http):
     handle = "clocktest"
     before_stats, before_page = profile(http, handle), page(http, handle)

@@ -27,6 +27,13 @@ def display_count(value: int) -> int:
     return value // step * step
 
 
+def shown_friends(profile: Profile) -> int:
+    """Friends as shown beside the cut follower count: never more than it, so what a client
+    reads keeps friends <= followers (a fixture's 10,040 friends of 10,050 followers would
+    show beside 10000)."""
+    return min(profile.friends, display_count(profile.followers))
+
+
 def day_of(instant: int) -> int:
     """The UTC day an instant falls in: signed CDN links are made per day."""
     return instant // _DAY * _DAY
@@ -207,7 +214,7 @@ def web_user_stats(profile: Profile) -> dict[str, int]:
         "heart": display_count(profile.hearts),
         "heartCount": display_count(profile.hearts),
         "videoCount": profile.video_count, "diggCount": profile.diggs,
-        "friendCount": profile.friends,
+        "friendCount": shown_friends(profile),
     }
 
 

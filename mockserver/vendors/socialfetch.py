@@ -226,7 +226,7 @@ def render_profile(account: Account | None, profile: Profile | None, day: int
     metrics = {
         "followers": common.display_count(profile.followers), "following": profile.following,
         "likes": common.display_count(profile.hearts), "posts": profile.video_count,
-        "friends": profile.friends, "diggs": profile.diggs,
+        "friends": common.shown_friends(profile), "diggs": profile.diggs,
     }
     return {"lookupStatus": "private" if account.private else "found",
             "profile": shown, "metrics": metrics}
