@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver import __version__
-from mockserver.clock import checked_advance, parse_instant
+from mockserver.clock import OutOfRange, checked_advance, parse_instant
 from mockserver.errors import AdminError
 from mockserver.limits import BodyTooLarge, ClientGone, read_body, wide_integer
 from mockserver.openapi import build_openapi
@@ -182,6 +182,9 @@ async def set_clock(request: Request) -> dict[str, Any]:
             at = parse_instant(str(body["set"]))
         else:
             checked_advance(clock.now(), advance)
+    except OutOfRange as exc:  # named as sent: an ISO text, not the seconds it was read as
+        raise AdminError(f"set: {orjson.dumps(instant).decode()[:64]} is outside "
+                         f"{exc.limits}") from None
     except (ValueError, OverflowError) as exc:
         raise AdminError(f"set: {exc}" if "set" in body else str(exc)) from None
     if freeze is True:

@@ -25,7 +25,8 @@ class OutOfRange(ValueError):
     (``limits``), not the form, which was right."""
 
     def __init__(self, shown: str) -> None:
-        self.limits = f"the clock's range ({iso(EARLIEST)} to {iso(LATEST)})"
+        # its last millisecond, not LATEST: "to 2100-01-01" read as if 2100-01-01 were in it
+        self.limits = f"the clock's range ({iso(EARLIEST)} to {iso(LATEST - 0.001)})"
         super().__init__(f"{shown} is outside {self.limits}")
 
 
@@ -63,7 +64,9 @@ def checked_advance(now: float, seconds: float) -> float:
         raise ValueError(f"advance must be >= 0 seconds ({seconds!r}); to move the clock "
                          "back, use set")
     if now + seconds >= LATEST:
-        left = LATEST - now  # its fraction shown: 0.5 s left is not "less than 0"
+        # its fraction shown (0.5 s left is not "less than 0"), to the millisecond the clock
+        # prints: a float difference near 2100 is 0.0009999275207519531, not 0.001
+        left = round(LATEST - now, 3)
         shown = int(left) if left == int(left) else left
         raise ValueError(f"advance must be less than {shown!r} seconds: {iso(now)} + "
                          f"{seconds!r} is past the end of the clock's range ({iso(LATEST)})")

@@ -358,6 +358,12 @@ def test_the_clock_can_be_read_frozen_set_and_advanced(http):
                               "2026-11-23T12:00:00.000Z + 4282950340 is past the end of the "
                               "clock's range (2100-01-01T00:00:00.000Z)"),
     ({"advance": 1e308}, "advance must be less than 2307009600 seconds"),
+    # an instant out of range is named as it was sent (not as the seconds it was read as),
+    # beside the range's first and last millisecond
+    ({"set": "2100-01-01T00:00:00Z"}, 'set: "2100-01-01T00:00:00Z" is outside the clock\'s '
+                                      "range (2016-09-01T00:00:00.000Z to "
+                                      "2099-12-31T23:59:59.999Z)"),
+    ({"set": 1}, "set: 1 is outside the clock's range"),
 ])
 def test_bad_clock_changes_are_400s_that_change_nothing(http, body, words):
     call(http, "dumpling")
@@ -366,6 +372,16 @@ def test_bad_clock_changes_are_400s_that_change_nothing(http, body, words):
     assert response.status_code == 400
     assert words in response.json()["error"], response.json()
     assert (http.get("/__mock/clock").json(), journal(http)) == before
+
+
+def test_at_the_clocks_last_millisecond_an_advance_is_refused_in_milliseconds(http):
+    """The time left was a float difference: "less than 0.0009999275207519531 seconds"."""
+    assert http.post("/__mock/clock", json={"set": "2099-12-31T23:59:59.999Z"}
+                     ).status_code == 200
+    response = http.post("/__mock/clock", json={"advance": 1})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("advance must be less than 0.001 seconds: "
+                                               "2099-12-31T23:59:59.999Z + 1 is past the end")
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])

@@ -85,13 +85,15 @@ def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, args, env, wor
     assert "Traceback" not in done.stderr and done.stdout == ""  # no banner either
 
 
-RANGE = "is outside the clock's range (2016-09-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z)"
+RANGE = "is outside the clock's range (2016-09-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z)"
 
 
 @pytest.mark.parametrize(("args", "env", "line"), [
     (["--now", "2015-01-01T00:00:00Z"], {}, f"--now: '2015-01-01T00:00:00Z' {RANGE}"),
     (["--now", "2100-06-01T00:00:00Z"], {}, f"--now: '2100-06-01T00:00:00Z' {RANGE}"),
     (["--now", "4102444800"], {}, f"--now: '4102444800' {RANGE}"),
+    # the end the message names is in the range: the first instant after it is not
+    (["--now", "2100-01-01T00:00:00Z"], {}, f"--now: '2100-01-01T00:00:00Z' {RANGE}"),
     (["--now", "1472687999"], {}, f"--now: '1472687999' {RANGE}"),
     ([], {"MOCKSERVER_NOW": "2015-01-01T00:00:00Z"},
      f"MOCKSERVER_NOW: '2015-01-01T00:00:00Z' {RANGE}"),

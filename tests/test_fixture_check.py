@@ -74,7 +74,7 @@ BAD = [
      "account 'wrong' field 'as_of': 'yesterday' is neither ISO-8601 nor unix seconds"),
     ({"accounts": {"wrong": {"as_of": "2200-01-01T00:00:00Z"}}},
      "account 'wrong' field 'as_of': 7258118400 is outside the clock's range "
-     "(2016-09-01T00:00:00.000Z to 2100-01-01T00:00:00.000Z)"),
+     "(2016-09-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z)"),
     ({"accounts": {"wrong": {"as_of": 1772323200.5}}},
      "account 'wrong' field 'as_of': 1772323200.5 is not a whole second"),
     ({"accounts": {"wrong": {"as_of": True}}},
