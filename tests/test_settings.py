@@ -44,7 +44,7 @@ def test_every_flag_is_read_from_its_variable_and_its_config_key(tmp_path):
               "max_header_bytes": ("2048", 2048), "max_body_bytes": ("4096", 4096),
               "max_admin_body_bytes": ("8192", 8192), "max_connections": ("7", 7),
               "header_timeout": ("2.5", 2.5), "body_timeout": ("3", 3.0),
-              "workers": ("3", 3)}
+              "workers": ("3", 3), "cache_dir": ("none", "none")}
     server_rows = [row for row in TABLE if row.config and row.config.startswith("[server] ")]
     assert {row.name for row in server_rows} == set(values)  # a new row needs a case here
     env = {row.env: values[row.name][0] for row in server_rows}
