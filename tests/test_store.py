@@ -420,3 +420,33 @@ def test_a_redis_url_whose_database_is_not_a_whole_number_is_refused_at_start(
     assert error.splitlines()[-1].startswith(
         f"mockserver: --store: {optioned!r} is not a Redis URL that can be used: ")
     assert "foo" in error.splitlines()[-1] and "Traceback" not in error
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_key_set_by_put_reads_back_byte_for_byte_in_the_memory_stores_field_order(
+        request, tmp_path, kind):
+    """Redis's Lua (cjson) writes a record's fields in no set order: PUT's answer, GET's
+    and the listing's show them in the order the memory store keeps, in every store."""
+    if kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        spec = server.url
+    else:
+        spec = str(tmp_path / "ledger.sqlite") if kind == "sqlite" else "memory"
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    changes = [{"rate_limit": 7, "status": "active"}, {"status": "inactive"},
+               {"balance": 5, "rate_limit": 2, "status": "active"}, {"rate_limit": 1}]
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling", key="sk_made_by_a_request").status_code == 200
+        for key in ("sk_order_key", "sk_made_by_a_request"):
+            for body in changes:
+                put = http.put(f"/__mock/keys/{key}", json=body)
+                got = http.get(f"/__mock/keys/{key}")
+                assert put.status_code == got.status_code == 200, put.text
+                assert put.content == got.content
+                assert list(orjson.loads(put.content)) == [
+                    "key", "balance", "status", "rate_limit"], put.text
+                listed = http.get("/__mock/keys").json()["keys"]
+                assert [list(entry) for entry in listed] == [
+                    ["key", "balance", "status", "rate_limit"]] * 2

@@ -150,13 +150,26 @@ def before_write() -> None:
         first()
 
 
+#: the order of a counted record's fields after its counted one, as the memory and SQLite
+#: stores keep them (the order the record was made in): Lua's cjson writes a table's
+#: fields in no set order, so a record a script rewrote is put back in this one
+ORDER = ("status", "rate_limit")
+
+
 def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]:
-    """A record as stored, with its counted field's value from its counter (first, where
-    the record was made with it); one an older mock stored with the field inside, as is."""
-    if count is None:
+    """A record as stored, with its counted field's value from its counter (one an older
+    mock stored with the field inside: that value), its fields in the order the other
+    stores keep: the counted field, then :data:`ORDER`, then the rest as stored."""
+    if count is None and field not in record:
         return record
-    record.pop(field, None)
-    return {field: int(count), **record}
+    ordered = {field: record[field] if count is None else int(count)}
+    for name in ORDER:
+        if name in record:
+            ordered[name] = record[name]
+    for name, value in record.items():
+        if name not in ordered:
+            ordered[name] = value
+    return ordered
 
 
 def window_args(window: Window | None) -> tuple[Any, ...]:
