@@ -17,7 +17,7 @@ import redis
 from mockserver.app import create_app
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from tests.calls import call
+from tests.calls import KEYS, call
 from tests.conftest import FROZEN
 
 KEY = "sk_garbage_key"
@@ -65,6 +65,37 @@ def test_garbage_in_redis_is_a_503_that_names_it_never_a_500(redis_server, garba
         assert "holds what the mock did not write" in admin.json()["error"]
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200
+
+
+@pytest.mark.parametrize("balance", ["-5", "2.5"])
+@pytest.mark.parametrize("vendor", ["dumpling", "socialfetch"])
+def test_a_balance_counter_set_below_0_in_redis_is_a_503_never_shown(redis_server, vendor,
+                                                                      balance):
+    """The mock never writes a balance below 0 (nor a part of a credit): one set by hand
+    (redis-cli HSET) is what the mock did not write, through a process that had read the
+    key before and one that had not, on the vendor routes that show a balance (a header,
+    a body) and the admin API alike, until a reset."""
+    redis_server.flush()
+    key = KEYS[vendor]
+    settings = Settings.load({"now": FROZEN, "store": redis_server.url}, env={})
+    with ServerThread(create_app(settings)) as one, ServerThread(create_app(settings)) as two, \
+            httpx.Client(base_url=one.url) as first, httpx.Client(base_url=two.url) as second, \
+            redis.Redis.from_url(redis_server.url) as client:
+        assert first.put(f"/__mock/keys/{key}", json={"balance": 50}).status_code == 200
+        assert call(first, vendor, key=key).status_code == 200
+        field = next(f for f in client.hkeys("mockserver:c:keys") if f.endswith(b" balance"))
+        client.hset("mockserver:c:keys", field, balance)
+        answers = [call(first, vendor, key=key), call(second, vendor, key=key),
+                   first.get(f"/__mock/keys/{key}"), second.get("/__mock/keys"),
+                   first.put(f"/__mock/keys/{key}", json={"status": "active"})]
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert "holds what the mock did not write" in answer.text, answer.text
+            assert balance not in answer.headers.values(), answer.headers
+        assert [a.json()["mockserver_error"] for a in answers[:2]] == ["store_unavailable"] * 2
+        assert first.post("/__mock/reset").status_code == 200
+        assert call(second, vendor, key=key).status_code == 200
+        assert call(first, vendor, key=key).status_code == 200
 
 
 def test_a_record_that_is_not_json_in_sqlite_is_a_503_never_a_500(tmp_path):

@@ -162,7 +162,10 @@ def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]
     stores keep: the counted field, then :data:`ORDER`, then the rest as stored."""
     if count is None and field not in record:
         return record
-    ordered = {field: record[field] if count is None else int(count)}
+    value = record[field] if count is None else int(count)
+    if value < 0:  # the mock takes credits only while they last, and sets none below 0
+        raise ValueError(f"the {field} {value} is below 0")
+    ordered = {field: value}
     for name in ORDER:
         if name in record:
             ordered[name] = record[name]

@@ -24,6 +24,7 @@ from mockserver.store import (
     WindowSpent,
     Writes,
 )
+from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import DEADLINE, PipelinedRedis
 from mockserver.store.redis_common import (
     CLOCK,
@@ -36,6 +37,7 @@ from mockserver.store.redis_common import (
     forgotten,
     guarded,
     is_late,
+    not_written,
     too_late,
     window_args,
     with_count,
@@ -132,6 +134,8 @@ class RequestSteps:
         if is_late(reply):
             self._pipelined.resync()
             return too_late(self.where, reply)
+        if str(reply).startswith(lua.UNWRITTEN):
+            return not_written(self.where, reply)
         return StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
                                 f"{reply}")
 
@@ -152,7 +156,11 @@ class RequestSteps:
                 return Opening(wall + offset if frozen_at is None else frozen_at, key, False,
                                UNCOUNTED if counted else NOT_LIMITED, 0, self._epoch)
         call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)
-        return self._opened(await self._run_async(*call), keys, kid, fresh)
+        found = await self._run_async(*call)
+        try:
+            return self._opened(found, keys, kid, fresh)
+        except ValueError as exc:  # a record that is not JSON, a balance below 0...
+            raise not_written(self.where, exc) from None
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:

@@ -23,6 +23,9 @@ from mockserver.store import DRAW_DIGITS
 
 #: what a step run after its deadline replies (an error reply starting so)
 LATE = "LATE"
+#: what a step finding what the mock never writes replies (an error reply starting so),
+#: having written nothing: a counter below 0 or not a whole number
+UNWRITTEN = "UNWRITTEN"
 _LATE_FUNCTION = """
 local function late(deadline)
   local now = redis.call('TIME')
@@ -83,6 +86,7 @@ local function charge(hash, id, field, amount, fresh)
   local counter = id .. ' ' .. field
   local held = redis.call('HGET', counters, counter)
   local record
+  local raw = held
   if held then
     held = tonumber(held)
   else
@@ -90,7 +94,12 @@ local function charge(hash, id, field, amount, fresh)
     if not stored and fresh == '' then return false end
     record = cjson.decode(stored or fresh)
     held = record[field]
+    raw = held
     record[field] = nil
+  end
+  if type(held) ~= 'number' or held < 0 or held % 1 ~= 0 then  -- no balance the mock wrote
+    return redis.error_reply(string.format('UNWRITTEN the %s of %s is %s, not a whole number '
+                                           .. 'from 0', field, id, tostring(raw)))
   end
   if held < amount then return false end
   local after = held - amount
@@ -346,6 +355,10 @@ end
 local after = ''
 if ARGV[3] ~= '' then
   after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
+  if type(after) == 'table' then  -- an error reply: what the mock did not write
+    unpushed()
+    return after
+  end
   if not after then
     unpushed()
     return {false, 0, 0, left}
