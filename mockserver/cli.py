@@ -127,15 +127,19 @@ def serve_command(args: argparse.Namespace) -> int:
         print(admin_note(app.state.mock), flush=True)
 
     if settings.workers > 1:
-        from mockserver.workers import run_workers
+        from mockserver.workers import NoWorkerServed, run_workers
 
         mock = app.state.mock
         # one token for every worker: a token made now is handed to them, not made N times
         flags["admin_token"] = mock.admin_token
         mock.close()  # each worker opens the store itself
         # the banner once a worker serves; until then connections wait in the backlog
-        run_workers(flags, sock, settings.workers,
-                    functools.partial(announce, sock.getsockname()[1]))
+        try:
+            run_workers(flags, sock, settings.workers,
+                        functools.partial(announce, sock.getsockname()[1]))
+        except NoWorkerServed as exc:
+            print(f"mockserver: {exc}", file=sys.stderr, flush=True)
+            return 1
         return 0
     tune_gc_for_serving()
     MockUvicorn(config, app.state.mock, close_store=True, announce=announce).run(sockets=[sock])

@@ -268,6 +268,58 @@ def test_workers_share_one_port_and_one_ledger(redis_server):
         process.stderr.close()
 
 
+def test_workers_that_all_die_at_start_stop_the_parent_with_one_line(tmp_path):
+    """A Redis that goes away after the parent's check at start: each worker's start fails,
+    and the parent used to start others for ever, saying nothing. It gives up after 3 in
+    a row per worker, naming the cause (each worker's line, then its own), and exits 1."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis").start()
+    port = free_port()
+    process = None
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+             "--workers", "2", "--store", server.url, "--now", FROZEN],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 30
+        # the parent has checked the store and closed it once it starts processes
+        while not children(process.pid):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.005)
+        server.stop()  # before the spawned workers (seconds to start) open it
+        started = time.monotonic()
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 1, err.decode()
+        assert time.monotonic() - started < 60
+        lines = err.decode().splitlines()
+        assert lines[-1] == ("mockserver: --workers: no worker started serving: 6 in a row "
+                             "exited before they served, the last with exit code 2; stopping")
+        refused = [line for line in lines if "--store: cannot reach Redis at" in line]
+        assert len(refused) == 6 and all(line.startswith("mockserver: worker ")
+                                         for line in refused), lines
+        assert "Traceback" not in err.decode()
+        assert b"mockserver on " not in out  # no banner: nothing ever served
+    finally:
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        server.stop()
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started, as /proc shows them."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1]
+                                            .split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def test_a_memory_store_with_several_workers_is_refused(capsys):
     assert main(["serve", "--workers", "2", "--port", "0"]) == 2
     error = capsys.readouterr().err
