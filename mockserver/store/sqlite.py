@@ -2,20 +2,27 @@
 
 Each ledger step is one transaction that takes the write lock before it reads
 (``BEGIN IMMEDIATE``), so no two processes read the same balance and both spend it. WAL
-lets readers go on while one writes; a busy timeout makes a writer wait its turn rather
-than fail. Writes commit as they happen, so a killed mock loses nothing it had answered.
+lets readers go on while one writes. A writer waits its turn rather than fail, up to
+:data:`BUSY_TIMEOUT_MS`, but SQLite's own wait (its busy handler) holds the thread, and
+so the event loop and every request in flight in the process: the connection's own busy
+timeout is only :data:`BUSY_SLICE_MS`, and a request's steps wait for the lock from the
+event loop (``asyncio.sleep``, see :meth:`SqliteStore._retried`), trying the whole step,
+one transaction, again. Writes commit as they happen, so a killed mock loses nothing it
+had answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -23,18 +30,53 @@ from mockserver import clock  # the module, not its names: it is importing this 
 from mockserver.store import (
     FIRED,
     MATCHED,
+    NOT_LIMITED,
     REMAINING,
     Chance,
     FirstId,
+    Opening,
     Store,
     StoreUnavailable,
+    Writes,
+    clock_now,
     draw,
 )
 
+#: how long a step waits for another process's write lock before the mock answers 503
 BUSY_TIMEOUT_MS = 10_000
+#: how long SQLite's busy handler may hold the thread (and the event loop) at a time
+BUSY_SLICE_MS = 5
+#: the pauses between tries of a step waiting for the lock: doubling from the first
+FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.002, 0.05
+#: set while a step runs from the event loop: a lock another process holds is then
+#: :class:`_Busy` at once, and the step is tried again after an ``asyncio.sleep``
+_FROM_LOOP: ContextVar[bool] = ContextVar("sqlite_from_loop", default=False)
+T = TypeVar("T")
 _WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
 _TALLY, _MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
 log = logging.getLogger("mockserver")
+
+
+class _Busy(StoreUnavailable):
+    """Another process holds the file's write lock: nothing of the step was written."""
+
+
+class _Recorded:
+    """A request's last writes (journal line, coverage counts) as :meth:`Store.record_async`
+    fills them, made later in one transaction (so a step tried again writes them once)."""
+
+    keeps_objects = False
+    keeps_bytes = False
+
+    def __init__(self) -> None:
+        self.appends: list[tuple[str, bytes, int]] = []
+        self.tallies: list[tuple[str, Sequence[str], str]] = []
+
+    def append(self, log: str, value: Any, limit: int) -> None:
+        self.appends.append((log, orjson.dumps(value), limit))
+
+    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
+        self.tallies.append((table, names, first() if callable(first) else first))
 
 
 def _clock(raw: bytes) -> dict[str, Any] | None:
@@ -50,16 +92,23 @@ def _clock(raw: bytes) -> dict[str, Any] | None:
     return found
 
 
+def _locked(error: sqlite3.DatabaseError) -> bool:
+    """Whether ``error`` is another connection holding a lock (SQLITE_BUSY)."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
 class SqliteStore(Store):
     shared = True
+    awaits = True  # a request's steps wait for another process's lock from the event loop
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()  # one connection, shared by this process's threads
         try:
+            # the start waits its turn in SQLite's busy handler (processes starting at once
+            # each set WAL); then it waits only BUSY_SLICE_MS at a time (see _begin)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
                                        timeout=BUSY_TIMEOUT_MS / 1000)
-            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._transaction() as db:
@@ -70,6 +119,7 @@ class SqliteStore(Store):
                 # a write, so a file the mock may read but not write stops the start here
                 # rather than every request after it
                 self._write(db, _META, "opened", {})
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_SLICE_MS}")
         except StoreUnavailable as busy:  # told apart from a file that is not SQLite by the CLI
             raise sqlite3.OperationalError(busy.message) from None
 
@@ -77,10 +127,7 @@ class SqliteStore(Store):
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One step, all or nothing, holding the file's write lock from its first read."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as exc:
-                raise self._unwritable(exc) from None
+            self._begin()
             try:
                 yield self._db
                 self._db.execute("COMMIT")
@@ -91,6 +138,51 @@ class SqliteStore(Store):
                     raise self._unwritable(failed) from None
                 raise
 
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``: the write lock, or, while another process holds it,
+        :class:`_Busy` at once from the event loop (see :meth:`_retried`); from a step
+        called directly (the admin API, one a request makes as it renders, the start, a
+        thread), tried again here, holding the thread, until :data:`BUSY_TIMEOUT_MS` is
+        spent, as SQLite's busy handler would."""
+        deadline = None
+        pause = FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.DatabaseError as exc:
+                if not _locked(exc):
+                    raise self._unwritable(exc) from None
+                if _FROM_LOOP.get():
+                    raise _Busy(self._unwritable(exc).message) from None
+                now = time.monotonic()
+                deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
+                if now >= deadline:
+                    raise self._unwritable(exc) from None
+                time.sleep(min(pause, deadline - now))
+                pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
+    async def _retried(self, step: Callable[..., T], *args: Any) -> T:
+        """``step`` (one transaction: all of it or nothing) from the event loop. While
+        another process holds the write lock, the loop goes on serving (other requests,
+        the health check) and the step is tried again, whole, after a pause, until
+        :data:`BUSY_TIMEOUT_MS` is spent: then the mock's 503, "is busy"."""
+        deadline = None
+        pause = FIRST_PAUSE_SECONDS
+        while True:
+            from_loop = _FROM_LOOP.set(True)
+            try:
+                return step(*args)
+            except _Busy as busy:
+                now = time.monotonic()
+                deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
+                if now >= deadline:
+                    raise StoreUnavailable(busy.message) from None
+            finally:
+                _FROM_LOOP.reset(from_loop)
+            await asyncio.sleep(min(pause, deadline - now))
+            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
     def _unwritable(self, error: sqlite3.DatabaseError) -> StoreUnavailable:
         """The mock's 503: another process holding the lock past the busy timeout, or a
         file made read-only or lost while serving; service resumes when it can write."""
@@ -98,12 +190,18 @@ class SqliteStore(Store):
         return StoreUnavailable(f"the SQLite store {self.path} {why}: {error}")
 
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """A read: WAL lets it go on while another process writes (it waits, for at most
+        :data:`BUSY_TIMEOUT_MS`, only while another recovers or resets the WAL)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         with self._lock:
-            try:
-                return self._db.execute(sql, args).fetchall()
-            except sqlite3.DatabaseError as exc:  # locked by another, or damaged
-                raise StoreUnavailable(f"the SQLite store {self.path} cannot be read: {exc}"
-                                       ) from None
+            while True:
+                try:
+                    return self._db.execute(sql, args).fetchall()
+                except sqlite3.DatabaseError as exc:  # locked by another, or damaged
+                    if not _locked(exc) or time.monotonic() >= deadline:
+                        raise StoreUnavailable(f"the SQLite store {self.path} cannot be read:"
+                                               f" {exc}") from None
+                time.sleep(FIRST_PAUSE_SECONDS)
 
     def _loads(self, raw: bytes) -> Any:
         """A stored value; one something else wrote that is not JSON is the mock's 503 (a
@@ -206,10 +304,14 @@ class SqliteStore(Store):
 
     def append(self, log: str, value: Any, limit: int) -> None:
         with self._transaction() as db:
-            newest = db.execute("INSERT INTO log (name, value) VALUES (?, ?)",
-                                (log, orjson.dumps(value))).lastrowid
-            # ids grow by one per entry, so this keeps the newest ``limit`` (an index walk)
-            db.execute("DELETE FROM log WHERE id <= ? AND name=?", (newest - limit, log))
+            self._append(db, log, orjson.dumps(value), limit)
+
+    @staticmethod
+    def _append(db: sqlite3.Connection, log: str, value: bytes, limit: int) -> None:
+        newest = db.execute("INSERT INTO log (name, value) VALUES (?, ?)",
+                            (log, value)).lastrowid
+        # ids grow by one per entry, so this keeps the newest ``limit`` (an index walk)
+        db.execute("DELETE FROM log WHERE id <= ? AND name=?", (newest - limit, log))
 
     def recent(self, log: str, limit: int) -> list[Any]:
         rows = self._read("SELECT value FROM log WHERE name=? ORDER BY id DESC LIMIT ?",
@@ -221,15 +323,19 @@ class SqliteStore(Store):
     def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
         shown = first() if callable(first) else first
         with self._transaction() as db:
-            marks = self._row(db, _MARKS, table) or {}
-            for name in names:
-                row = self._row(db, _TALLY + table, name)
-                if row is None:
-                    row = {"met": 0, "first": shown, "since": {}}
-                row["met"] += 1
-                for mark in marks:
-                    row["since"].setdefault(mark, shown)
-                self._write(db, _TALLY + table, name, row)
+            self._tally(db, table, names, shown)
+
+    def _tally(self, db: sqlite3.Connection, table: str, names: Sequence[str], shown: str
+               ) -> None:
+        marks = self._row(db, _MARKS, table) or {}
+        for name in names:
+            row = self._row(db, _TALLY + table, name)
+            if row is None:
+                row = {"met": 0, "first": shown, "since": {}}
+            row["met"] += 1
+            for mark in marks:
+                row["since"].setdefault(mark, shown)
+            self._write(db, _TALLY + table, name, row)
 
     def tallies(self, table: str) -> dict[str, dict[str, Any]]:
         return dict(self.items(_TALLY + table))
@@ -250,6 +356,51 @@ class SqliteStore(Store):
 
     def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
         return self.get(_MARKS, table) or {}
+
+    # a request's steps, from the event loop: each waits for another process's lock
+    # there (see _retried), tried again whole, one transaction -----------------------
+
+    async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
+                                 limited: bool, armed: str, now: float | None, wall: float,
+                                 window_seconds: int, cached: bool = False) -> Opening | None:
+        """:meth:`open_request`, its writes (the key's record made, its window counted)
+        each waiting for the lock from the event loop."""
+        if now is None:
+            state = self.clock_state()
+            if state is None:
+                return None
+            now = clock_now(state, wall)
+        key, created = self.get(keys, kid), False
+        if key is None and fresh is not None:
+            key = await self._retried(self.put_new, keys, kid, fresh)
+            created = key is fresh
+        remaining = NOT_LIMITED
+        if limited and key is not None and key["status"] == "active" and key["rate_limit"] > 0:
+            remaining = await self._retried(self.admit, kid, key["rate_limit"],
+                                            int(now // window_seconds))
+        return Opening(now, key, created, remaining, len(self.items(armed)))
+
+    async def charge_async(self, table: str, key: str, field: str, amount: int,
+                           fresh: dict[str, Any]) -> dict[str, Any] | None:
+        return await self._retried(self.charge, table, key, field, amount, fresh)
+
+    async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
+                           window: Any = None) -> None:
+        """The writes ``fill`` makes, in one transaction (``window``: only Redis leaves
+        one to a request's last step)."""
+        if window is not None:
+            self.count_window(window)
+        writes = _Recorded()
+        fill(writes)
+        if writes.appends or writes.tallies:
+            await self._retried(self._record, writes)
+
+    def _record(self, writes: _Recorded) -> None:
+        with self._transaction() as db:
+            for log, value, limit in writes.appends:
+                self._append(db, log, value, limit)
+            for table, names, shown in writes.tallies:
+                self._tally(db, table, names, shown)
 
     # the clock ------------------------------------------------------------------
 
