@@ -55,8 +55,9 @@ def serve_worker(flags: dict[str, Any], sock: socket.socket, serving: Event) -> 
     try:
         app = create_app(settings)
     except START_ERRORS as exc:  # the parent's check passed: the store has gone since
-        print(f"mockserver: worker {os.getpid()}: {start_error(settings, exc)}",
-              file=sys.stderr, flush=True)
+        # one write: the workers dying at once share the parent's stderr
+        sys.stderr.write(f"mockserver: worker {os.getpid()}: {start_error(settings, exc)}\n")
+        sys.stderr.flush()
         sys.exit(START_FAILED)
     config = uvicorn_config(app, settings.host, settings.port, log_level=settings.log_level,
                             access_log=settings.access_log)
