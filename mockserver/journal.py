@@ -19,7 +19,7 @@ import orjson
 from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
 from mockserver.pipeline.keys import mask as _mask
 from mockserver.pipeline.request_ids import Occurrence, digest, request_id, uuid4_text
-from mockserver.store import Store, Writes
+from mockserver.store import Store, StoreUnavailable, Writes
 
 LOG = "journal"
 FILTERS = ("vendor", "route", "status", "key")
@@ -128,6 +128,28 @@ def masked_header(name: str, value: str) -> str:
     return mask(value.strip())
 
 
+#: the fields of a journal entry (:func:`_entry`)
+_FIELDS = frozenset(("at", "vendor", "route", "method", "path", "query", "headers", "body",
+                     "key", "status", "scenario", "scenario_source", "credits_charged",
+                     "notes", "duration_ms", "request_id", "outcomes", "response_body",
+                     "reason"))
+
+
+def _unpacked(kept: bytes) -> dict[str, Any]:
+    try:
+        return unpacked(kept)
+    except (ValueError, TypeError, IndexError) as exc:  # not JSON, not its fields
+        raise _not_written(kept, exc) from None
+
+
+def _not_written(kept: Any, problem: Exception | None = None) -> StoreUnavailable:
+    """A journal entry the mock did not write (written by hand where the store keeps the
+    journal): the mock's 503, as other such writes are, until a reset."""
+    why = f" ({problem})" if problem is not None else ""
+    return StoreUnavailable(f"the store's journal holds what the mock did not write: "
+                            f"{kept!r:.80} is not a journal entry{why}")
+
+
 class Journal:
     def __init__(self, store: Store, size: int) -> None:
         self._store = store
@@ -150,7 +172,9 @@ class Journal:
         found = []
         for kept in self._store.recent(LOG, self.size):
             entry = Record(*kept).entry() if isinstance(kept, tuple) else \
-                unpacked(kept) if isinstance(kept, bytes) else kept
+                _unpacked(kept) if isinstance(kept, bytes) else kept
+            if not isinstance(entry, dict) or not entry.keys() >= _FIELDS:  # valid JSON of
+                raise _not_written(kept)  # another shape: an outside write
             if all(str(entry.get(k)) == v for k, v in wanted.items()):
                 found.append(entry)
                 if len(found) >= (limit or self.size):

@@ -118,13 +118,19 @@ def test_the_blocking_clients_steps_given_up_are_not_applied_when_redis_wakes(tm
     store = open_store(redis_server.url)
     try:
         # each script run once (loaded: a step Redis does not know yet never runs late)
-        store.put("armed", "a1", {"id": "a1", "remaining": 3, "fired": 0})
+        # records as the mock writes them (the store refuses others: test_store_garbage)
+        armed = {"id": "a1", "vendor": None, "route": None, "handle": None, "key": None,
+                 "scenario": "backend_error", "status": None, "body": None, "latency_ms": 0,
+                 "times": 3, "remaining": 3, "probability": None, "fired": 0, "matched": 0,
+                 "order": 1}
+        key = {"balance": 10, "status": "active", "rate_limit": 0}
+        store.put("armed", "a1", armed)
         assert store.consume("armed", "a1")["fired"] == 1
         store.put_new("records", "first", {"n": 0})
-        store.charge("keys", "k", "balance", 1, {"balance": 10, "status": "active"})
+        store.charge("keys", "k", "balance", 1, key)
         steps = [lambda: store.consume("armed", "a1"),
                  lambda: store.put_new("records", "r", {"n": 1}),
-                 lambda: store.charge("keys", "k", "balance", 1, {"balance": 10})]
+                 lambda: store.charge("keys", "k", "balance", 1, key)]
         redis_server.process.send_signal(signal.SIGSTOP)
         try:
             with ThreadPoolExecutor(len(steps)) as pool:
@@ -136,7 +142,7 @@ def test_the_blocking_clients_steps_given_up_are_not_applied_when_redis_wakes(tm
         with redis.Redis.from_url(redis_server.url) as client:
             client.ping()
         time.sleep(0.3)
-        assert store.items("armed") == [("a1", {"id": "a1", "remaining": 2, "fired": 1})]
+        assert store.items("armed") == [("a1", {**armed, "remaining": 2, "fired": 1})]
         assert store.get("records", "r") is None
         assert store.get("keys", "k")["balance"] == 9
         assert store.consume("armed", "a1")["fired"] == 2  # service resumes

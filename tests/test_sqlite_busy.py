@@ -103,7 +103,7 @@ def test_each_step_of_a_request_waits_for_the_lock_and_is_made_once(tmp_path, st
     path = str(tmp_path / "ledger.sqlite")
     app = create_app(Settings.load({"now": FROZEN, "store": path}, env={}))
     store = app.state.mock.store
-    names = {"open": "admit", "charge": "charge", "journal": "_record"}
+    names = {"open": "admit", "charge": "charge", "journal": "_make_writes"}
     real = getattr(store, names[step])
     holder: list[sqlite3.Connection] = []
 

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import redis
 
 from mockserver.app import create_app
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from tests.calls import KEYS, call
+from tests.calls import KEYS, call, first_video_id
 from tests.conftest import FROZEN
 
 KEY = "sk_garbage_key"
@@ -112,3 +113,92 @@ def test_a_record_that_is_not_json_in_sqlite_is_a_503_never_a_500(tmp_path):
         assert "did not write" in answers[0].json()["message"]
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200
+
+
+# valid JSON of another shape than the mock writes, in each kind of record ------------------
+
+SHAPES = {"a list": ["x", 1], "a number": 5, "a string": "x", "null": None, "an empty object": {},
+          "fields of other types": {"balance": "x", "status": 5, "rate_limit": "y", "user": 3,
+                                    "music": [], "id": 3, "scenario": 5, "fired": "q"}}
+#: kind of record -> (SQLite table, Redis hash or list), the calls that read it
+RECORDS = {
+    "a key's record": ("keys", "mockserver:t:keys", ["dumpling", "GET /__mock/keys"]),
+    "a Gateway user": ("gateway_users", "mockserver:t:gateway_users", ["gateway"]),
+    "a Gateway video": ("gateway_videos", "mockserver:t:gateway_videos", ["gateway video"]),
+    "an armed scenario": ("armed", "mockserver:t:armed", ["dumpling", "GET /__mock/scenarios"]),
+    "a journal entry": ("log", "mockserver:log:journal", ["GET /__mock/requests"]),
+    "a rate window": ("_windows", None, ["dumpling"]),
+    "a coverage count": ("_tally:coverage", None, ["dumpling", "GET /__mock/coverage"]),
+}
+
+
+def _write(spec: str, kind: str, raw: bytes) -> None:
+    table, name, _ = RECORDS[kind]
+    if spec.startswith("redis://"):
+        with redis.Redis.from_url(spec) as client:
+            if kind == "a journal entry":
+                client.lset(name, 0, raw)
+            else:
+                assert client.hkeys(name), f"nothing in {name}"
+                for field in client.hkeys(name):
+                    client.hset(name, field, raw)
+        return
+    with sqlite3.connect(spec) as db:
+        if table == "log":
+            written = db.execute("UPDATE log SET value = ? WHERE id = (SELECT max(id) FROM log)",
+                                 (raw,)).rowcount
+        else:
+            written = db.execute("UPDATE kv SET value = ? WHERE tbl = ?", (raw, table)).rowcount
+        assert written, f"nothing in {table}"
+
+
+def _ask(http: httpx.Client, what: str, video: str) -> httpx.Response:
+    if what.startswith("GET "):
+        return http.get(what[4:])
+    if what == "gateway video":
+        return call(http, "gateway", "video", video_id=video)
+    return call(http, what, key=KEYS[what])
+
+
+@pytest.mark.parametrize(("store", "kind"), [
+    (store, kind) for kind in RECORDS for store in ("sqlite", "redis")
+    if store == "sqlite" or RECORDS[kind][1]])  # Redis's own counts: text its scripts check
+def test_a_record_of_another_shape_is_a_503_never_a_500(request, tmp_path, store, kind):
+    """Valid JSON where a record is kept, of a shape the mock never writes there (a list for
+    a key's record, a string for a journal entry, an object missing its fields...): read
+    by a process that had not read it before, the mock's 503 naming it; nothing reading it
+    is a 500 (a record a Redis process kept from before may still answer)."""
+    if store == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        spec = server.url
+    else:
+        spec = str(tmp_path / "ledger.sqlite")
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    asked = ["dumpling", "socialfetch", "gateway", "gateway video", "GET /__mock/keys",
+             f"GET /__mock/keys/{KEYS['dumpling']}", "GET /__mock/scenarios",
+             "GET /__mock/requests", "GET /__mock/coverage"]
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        video = first_video_id(http)
+        for shape, value in SHAPES.items():
+            assert http.post("/__mock/reset").status_code == 200
+            for what in ("dumpling", "socialfetch", "gateway", "gateway video"):
+                assert _ask(http, what, video).status_code == 200
+            armed = http.post("/__mock/scenarios", json={
+                "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
+            assert armed.status_code == 201, armed.text
+            _write(spec, kind, orjson.dumps(value))
+            with ServerThread(create_app(settings)) as other, \
+                    httpx.Client(base_url=other.url) as fresh:
+                answers = {what: _ask(fresh, what, video) for what in asked}
+            answers.update({f"again {what}": _ask(http, what, video) for what in asked})
+            for what, answer in answers.items():
+                assert answer.status_code != 500, (shape, what, answer.text)
+            for what in RECORDS[kind][2]:
+                answer = answers[what]
+                assert answer.status_code == 503, (shape, what, answer.text)
+                assert "did not write" in answer.text, (shape, what, answer.text)
+        assert http.post("/__mock/reset").status_code == 200
+        for what in asked:
+            assert _ask(http, what, video).status_code == 200, what

@@ -70,6 +70,7 @@ class Call:
     handle: str | None = None
     video_id: str | None = None
     override: str | None = None  # "not_found" / "private" from a scenario
+    stored_read = False  # whether it rendered a record read from the store (vendors.gateway)
     quota: Quota | None = None
     due = 0  # credits to take with the journal line (see run.Endpoint._finish)
     charged = 0

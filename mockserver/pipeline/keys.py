@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mockserver.errors import AdminError, MockError
-from mockserver.store import Charge, Store, Window, Writes, key_id
+from mockserver.store import (
+    Charge,
+    Store,
+    StoreUnavailable,
+    Window,
+    Writes,
+    is_count,
+    key_id,
+)
 
 TABLE = "keys"
 MASKED = "masked"  # the record's own field naming its key as the journal does
@@ -23,6 +31,26 @@ STATUSES = ("active", "inactive")
 KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
 RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
 MAX_COUNT = 10 ** 15  # a balance or rate limit: exact in every JSON reader (below 2**53)
+
+
+def stored_record(record: Any) -> Any:
+    """A key's record read from a shared store (something else may have written it there):
+    the mock's 503 if it is not one the mock writes, not a 500 where a field is read."""
+    problem = record_problem(record)
+    if problem is not None:
+        raise StoreUnavailable(f"the mock's store holds what the mock did not write: {problem}")
+    return record
+
+
+def record_problem(record: Any) -> str | None:
+    """What is wrong with a key's record as a shared store holds it, or None."""
+    if not isinstance(record, dict):
+        return f"a key's record {record!r:.60} is not an object"
+    if not is_count(record.get("balance")) or not is_count(record.get("rate_limit")) \
+            or record.get("status") not in STATUSES:
+        return f"a key's record {record!r:.120} has no balance, status and rate limit"
+    return None
+
 
 
 def mask(key: str) -> str:
@@ -69,7 +97,7 @@ class KeyRing:
             fresh = self.fresh_for_request(key)
             state = self._store.put_new(TABLE, kid, fresh)
             self.count_made(state is fresh)
-        return state
+        return stored_record(state) if self._store.shared else state
 
     def fresh_for_request(self, key: str) -> dict[str, Any]:
         """The state a request may give a key the store does not hold, or the error that
@@ -142,16 +170,21 @@ class KeyRing:
             raise AdminError(f"a key is at most {KEY_CHARS} characters")
         changes = checked(changes)
         self._check_limit(key, changes)
-        return _shown(self._store.update(TABLE, key_id(key), changes, self._fresh(key)))
+        return _shown(self._read(self._store.update(TABLE, key_id(key), changes,
+                                                    self._fresh(key))))
 
     def peek(self, key: str) -> dict[str, Any]:
         """Admin: the state without creating it."""
-        return _shown(self._store.get(TABLE, key_id(key)) or self._fresh(key))
+        return _shown(self._read(self._store.get(TABLE, key_id(key)) or self._fresh(key)))
 
     def listing(self) -> list[dict[str, Any]]:
         """Admin: every key used or set so far, masked, with its state."""
-        return sorted(({"key": state.get(MASKED, "…"), **_shown(state)}
+        return sorted(({"key": state.get(MASKED, "…"), **_shown(self._read(state))}
                        for _, state in self._store.items(TABLE)), key=lambda entry: entry["key"])
+
+    def _read(self, state: Any) -> dict[str, Any]:
+        """A record as read from the store: checked if others may write there."""
+        return stored_record(state) if self._store.shared else state
 
     def configure(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Keys from the config file: ``{"key": ..., "balance"/"status"/"rate_limit"/...}``."""

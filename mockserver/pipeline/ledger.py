@@ -56,7 +56,7 @@ async def open_request(call: Call, limited: bool) -> dict[str, Any]:
         mock.keys.count_made(opening.created)
     call.set_now(opening.now)
     call.armed, call.cached_at = opening.armed, opening.cached_at
-    state = opening.key
+    state = keys.stored_record(opening.key)  # others may have written it there
     assert state is not None  # given ``fresh``, the store holds it or made it
     keys.KeyRing.require_active(state)
     if limited:

@@ -19,7 +19,7 @@ from mockserver.errors import AdminError, MockError
 from mockserver.limits import ARMED_ENTRIES, check_document
 from mockserver.pipeline.faults import TRANSPORT_FAULTS
 from mockserver.pipeline.keys import mask
-from mockserver.store import Chance, Store, key_id
+from mockserver.store import Chance, Store, StoreUnavailable, is_count, key_id
 from mockserver.world.model import normalise_handle, well_formed
 
 #: situation -> what it means, for the catalogue; each vendor renders it its own way
@@ -32,6 +32,39 @@ WORLD_DESCRIPTIONS = {
 WORLD_SCENARIOS = tuple(WORLD_DESCRIPTIONS)
 TABLE = "armed"
 MATCH_FIELDS = ("vendor", "route", "handle", "key")
+#: an armed entry's fields that hold text or null, and whole numbers or null
+_TEXTS = (*MATCH_FIELDS, "key_id")
+_NUMBERS = ("remaining", "times", "status", "latency_ms")
+
+
+def entry_problem(entry: Any) -> str | None:
+    """What is wrong with an armed entry as a shared store holds it (something else may
+    have written it there), or None."""
+    if not isinstance(entry, dict):
+        return f"an armed scenario {entry!r:.60} is not an object"
+    probability = entry.get("probability")
+    if not (isinstance(entry.get("id"), str) and isinstance(entry.get("scenario"), str)
+            and is_count(entry.get("order")) and is_count(entry.get("fired"))
+            and is_count(entry.get("matched", 0)) and "body" in entry
+            and all(entry.get(name) is None or isinstance(entry[name], str) for name in _TEXTS)
+            and all(name in entry for name in (*MATCH_FIELDS, *_NUMBERS, "probability"))
+            and all(entry[name] is None or type(entry[name]) is int for name in _NUMBERS)
+            and (probability is None or type(probability) in (int, float))):
+        return f"an armed scenario {entry!r:.120} is not one the mock armed"
+    return None
+
+
+
+def _checked(entries: list[tuple[str, Any]], shared: bool) -> list[tuple[str, Any]]:
+    """``entries`` as read; in a shared store, the mock's 503 if one is not an entry the
+    mock armed (not a 500 where a field it lacks is read)."""
+    if shared:
+        for _, entry in entries:
+            problem = entry_problem(entry)
+            if problem is not None:
+                raise StoreUnavailable(f"the mock's store holds what the mock did not write: "
+                                       f"{problem}")
+    return entries
 #: statuses whose answer has no body (a body after them breaks the connection's framing)
 NO_BODY_STATUSES = (204, 304)
 ARM_FIELDS = {"scenario", "status", "body", "latency_ms", "times", "probability", *MATCH_FIELDS}
@@ -157,7 +190,7 @@ class Scenarios:
         return [pair for pair in pairs if route in (None, pair[1])]
 
     def armed(self) -> list[dict[str, Any]]:
-        entries = self._store.items(TABLE)
+        entries = _checked(self._store.items(TABLE), self._store.shared)
         if not entries:  # the usual case, on every request
             return []
         return sorted((value for _, value in entries), key=lambda e: e["order"])
@@ -182,8 +215,8 @@ class Scenarios:
                    kid: str | None = None, count: int | None = None) -> Effect | None:
         """The first armed entry that matches and fires; ``count``: how many the request's
         opening found armed, so a store may answer from what it read before."""
-        entries = self._store.items(TABLE) if count is None else \
-            self._store.armed_entries(TABLE, count)
+        entries = _checked(self._store.items(TABLE) if count is None else
+                           self._store.armed_entries(TABLE, count), self._store.shared)
         for entry in sorted((value for _, value in entries), key=lambda e: e["order"]):
             if not self._matches(entry, vendor, route, handle, key, kid):
                 continue

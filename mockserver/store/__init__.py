@@ -89,6 +89,38 @@ BEFORE_FIRST_WRITE: ContextVar[Callable[[], None] | None] = ContextVar(
     "before_first_write", default=None)
 
 
+#: what a record of a table must be, as the shared stores check what they read there
+#: (something else may have written it: valid JSON of another shape is the same 503 as
+#: text that is not JSON, not a 500 where the record is used): a problem's description,
+#: or None. Unregistered, a record must be an object (Store's values are dicts); the
+#: fields a key's record or an armed entry needs are checked where it is read
+#: (pipeline.keys.stored_record, pipeline.scenarios.entry_problem).
+RECORD_CHECKS: dict[str, Callable[[Any], str | None]] = {}
+
+
+def shape_problem(table: str, value: Any) -> str | None:
+    """What is wrong with ``value`` as a record of ``table`` (None: nothing, or a table no
+    check is registered for); the check of a table that keeps dicts at least asks for one."""
+    check = RECORD_CHECKS.get(table)
+    if check is not None:
+        return check(value)
+    return None if isinstance(value, dict) else f"{value!r:.60} is not an object"
+
+
+def is_limited(key: Mapping[str, Any]) -> bool:
+    """Whether a key's record has its requests counted in a rate window: active, with a
+    limit above 0 (a record of another shape is not: where it is used, it is the 503 of
+    what the mock did not write, see pipeline.keys.stored_record)."""
+    limit = key.get("rate_limit")
+    return key.get("status") == "active" and type(limit) is int and limit > 0
+
+
+def is_count(value: Any) -> bool:
+    """A whole number from 0, as the mock writes a count (not a bool, which JSON tells
+    apart)."""
+    return type(value) is int and value >= 0
+
+
 def clock_now(state: Mapping[str, Any], wall: float) -> float:
     """The instant a shared clock's state shows when this process's ``time.time()`` is
     ``wall``: its frozen instant, or the wall clock moved by its offset."""
@@ -271,7 +303,7 @@ class Store(ABC):
             key = self.put_new(keys, kid, fresh)
             created = key is fresh
         remaining = NOT_LIMITED
-        if limited and key is not None and key["status"] == "active" and key["rate_limit"] > 0:
+        if limited and key is not None and is_limited(key):
             remaining = self.admit(kid, key["rate_limit"], int(now // window_seconds))
         return Opening(now, key, created, remaining, len(self.items(armed)))
 
@@ -392,7 +424,7 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "UNCOUNTED", "Chance", "Charge", "MemoryStore",
-           "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused", "StoreUnavailable",
-           "Window",
-           "WindowSpent", "Writes", "clock_now", "draw", "key_id", "open_store"]
+__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "RECORD_CHECKS", "UNCOUNTED", "Chance", "Charge",
+           "MemoryStore", "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused",
+           "StoreUnavailable", "Window", "WindowSpent", "Writes", "clock_now", "draw", "is_count",
+           "is_limited", "key_id", "open_store", "shape_problem"]

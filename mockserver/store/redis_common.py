@@ -18,7 +18,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mockserver.clock import stored_clock
-from mockserver.store import BEFORE_FIRST_WRITE, FirstId, StoreUnavailable, Window
+from mockserver.store import (
+    BEFORE_FIRST_WRITE,
+    FirstId,
+    StoreUnavailable,
+    Window,
+    shape_problem,
+)
 from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import deadline_ms, skew, wall
 
@@ -160,6 +166,8 @@ def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]
     """A record as stored, with its counted field's value from its counter (one an older
     mock stored with the field inside: that value), its fields in the order the other
     stores keep: the counted field, then :data:`ORDER`, then the rest as stored."""
+    if not isinstance(record, dict):  # valid JSON of another shape: an outside write
+        raise ValueError(f"{record!r:.60} is not an object")
     if count is None and field not in record:
         return record
     value = record[field] if count is None else int(count)
@@ -173,6 +181,15 @@ def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]
         if name not in ordered:
             ordered[name] = value
     return ordered
+
+
+def checked(table: str, value: Any) -> Any:
+    """``value`` read from ``table``; ValueError (the mock's 503, see :func:`guarded`) if it
+    is not a record the mock writes there (store.shape_problem)."""
+    problem = shape_problem(table, value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 def window_args(window: Window | None) -> tuple[Any, ...]:

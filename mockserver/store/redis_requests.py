@@ -23,6 +23,7 @@ from mockserver.store import (
     Window,
     WindowSpent,
     Writes,
+    is_limited,
 )
 from mockserver.store import redis_scripts as lua
 from mockserver.store.redis_async import DEADLINE, PipelinedRedis
@@ -34,6 +35,7 @@ from mockserver.store.redis_common import (
     WINDOWS,
     Batch,
     blocking_deadline,
+    checked,
     forgotten,
     guarded,
     is_late,
@@ -96,8 +98,8 @@ class RequestSteps:
             self._epoch = epoch
             self._settled.clear()
             self._keys_read.clear()
-        key = None if stored is None else fresh if created else with_count(
-            orjson.loads(stored), "balance", balance)
+        key = None if stored is None else fresh if created else checked(keys, with_count(
+            orjson.loads(stored), "balance", balance))
         # kept as of the epoch read with them; replies come in the order Redis made them
         if offset:  # the clock is started
             self._clock = float(frozen_at) if frozen_at else None, float(offset)
@@ -134,7 +136,9 @@ class RequestSteps:
         if is_late(reply):
             self._pipelined.resync()
             return too_late(self.where, reply)
-        if str(reply).startswith(lua.UNWRITTEN):
+        text = str(reply)
+        # a script that found what the mock never writes: said so, or failed on it
+        if text.startswith((lua.UNWRITTEN, "WRONGTYPE")) or "user_script" in text:
             return not_written(self.where, reply)
         return StoreUnavailable(f"the mock's Redis store at {self.where} refused a step: "
                                 f"{reply}")
@@ -152,7 +156,7 @@ class RequestSteps:
             key = self._keys_read.recall((keys, kid))
             if key is not None:
                 frozen_at, offset = self._clock  # type: ignore[misc] - kept with _armed
-                counted = limited and key["status"] == "active" and key["rate_limit"] > 0
+                counted = limited and is_limited(key)
                 return Opening(wall + offset if frozen_at is None else frozen_at, key, False,
                                UNCOUNTED if counted else NOT_LIMITED, 0, self._epoch)
         call = self._open_call(keys, kid, fresh, limited, armed, now, wall, window_seconds)

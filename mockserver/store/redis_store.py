@@ -45,6 +45,7 @@ from mockserver.store.redis_common import (
     WINDOWS,
     before_write,
     check_database,
+    checked,
     guarded,
     logged,
     masked,
@@ -115,12 +116,13 @@ class RedisStore(RequestSteps, Store):
         field = COUNTED.get(table)
         if field is None:
             stored = self._redis.hget(self._table(table), key)
-            return None if stored is None else orjson.loads(stored)
+            return None if stored is None else checked(table, orjson.loads(stored))
         with self._redis.pipeline() as step:  # MULTI/EXEC: the record and its counter
             step.hget(self._table(table), key)
             step.hget(self._counters(table), f"{key} {field}")
             stored, count = step.execute()
-        return None if stored is None else with_count(orjson.loads(stored), field, count)
+        return None if stored is None else checked(
+            table, with_count(orjson.loads(stored), field, count))
 
     @guarded
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
@@ -162,11 +164,13 @@ class RedisStore(RequestSteps, Store):
             name, value = key.decode(), orjson.loads(stored)
             if counted is not None:
                 value = with_count(value, counted, counts.get(f"{name} {counted}".encode()))
+            elif not isinstance(value, dict):
+                raise ValueError(f"{value!r:.60} is not an object")
             for field in (FIRED, REMAINING, MATCHED):
                 count = counts.get(f"{name} {field}".encode())
                 if count is not None:
                     value[field] = int(count)
-            found.append((name, value))
+            found.append((name, checked(table, value)))
         return found
 
     def get_settled(self, table: str, key: str) -> dict[str, Any] | None:
@@ -197,12 +201,12 @@ class RedisStore(RequestSteps, Store):
         if field is None:
             stored, *_ = self._put_new(keys=[self._table(table), self._counters(table)],
                                        args=[key, orjson.dumps(value), "", "", self._deadline()])
-            return orjson.loads(stored)
+            return checked(table, orjson.loads(stored))
         rest = {name: v for name, v in value.items() if name != field}
         stored, count = self._put_new(keys=[self._table(table), self._counters(table)],
                                       args=[key, orjson.dumps(rest), field, value[field],
                                             self._deadline()])
-        return with_count(orjson.loads(stored), field, count)
+        return checked(table, with_count(orjson.loads(stored), field, count))
 
     @guarded
     def update(self, table: str, key: str, changes: Mapping[str, Any],
@@ -215,7 +219,7 @@ class RedisStore(RequestSteps, Store):
             key, orjson.dumps(changes), orjson.dumps(fresh), field or "", count, fresh_count,
             next(self._epochs)])
         record = orjson.loads(stored)
-        return with_count(record, field, counted[0]) if field else record
+        return checked(table, with_count(record, field, counted[0]) if field else record)
 
     # ledger steps -------------------------------------------------------------
 
@@ -242,8 +246,11 @@ class RedisStore(RequestSteps, Store):
         if not counted:
             return None
         fired, remaining, stored = counted  # the entry as it was, read by the same script
-        return {**orjson.loads(stored), FIRED: fired,
-                REMAINING: None if remaining < 0 else remaining}
+        entry = orjson.loads(stored)
+        if not isinstance(entry, dict):
+            raise ValueError(f"{entry!r:.60} is not an object")
+        return checked(table, {**entry, FIRED: fired,
+                               REMAINING: None if remaining < 0 else remaining})
 
     @guarded
     def next_number(self, name: str) -> int:
@@ -294,7 +301,12 @@ class RedisStore(RequestSteps, Store):
     @guarded
     def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
         marks = self._redis.hgetall(self._tally_keys(table)[2])
-        return {mark.decode(): orjson.loads(counts) for mark, counts in marks.items()}
+        found = {mark.decode(): orjson.loads(counts) for mark, counts in marks.items()}
+        for counts in found.values():
+            if not isinstance(counts, dict) or not all(
+                    type(count) is int and count >= 0 for count in counts.values()):
+                raise ValueError(f"a mark's counts {counts!r:.60} are not counts")
+        return found
 
     # the clock: a hash of floats as text ('' for "not frozen"), moved by HINCRBYFLOAT ---------
 

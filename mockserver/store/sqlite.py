@@ -40,6 +40,9 @@ from mockserver.store import (
     Writes,
     clock_now,
     draw,
+    is_count,
+    is_limited,
+    shape_problem,
 )
 
 #: how long a step waits for another process's write lock before the mock answers 503
@@ -90,6 +93,25 @@ def _clock(raw: bytes) -> dict[str, Any] | None:
         log.warning("the SQLite store's clock holds %r, not a clock's state: the clock "
                     "starts again", raw[:80])
     return found
+
+
+def _internal_problem(table: str, value: Any) -> str | None:
+    """:func:`~mockserver.store.shape_problem` of the store's own tables."""
+    if table == _WINDOWS:
+        good = isinstance(value, list) and len(value) == 2 and all(map(is_count, value))
+    elif table == _NUMBERS:
+        good = is_count(value)
+    elif table.startswith(_TALLY):
+        good = isinstance(value, dict) and is_count(value.get("met")) \
+            and isinstance(value.get("first"), str) and isinstance(value.get("since"), dict) \
+            and all(isinstance(shown, str) for shown in value["since"].values())
+    elif table == _MARKS:
+        good = isinstance(value, dict) and all(
+            isinstance(counts, dict) and all(map(is_count, counts.values()))
+            for counts in value.values())
+    else:
+        return shape_problem(table, value)
+    return None if good else f"{value!r:.80} is not a row of {table!r}"
 
 
 def _locked(error: sqlite3.DatabaseError) -> bool:
@@ -212,9 +234,22 @@ class SqliteStore(Store):
             raise StoreUnavailable(f"the SQLite store {self.path} holds what the mock did "
                                    f"not write: {raw[:40]!r} is not JSON ({exc})") from None
 
+    def _checked(self, table: str, raw: bytes) -> Any:
+        """A stored record of ``table``: one of another shape than the mock writes there
+        (valid JSON: a list for a key's record, a string for a count...) is the same 503
+        as one that is not JSON, not a 500 where it is used."""
+        value = self._loads(raw)
+        if table != _META:  # the clock's row: see _clock
+            problem = _internal_problem(table, value) if table.startswith("_") else \
+                shape_problem(table, value)
+            if problem is not None:
+                raise StoreUnavailable(f"the SQLite store {self.path} holds what the mock "
+                                       f"did not write: {problem}")
+        return value
+
     def _row(self, db: sqlite3.Connection, table: str, key: str) -> dict[str, Any] | None:
         row = db.execute("SELECT value FROM kv WHERE tbl=? AND key=?", (table, key)).fetchone()
-        return None if row is None else self._loads(row[0])
+        return None if row is None else self._checked(table, row[0])
 
     @staticmethod
     def _write(db: sqlite3.Connection, table: str, key: str, value: Any) -> None:
@@ -225,7 +260,7 @@ class SqliteStore(Store):
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         rows = self._read("SELECT value FROM kv WHERE tbl=? AND key=?", (table, key))
-        return self._loads(rows[0][0]) if rows else None
+        return self._checked(table, rows[0][0]) if rows else None
 
     def put(self, table: str, key: str, value: dict[str, Any]) -> None:
         with self._transaction() as db:
@@ -237,7 +272,7 @@ class SqliteStore(Store):
 
     def items(self, table: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self._read("SELECT key, value FROM kv WHERE tbl=?", (table,))
-        return [(key, self._loads(value)) for key, value in rows]
+        return [(key, self._checked(table, value)) for key, value in rows]
 
     def put_new(self, table: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         with self._transaction() as db:
@@ -345,7 +380,7 @@ class SqliteStore(Store):
             counts = {}
             for name, stored in db.execute("SELECT key, value FROM kv WHERE tbl=?",
                                            (_TALLY + table,)).fetchall():
-                row = self._loads(stored)
+                row = self._checked(_TALLY + table, stored)
                 counts[name] = row["met"]
                 if row["since"].pop(mark, None) is not None:
                     self._write(db, _TALLY + table, name, row)
@@ -375,7 +410,7 @@ class SqliteStore(Store):
             key = await self._retried(self.put_new, keys, kid, fresh)
             created = key is fresh
         remaining = NOT_LIMITED
-        if limited and key is not None and key["status"] == "active" and key["rate_limit"] > 0:
+        if limited and key is not None and is_limited(key):
             remaining = await self._retried(self.admit, kid, key["rate_limit"],
                                             int(now // window_seconds))
         return Opening(now, key, created, remaining, len(self.items(armed)))
@@ -393,9 +428,9 @@ class SqliteStore(Store):
         writes = _Recorded()
         fill(writes)
         if writes.appends or writes.tallies:
-            await self._retried(self._record, writes)
+            await self._retried(self._make_writes, writes)
 
-    def _record(self, writes: _Recorded) -> None:
+    def _make_writes(self, writes: _Recorded) -> None:
         with self._transaction() as db:
             for log, value, limit in writes.appends:
                 self._append(db, log, value, limit)

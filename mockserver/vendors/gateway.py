@@ -11,9 +11,10 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.contract import Violation
+from mockserver.contract import ContractViolation, Violation
 from mockserver.errors import MockError
 from mockserver.pipeline.call import Call
+from mockserver.store import StoreUnavailable
 from mockserver.vendors import common
 from mockserver.vendors.base import Headers, RawHeaders, Route, Vendor
 from mockserver.world import Account, Counts, Profile, Video
@@ -133,12 +134,17 @@ class Gateway(Vendor):
             return make(_stamp(call.now))
         store = call.mock.store
         record = store.get_settled(table, key)
+        if record is not None and store.shared:  # others may write there: see _rendered
+            call.stored_read = True
         # stamps print alike, so they sort as text
-        if record is not None and _MADE_AT[table](record) > _stamp(call.now):
+        if record is not None and _made_at(table, record) > _stamp(call.now):
             store.delete(table, key)
             record = None
         if record is None:  # of processes storing it at once, the first one's record stays
-            record = store.put_new_kept(table, key, make(_stamp(call.now)), KEPT_RECORDS)
+            made = make(_stamp(call.now))
+            record = store.put_new_kept(table, key, made, KEPT_RECORDS)
+            if record is not made and store.shared:
+                call.stored_read = True
         return record
 
     def _account(self, call: Call) -> Account:
@@ -155,11 +161,17 @@ class Gateway(Vendor):
     # renderers -----------------------------------------------------------------
 
     def user(self, call: Call) -> bytes:
+        return _rendered(call, self._render_user)
+
+    def _render_user(self, call: Call) -> bytes:
         record = self._user(call, self._account(call))
         user = record["user"]
         return call.respond((user["id"], user["createdAt"]), lambda: record)
 
     def video(self, call: Call) -> bytes:
+        return _rendered(call, self._render_video)
+
+    def _render_video(self, call: Call) -> bytes:
         account = self._account(call)
         found = None if account.private else call.video(account)
         if found is None:
@@ -170,6 +182,34 @@ class Gateway(Vendor):
             found, call.mock.world.counts(account, found, call.instant), author, stamp))
         memo = (found.id, record["music"]["createdAt"], record["author"]["createdAt"])
         return call.respond(memo, lambda: record)
+
+
+def _made_at(table: str, record: Any) -> str:
+    """When a stored record was made (see _MADE_AT); ValueError if it shows no such stamp
+    (a record the mock did not write)."""
+    try:
+        made = _MADE_AT[table](record)
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"no stamp ({exc!r})") from None
+    if not isinstance(made, str):
+        raise ValueError(f"a stamp {made!r:.40} that is not text")
+    return made
+
+
+def _rendered(call: Call, render: Callable[[Call], bytes]) -> bytes:
+    """``render``'s body; where it breaks on a record read from a shared store (one of
+    another shape than the mock stores: its fields missing, of other types, or breaking
+    the route's schema), the mock's 503 that says so, as for other outside writes, not a
+    500. A record this request made breaks nothing: an error then is the mock's own."""
+    try:
+        return render(call)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError,
+            ContractViolation) as exc:
+        if not call.stored_read:
+            raise
+        problem = exc.violations[:1] if isinstance(exc, ContractViolation) else repr(exc)
+        raise StoreUnavailable(f"the mock's store holds what the mock did not write: a stored "
+                               f"record of the route {call.route.name} ({problem})") from None
 
 
 def user_record(account: Account, profile: Profile, day: int, stamp: str) -> dict[str, Any]:
