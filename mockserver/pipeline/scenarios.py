@@ -33,8 +33,9 @@ WORLD_SCENARIOS = tuple(WORLD_DESCRIPTIONS)
 TABLE = "armed"
 MATCH_FIELDS = ("vendor", "route", "handle", "key")
 #: an armed entry's fields that hold text or null, and whole numbers or null
-_TEXTS = (*MATCH_FIELDS, "key_id")
+_TEXTS = (*MATCH_FIELDS, "key_id", "scenario")  # no scenario: a latency alone
 _NUMBERS = ("remaining", "times", "status", "latency_ms")
+_REQUIRED = (*MATCH_FIELDS, "scenario", *_NUMBERS, "probability", "body")
 
 
 def entry_problem(entry: Any) -> str | None:
@@ -43,16 +44,14 @@ def entry_problem(entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return f"an armed scenario {entry!r:.60} is not an object"
     probability = entry.get("probability")
-    if not (isinstance(entry.get("id"), str) and isinstance(entry.get("scenario"), str)
-            and is_count(entry.get("order")) and is_count(entry.get("fired"))
-            and is_count(entry.get("matched", 0)) and "body" in entry
+    if not (isinstance(entry.get("id"), str) and is_count(entry.get("order"))
+            and is_count(entry.get("fired")) and is_count(entry.get("matched", 0))
+            and all(name in entry for name in _REQUIRED)
             and all(entry.get(name) is None or isinstance(entry[name], str) for name in _TEXTS)
-            and all(name in entry for name in (*MATCH_FIELDS, *_NUMBERS, "probability"))
             and all(entry[name] is None or type(entry[name]) is int for name in _NUMBERS)
             and (probability is None or type(probability) in (int, float))):
         return f"an armed scenario {entry!r:.120} is not one the mock armed"
     return None
-
 
 
 def _checked(entries: list[tuple[str, Any]], shared: bool) -> list[tuple[str, Any]]:
