@@ -18,8 +18,7 @@ import pytest
 from mockserver.app import create_app
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
-from mockserver.store import key_id
-from mockserver.store import sqlite as sqlite_store
+from mockserver.store import key_id, sqlite_lock
 from tests.calls import call, journal
 from tests.conftest import FROZEN
 
@@ -76,7 +75,7 @@ def test_a_lock_held_by_another_process_does_not_stop_the_event_loop(tmp_path):
 
 def test_a_lock_held_past_the_busy_timeout_is_a_503_with_nothing_written(tmp_path,
                                                                           monkeypatch):
-    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 600)
+    monkeypatch.setattr(sqlite_lock, "BUSY_TIMEOUT_MS", 600)
     path = str(tmp_path / "ledger.sqlite")
     settings = Settings.load({"now": FROZEN, "store": path}, env={})
     with ServerThread(create_app(settings)) as server, \

@@ -2,18 +2,13 @@
 
 Each ledger step is one transaction that takes the write lock before it reads
 (``BEGIN IMMEDIATE``), so no two processes read the same balance and both spend it. WAL
-lets readers go on while one writes. A writer waits its turn rather than fail, up to
-:data:`BUSY_TIMEOUT_MS`, but SQLite's own wait (its busy handler) holds the thread, and
-so the event loop and every request in flight in the process: the connection's own busy
-timeout is only :data:`BUSY_SLICE_MS`, and a request's steps wait for the lock from the
-event loop (``asyncio.sleep``, see :meth:`SqliteStore._retried`), trying the whole step,
-one transaction, again. Writes commit as they happen, so a killed mock loses nothing it
-had answered.
+lets readers go on while one writes. A writer waits its turn rather than fail, without
+holding the event loop (mockserver.store.sqlite_lock). Writes commit as they happen, so a
+killed mock loses nothing it had answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -21,8 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -43,25 +37,12 @@ from mockserver.store import (
     is_count,
     is_limited,
     shape_problem,
+    sqlite_lock,
 )
 
-#: how long a step waits for another process's write lock before the mock answers 503
-BUSY_TIMEOUT_MS = 10_000
-#: how long SQLite's busy handler may hold the thread (and the event loop) at a time
-BUSY_SLICE_MS = 5
-#: the pauses between tries of a step waiting for the lock: doubling from the first
-FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.002, 0.05
-#: set while a step runs from the event loop: a lock another process holds is then
-#: :class:`_Busy` at once, and the step is tried again after an ``asyncio.sleep``
-_FROM_LOOP: ContextVar[bool] = ContextVar("sqlite_from_loop", default=False)
-T = TypeVar("T")
 _WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
 _TALLY, _MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
 log = logging.getLogger("mockserver")
-
-
-class _Busy(StoreUnavailable):
-    """Another process holds the file's write lock: nothing of the step was written."""
 
 
 class _Recorded:
@@ -114,11 +95,6 @@ def _internal_problem(table: str, value: Any) -> str | None:
     return None if good else f"{value!r:.80} is not a row of {table!r}"
 
 
-def _locked(error: sqlite3.DatabaseError) -> bool:
-    """Whether ``error`` is another connection holding a lock (SQLITE_BUSY)."""
-    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
-
-
 class SqliteStore(Store):
     shared = True
     awaits = True  # a request's steps wait for another process's lock from the event loop
@@ -128,9 +104,9 @@ class SqliteStore(Store):
         self._lock = threading.Lock()  # one connection, shared by this process's threads
         try:
             # the start waits its turn in SQLite's busy handler (processes starting at once
-            # each set WAL); then it waits only BUSY_SLICE_MS at a time (see _begin)
+            # each set WAL); then it waits only sqlite_lock.BUSY_SLICE_MS at a time (see _begin)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                                       timeout=BUSY_TIMEOUT_MS / 1000)
+                                       timeout=sqlite_lock.BUSY_TIMEOUT_MS / 1000)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._transaction() as db:
@@ -141,7 +117,7 @@ class SqliteStore(Store):
                 # a write, so a file the mock may read but not write stops the start here
                 # rather than every request after it
                 self._write(db, _META, "opened", {})
-            self._db.execute(f"PRAGMA busy_timeout={BUSY_SLICE_MS}")
+            self._db.execute(f"PRAGMA busy_timeout={sqlite_lock.BUSY_SLICE_MS}")
         except StoreUnavailable as busy:  # told apart from a file that is not SQLite by the CLI
             raise sqlite3.OperationalError(busy.message) from None
 
@@ -161,49 +137,8 @@ class SqliteStore(Store):
                 raise
 
     def _begin(self) -> None:
-        """``BEGIN IMMEDIATE``: the write lock, or, while another process holds it,
-        :class:`_Busy` at once from the event loop (see :meth:`_retried`); from a step
-        called directly (the admin API, one a request makes as it renders, the start, a
-        thread), tried again here, holding the thread, until :data:`BUSY_TIMEOUT_MS` is
-        spent, as SQLite's busy handler would."""
-        deadline = None
-        pause = FIRST_PAUSE_SECONDS
-        while True:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.DatabaseError as exc:
-                if not _locked(exc):
-                    raise self._unwritable(exc) from None
-                if _FROM_LOOP.get():
-                    raise _Busy(self._unwritable(exc).message) from None
-                now = time.monotonic()
-                deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
-                if now >= deadline:
-                    raise self._unwritable(exc) from None
-                time.sleep(min(pause, deadline - now))
-                pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
-
-    async def _retried(self, step: Callable[..., T], *args: Any) -> T:
-        """``step`` (one transaction: all of it or nothing) from the event loop. While
-        another process holds the write lock, the loop goes on serving (other requests,
-        the health check) and the step is tried again, whole, after a pause, until
-        :data:`BUSY_TIMEOUT_MS` is spent: then the mock's 503, "is busy"."""
-        deadline = None
-        pause = FIRST_PAUSE_SECONDS
-        while True:
-            from_loop = _FROM_LOOP.set(True)
-            try:
-                return step(*args)
-            except _Busy as busy:
-                now = time.monotonic()
-                deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
-                if now >= deadline:
-                    raise StoreUnavailable(busy.message) from None
-            finally:
-                _FROM_LOOP.reset(from_loop)
-            await asyncio.sleep(min(pause, deadline - now))
-            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+        """``BEGIN IMMEDIATE``, waiting for another process's lock as sqlite_lock says."""
+        sqlite_lock.begin(self._db, self._unwritable)
 
     def _unwritable(self, error: sqlite3.DatabaseError) -> StoreUnavailable:
         """The mock's 503: another process holding the lock past the busy timeout, or a
@@ -214,16 +149,16 @@ class SqliteStore(Store):
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         """A read: WAL lets it go on while another process writes (it waits, for at most
         :data:`BUSY_TIMEOUT_MS`, only while another recovers or resets the WAL)."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + sqlite_lock.BUSY_TIMEOUT_MS / 1000
         with self._lock:
             while True:
                 try:
                     return self._db.execute(sql, args).fetchall()
                 except sqlite3.DatabaseError as exc:  # locked by another, or damaged
-                    if not _locked(exc) or time.monotonic() >= deadline:
+                    if not sqlite_lock.locked(exc) or time.monotonic() >= deadline:
                         raise StoreUnavailable(f"the SQLite store {self.path} cannot be read:"
                                                f" {exc}") from None
-                time.sleep(FIRST_PAUSE_SECONDS)
+                time.sleep(sqlite_lock.FIRST_PAUSE_SECONDS)
 
     def _loads(self, raw: bytes) -> Any:
         """A stored value; one something else wrote that is not JSON is the mock's 503 (a
@@ -393,7 +328,7 @@ class SqliteStore(Store):
         return self.get(_MARKS, table) or {}
 
     # a request's steps, from the event loop: each waits for another process's lock
-    # there (see _retried), tried again whole, one transaction -----------------------
+    # there (see sqlite_lock.retried), tried again whole, one transaction -----------------------
 
     async def open_request_async(self, keys: str, kid: str, fresh: dict[str, Any] | None,
                                  limited: bool, armed: str, now: float | None, wall: float,
@@ -407,17 +342,17 @@ class SqliteStore(Store):
             now = clock_now(state, wall)
         key, created = self.get(keys, kid), False
         if key is None and fresh is not None:
-            key = await self._retried(self.put_new, keys, kid, fresh)
+            key = await sqlite_lock.retried(self.put_new, keys, kid, fresh)
             created = key is fresh
         remaining = NOT_LIMITED
         if limited and key is not None and is_limited(key):
-            remaining = await self._retried(self.admit, kid, key["rate_limit"],
+            remaining = await sqlite_lock.retried(self.admit, kid, key["rate_limit"],
                                             int(now // window_seconds))
         return Opening(now, key, created, remaining, len(self.items(armed)))
 
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
-        return await self._retried(self.charge, table, key, field, amount, fresh)
+        return await sqlite_lock.retried(self.charge, table, key, field, amount, fresh)
 
     async def record_async(self, fill: Callable[[Writes], None], cached_at: str | None = None,
                            window: Any = None) -> None:
@@ -428,7 +363,7 @@ class SqliteStore(Store):
         writes = _Recorded()
         fill(writes)
         if writes.appends or writes.tallies:
-            await self._retried(self._make_writes, writes)
+            await sqlite_lock.retried(self._make_writes, writes)
 
     def _make_writes(self, writes: _Recorded) -> None:
         with self._transaction() as db:

@@ -1,0 +1,86 @@
+"""How the SQLite store waits for another process's write lock without holding the event
+loop. SQLite's own wait (its busy handler) holds the thread, and so every request in flight
+in the process: the connection's busy timeout is only :data:`BUSY_SLICE_MS`, and a request's
+step waits from the event loop (:func:`retried`: an ``asyncio.sleep``, then the whole step,
+one transaction, again). A step called directly (the admin API, one a request makes as it
+renders, the start, a thread) waits in :func:`begin`, holding the thread, as SQLite would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from mockserver.store import StoreUnavailable
+
+#: how long a step waits for another process's write lock before the mock answers 503
+BUSY_TIMEOUT_MS = 10_000
+#: how long SQLite's busy handler may hold the thread (and the event loop) at a time
+BUSY_SLICE_MS = 5
+#: the pauses between tries of a step waiting for the lock: doubling from the first
+FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.002, 0.05
+#: set while a step runs from the event loop: a lock another process holds is then
+#: :class:`Busy` at once, and the step is tried again after an ``asyncio.sleep``
+FROM_LOOP: ContextVar[bool] = ContextVar("sqlite_from_loop", default=False)
+T = TypeVar("T")
+
+
+class Busy(StoreUnavailable):
+    """Another process holds the file's write lock: nothing of the step was written."""
+
+
+def locked(error: sqlite3.DatabaseError) -> bool:
+    """Whether ``error`` is another connection holding a lock (SQLITE_BUSY)."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def begin(db: sqlite3.Connection,
+          unwritable: Callable[[sqlite3.DatabaseError], StoreUnavailable]) -> None:
+    """``BEGIN IMMEDIATE``: the write lock, or, while another process holds it,
+    :class:`Busy` at once from the event loop (see :func:`retried`); from a step
+    called directly (the admin API, one a request makes as it renders, the start, a
+    thread), tried again here, holding the thread, until :data:`BUSY_TIMEOUT_MS` is
+    spent, as SQLite's busy handler would."""
+    deadline = None
+    pause = FIRST_PAUSE_SECONDS
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.DatabaseError as exc:
+            if not locked(exc):
+                raise unwritable(exc) from None
+            if FROM_LOOP.get():
+                raise Busy(unwritable(exc).message) from None
+            now = time.monotonic()
+            deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
+            if now >= deadline:
+                raise unwritable(exc) from None
+            time.sleep(min(pause, deadline - now))
+            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
+
+async def retried(step: Callable[..., T], *args: Any) -> T:
+    """``step`` (one transaction: all of it or nothing) from the event loop. While
+    another process holds the write lock, the loop goes on serving (other requests,
+    the health check) and the step is tried again, whole, after a pause, until
+    :data:`BUSY_TIMEOUT_MS` is spent: then the mock's 503, "is busy"."""
+    deadline = None
+    pause = FIRST_PAUSE_SECONDS
+    while True:
+        from_loop = FROM_LOOP.set(True)
+        try:
+            return step(*args)
+        except Busy as busy:
+            now = time.monotonic()
+            deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
+            if now >= deadline:
+                raise StoreUnavailable(busy.message) from None
+        finally:
+            FROM_LOOP.reset(from_loop)
+        await asyncio.sleep(min(pause, deadline - now))
+        pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
