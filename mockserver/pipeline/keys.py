@@ -52,7 +52,6 @@ def record_problem(record: Any) -> str | None:
     return None
 
 
-
 def mask(key: str) -> str:
     """Enough of a key to tell two apart in a journal, never enough to reuse it: at most its
     last 4 characters (fewer of a short key) and a 4-hex fingerprint of the whole key."""
