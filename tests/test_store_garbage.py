@@ -68,14 +68,16 @@ def test_garbage_in_redis_is_a_503_that_names_it_never_a_500(redis_server, garba
         assert call(http, "dumpling", key=KEY).status_code == 200
 
 
-@pytest.mark.parametrize("balance", ["-5", "2.5"])
+# beyond 64 bits a 500 (orjson refused it); 2**63-1 was charged as a double, and grew
+@pytest.mark.parametrize("balance", ["-5", "2.5", "100000000000000000000", "9223372036854775807",
+                                     "1000000000000001"])
 @pytest.mark.parametrize("vendor", ["dumpling", "socialfetch"])
 def test_a_balance_counter_set_below_0_in_redis_is_a_503_never_shown(redis_server, vendor,
                                                                       balance):
-    """The mock never writes a balance below 0 (nor a part of a credit): one set by hand
-    (redis-cli HSET) is what the mock did not write, through a process that had read the
-    key before and one that had not, on the vendor routes that show a balance (a header,
-    a body) and the admin API alike, until a reset."""
+    """The mock never writes a balance below 0 or above 10**15 (nor a part of a credit):
+    one set by hand (redis-cli HSET) is what the mock did not write, through a process that
+    had read the key before and one that had not, on the vendor routes that show a balance
+    (a header, a body) and the admin API alike, until a reset."""
     redis_server.flush()
     key = KEYS[vendor]
     settings = Settings.load({"now": FROZEN, "store": redis_server.url}, env={})

@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.errors import AdminError, MockError
 from mockserver.store import (
+    MAX_COUNT,
     Charge,
     Store,
     StoreUnavailable,
@@ -30,7 +31,6 @@ MASKED = "masked"  # the record's own field naming its key as the journal does
 STATUSES = ("active", "inactive")
 KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
 RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
-MAX_COUNT = 10 ** 15  # a balance or rate limit: exact in every JSON reader (below 2**53)
 
 
 def stored_record(record: Any) -> Any:
@@ -46,8 +46,8 @@ def record_problem(record: Any) -> str | None:
     """What is wrong with a key's record as a shared store holds it, or None."""
     if not isinstance(record, dict):
         return f"a key's record {record!r:.60} is not an object"
-    if not is_count(record.get("balance")) or not is_count(record.get("rate_limit")) \
-            or record.get("status") not in STATUSES:
+    if not all(is_count(record.get(field)) and record[field] <= MAX_COUNT
+               for field in ("balance", "rate_limit")) or record.get("status") not in STATUSES:
         return f"a key's record {record!r:.120} has no balance, status and rate limit"
     return None
 

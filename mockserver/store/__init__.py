@@ -115,6 +115,11 @@ def is_limited(key: Mapping[str, Any]) -> bool:
     return key.get("status") == "active" and type(limit) is int and limit > 0
 
 
+#: the most a balance or rate limit may be: exact in every JSON reader (below 2**53), and in
+#: Redis's Lua, whose numbers are doubles
+MAX_COUNT = 10 ** 15
+
+
 def is_count(value: Any) -> bool:
     """A whole number from 0, as the mock writes a count (not a bool, which JSON tells
     apart)."""
@@ -424,7 +429,7 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["BEFORE_FIRST_WRITE", "NOT_LIMITED", "RECORD_CHECKS", "UNCOUNTED", "Chance", "Charge",
-           "MemoryStore", "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused",
-           "StoreUnavailable", "Window", "WindowSpent", "Writes", "clock_now", "draw", "is_count",
-           "is_limited", "key_id", "open_store", "shape_problem"]
+__all__ = ["BEFORE_FIRST_WRITE", "MAX_COUNT", "NOT_LIMITED", "RECORD_CHECKS", "UNCOUNTED",
+           "Chance", "Charge", "MemoryStore", "Opening", "SqliteStore", "StaleOpening", "Store",
+           "StoreRefused", "StoreUnavailable", "Window", "WindowSpent", "Writes", "clock_now",
+           "draw", "is_count", "is_limited", "key_id", "open_store", "shape_problem"]

@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from mockserver.clock import stored_clock
 from mockserver.store import (
     BEFORE_FIRST_WRITE,
+    MAX_COUNT,
     FirstId,
     StoreUnavailable,
     Window,
@@ -171,8 +172,9 @@ def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]
     if count is None and field not in record:
         return record
     value = record[field] if count is None else int(count)
-    if value < 0:  # the mock takes credits only while they last, and sets none below 0
-        raise ValueError(f"the {field} {value} is below 0")
+    # the mock takes credits only while they last, and sets none below 0 or above MAX_COUNT
+    if not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"the {field} {value} is not from 0 to {MAX_COUNT}")
     ordered = {field: value}
     for name in ORDER:
         if name in record:

@@ -19,7 +19,7 @@ reads it may write since Redis 5, which replicates a script's writes, not the sc
 """
 
 from mockserver.clock import EARLIEST, LATEST
-from mockserver.store import DRAW_DIGITS
+from mockserver.store import DRAW_DIGITS, MAX_COUNT
 
 #: what a step run after its deadline replies (an error reply starting so)
 LATE = "LATE"
@@ -80,7 +80,9 @@ end
 # a reset meanwhile (made again from ``fresh``, the record as JSON with the field in it),
 # or was written by a mock that kept the field in the JSON: either way its JSON is
 # written without the field, and the counter made.
-_CHARGE_FUNCTION = _ENCODE_FUNCTION + """
+_CHARGE_FUNCTION = _ENCODE_FUNCTION + f"""
+local MAX_COUNT = {MAX_COUNT}
+""" + """
 local function charge(hash, id, field, amount, fresh)
   local counters = 'mockserver:c:' .. string.sub(hash, 14)
   local counter = id .. ' ' .. field
@@ -97,9 +99,11 @@ local function charge(hash, id, field, amount, fresh)
     raw = held
     record[field] = nil
   end
-  if type(held) ~= 'number' or held < 0 or held % 1 ~= 0 then  -- no balance the mock wrote
+  if type(held) ~= 'number' or held < 0 or held > MAX_COUNT or held % 1 ~= 0 then
+    -- no balance the mock wrote (past MAX_COUNT, a double no longer counts exactly)
     return redis.error_reply(string.format('UNWRITTEN the %s of %s is %s, not a whole number '
-                                           .. 'from 0', field, id, tostring(raw)))
+                                           .. 'from 0 to %.0f', field, id, tostring(raw),
+                                           MAX_COUNT))
   end
   if held < amount then return false end
   local after = held - amount
