@@ -4,6 +4,7 @@ the same world, from a start that takes a fraction of the time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -72,13 +73,55 @@ def test_a_damaged_cache_file_is_drawn_anew_and_rewritten(tmp_path: Path,
     assert kept.read_bytes() == good
 
 
-def test_pools_of_another_shape_than_the_languages_drawn_are_drawn_anew(tmp_path: Path) -> None:
+def _edited(kept: Path, edit, digest: bool = True) -> None:
+    """The kept file with its pools edited, its digest line made to match (as a careful
+    hand would) or left as it was."""
+    line, _, document = kept.read_bytes().partition(b"\n")
+    pools = json.loads(document)
+    edit(pools)
+    document = json.dumps(pools).encode()
+    line = hashlib.sha256(document).hexdigest().encode() if digest else line
+    kept.write_bytes(line + b"\n" + document)
+
+
+def _empty_names(pools: dict) -> None:
+    for language in pools["languages"].values():
+        language["names"] = []
+
+
+@pytest.mark.parametrize(("edit", "digest"), [
+    # each stopped the start (a modulo by zero) or made generated accounts 500s
+    (_empty_names, True),
+    (lambda pools: pools.update(handles=[]), True),
+    (lambda pools: pools["languages"]["en"].update(names=[1, 2, 3]), True),
+    # the right shape, other values: another world than the seed's, quietly
+    (lambda pools: pools.update(urls=["x"]), False),
+])
+def test_kept_pools_edited_by_hand_are_drawn_anew(tmp_path: Path, edit, digest: bool) -> None:
+    drawn = _page(_app(tmp_path))
+    [kept] = _kept(tmp_path)
+    _edited(kept, edit, digest)
+    again = _app(tmp_path)
+    assert again.state.mock.world.pools == build_pools(1)
+    assert _page(again) == drawn
+    with TestClient(again) as client:
+        assert client.get("/dev/tiktok/user/someone_new",
+                          headers={"x-api-key": "gw_pool_cache_key_0123456789"}
+                          ).status_code == 200
+
+
+def test_a_fifo_where_the_file_would_be_is_not_read(tmp_path: Path) -> None:
+    """Reading one waits for a writer for ever: the start never listened."""
     _app(tmp_path)
     [kept] = _kept(tmp_path)
-    document = json.loads(kept.read_bytes())
-    document["languages"]["en"]["names"] = [1, 2, 3]
-    kept.write_text(json.dumps(document))
-    assert _app(tmp_path).state.mock.world.pools == build_pools(1)
+    kept.unlink()
+    os.mkfifo(kept)
+    probe = ("from mockserver.app import create_app\nfrom mockserver.settings import Settings\n"
+             f"create_app(Settings.load({{'cache_dir': {str(tmp_path)!r}}}, env={{}}))\n"
+             "print('started')\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "started", out.stderr
 
 
 def test_a_folder_that_cannot_be_made_keeps_nothing_and_the_mock_starts(tmp_path: Path) -> None:

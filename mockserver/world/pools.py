@@ -69,12 +69,24 @@ def pools_for(seed: int, cache_dir: Path | None) -> Pools:
         return build_pools(seed)
     path = cache_dir / f"pools-{seed}-{_drawing_version()}.json"
     try:
-        return _from_document(orjson.loads(path.read_bytes()))
+        if path.is_file():  # not a folder, nor a FIFO a read would wait on for ever
+            return _from_kept(path.read_bytes())
     except (OSError, ValueError, TypeError, KeyError):
         pass
     pools = build_pools(seed)
-    _keep(path, orjson.dumps(asdict(pools)))
+    document = orjson.dumps(asdict(pools))
+    _keep(path, hashlib.sha256(document).hexdigest().encode() + b"\n" + document)
     return pools
+
+
+def _from_kept(kept: bytes) -> Pools:
+    """Pools from a file :func:`pools_for` wrote: its first line is the SHA-256 of the rest,
+    so a file changed since (by hand, a disk, a half write) is drawn anew rather than
+    making another world than the seed's."""
+    digest, _, document = kept.partition(b"\n")
+    if hashlib.sha256(document).hexdigest().encode() != digest:
+        raise ValueError("not the pools as drawn")
+    return _from_document(orjson.loads(document))
 
 
 def _drawing_version() -> str:
@@ -86,14 +98,17 @@ def _drawing_version() -> str:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    """A pool: never empty, as the world picks from it by number."""
+    if not isinstance(value, list) or not value or not all(isinstance(item, str)
+                                                           for item in value):
         raise TypeError("not a list of strings")
     return tuple(value)
 
 
 def _from_document(document: Any) -> Pools:
     """Pools from what :func:`pools_for` wrote, checked field by field (TypeError or
-    KeyError otherwise): the file is outside the mock's control."""
+    KeyError otherwise): the file is outside the mock's control, and its digest says only
+    that it is what some version of the mock wrote."""
     languages = document["languages"]
     if not isinstance(languages, dict) or set(languages) != set(_LOCALES):
         raise TypeError("not the pools' languages")
