@@ -64,13 +64,19 @@ def checked_advance(now: float, seconds: float) -> float:
         raise ValueError(f"advance must be >= 0 seconds ({seconds!r}); to move the clock "
                          "back, use set")
     if now + seconds >= LATEST:
-        # its fraction shown (0.5 s left is not "less than 0"), to the millisecond the clock
-        # prints: a float difference near 2100 is 0.0009999275207519531, not 0.001
-        left = round(LATEST - now, 3)
-        shown = int(left) if left == int(left) else left
-        raise ValueError(f"advance must be less than {shown!r} seconds: {iso(now)} + "
-                         f"{seconds!r} is past the end of the clock's range ({iso(LATEST)})")
+        raise ValueError(f"advance must be less than {_seconds_left(LATEST - now)} seconds: "
+                         f"{iso(now)} + {seconds!r} is past the end of the clock's range "
+                         f"({iso(EARLIEST)} to {iso(LATEST - 0.001)})")
     return now + seconds
+
+
+def _seconds_left(left: float) -> str:
+    """Seconds as a person reads them: whole if whole, else to the microsecond (the clock
+    keeps no finer), without the float's noise (0.0009999275207519531 is 0.001) and never
+    rounded to 0 (0.0001 left is not "less than 0")."""
+    if left == int(left):
+        return str(int(left))
+    return f"{left:.6f}".rstrip("0").rstrip(".") if left >= 0.000001 else f"{left:g}"
 
 
 def parse_instant(text: str) -> float:

@@ -118,7 +118,9 @@ class Settings:
             # an SQLite file, like the fixtures, is where the config file says it is
             updated = replace(updated, store=str(path.parent / updated.store))
         if "cache_dir" in values and updated.cache_dir.lower() != "none":
-            updated = replace(updated, cache_dir=str(path.parent / updated.cache_dir))
+            # "~/x" is the user's, as the flag's is (joined to the folder, it made a "~" there)
+            folder = Path(updated.cache_dir).expanduser()
+            updated = replace(updated, cache_dir=str(path.parent / folder))
         return replace(updated, config=str(path), fixture_paths=self.fixture_paths + fixtures)
 
     def _with_values(self, values: Mapping[str, tuple[str, Any]]) -> Settings:

@@ -356,7 +356,8 @@ def test_the_clock_can_be_read_frozen_set_and_advanced(http):
     # a too-large advance names the field and the most it may be from the clock's instant
     ({"advance": 4282950340}, "advance must be less than 2307009600 seconds: "
                               "2026-11-23T12:00:00.000Z + 4282950340 is past the end of the "
-                              "clock's range (2100-01-01T00:00:00.000Z)"),
+                              "clock's range (2016-09-01T00:00:00.000Z to "
+                              "2099-12-31T23:59:59.999Z)"),
     ({"advance": 1e308}, "advance must be less than 2307009600 seconds"),
     # an instant out of range is named as it was sent (not as the seconds it was read as),
     # beside the range's first and last millisecond
@@ -382,6 +383,12 @@ def test_at_the_clocks_last_millisecond_an_advance_is_refused_in_milliseconds(ht
     assert response.status_code == 400
     assert response.json()["error"].startswith("advance must be less than 0.001 seconds: "
                                                "2099-12-31T23:59:59.999Z + 1 is past the end")
+    # within its last millisecond: less than 0.0001 s left, not "less than 0"
+    assert http.post("/__mock/clock", json={"set": "2099-12-31T23:59:59.9999Z"}
+                     ).status_code == 200
+    response = http.post("/__mock/clock", json={"advance": 0.001})
+    assert response.json()["error"].startswith("advance must be less than 0.0001 seconds"), \
+        response.json()
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])

@@ -161,6 +161,9 @@ def test_the_variable_and_a_config_file_set_it(tmp_path: Path) -> None:
     config.write_text('[server]\ncache_dir = "kept"\n')
     from_config = Settings.load({"config": str(config)}, env={})
     assert cache_folder(from_config) == tmp_path / "kept"
+    config.write_text('[server]\ncache_dir = "~/kept"\n')  # the user's, not a "~" folder
+    home = Path(os.path.expanduser("~"))
+    assert cache_folder(Settings.load({"config": str(config)}, env={})) == home / "kept"
 
 
 def test_serve_takes_the_flag_and_the_kept_file_is_readable_by_others(tmp_path: Path) -> None:
