@@ -36,14 +36,17 @@ FRESH = {"balance": 100, "status": "active"}
 T = parse_instant(FROZEN)  # a shared clock in Redis shows only instants the clock may
 
 
-def _open(request, tmp_path, kind: str) -> Store:
+def _spec(request, tmp_path, kind: str) -> str:
+    """A fresh store of ``kind`` (memory, sqlite, redis), as --store names it."""
     if kind == "redis":
         server = request.getfixturevalue("redis_server")
         server.flush()
-        spec = server.url
-    else:
-        spec = str(tmp_path / "ledger.sqlite") if kind == "sqlite" else "memory"
-    return open_store(spec)
+        return server.url
+    return str(tmp_path / "ledger.sqlite") if kind == "sqlite" else "memory"
+
+
+def _open(request, tmp_path, kind: str) -> Store:
+    return open_store(_spec(request, tmp_path, kind))
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -427,13 +430,7 @@ def test_a_key_set_by_put_reads_back_byte_for_byte_in_the_memory_stores_field_or
         request, tmp_path, kind):
     """Redis's Lua (cjson) writes a record's fields in no set order: PUT's answer, GET's
     and the listing's show them in the order the memory store keeps, in every store."""
-    if kind == "redis":
-        server = request.getfixturevalue("redis_server")
-        server.flush()
-        spec = server.url
-    else:
-        spec = str(tmp_path / "ledger.sqlite") if kind == "sqlite" else "memory"
-    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    settings = Settings.load({"now": FROZEN, "store": _spec(request, tmp_path, kind)}, env={})
     changes = [{"rate_limit": 7, "status": "active"}, {"status": "inactive"},
                {"balance": 5, "rate_limit": 2, "status": "active"}, {"rate_limit": 1}]
     with ServerThread(create_app(settings)) as server, \

@@ -154,6 +154,15 @@ def _write(spec: str, kind: str, raw: bytes) -> None:
         assert written, f"nothing in {table}"
 
 
+def _shared_store(request, tmp_path, store: str) -> str:
+    """A fresh SQLite file or Redis database, as --store names it."""
+    if store == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        return server.url
+    return str(tmp_path / "ledger.sqlite")
+
+
 def _ask(http: httpx.Client, what: str, video: str) -> httpx.Response:
     if what.startswith("GET "):
         return http.get(what[4:])
@@ -170,12 +179,7 @@ def test_a_record_of_another_shape_is_a_503_never_a_500(request, tmp_path, store
     a key's record, a string for a journal entry, an object missing its fields...): read
     by a process that had not read it before, the mock's 503 naming it; nothing reading it
     is a 500 (a record a Redis process kept from before may still answer)."""
-    if store == "redis":
-        server = request.getfixturevalue("redis_server")
-        server.flush()
-        spec = server.url
-    else:
-        spec = str(tmp_path / "ledger.sqlite")
+    spec = _shared_store(request, tmp_path, store)
     settings = Settings.load({"now": FROZEN, "store": spec}, env={})
     asked = ["dumpling", "socialfetch", "gateway", "gateway video", "GET /__mock/keys",
              f"GET /__mock/keys/{KEYS['dumpling']}", "GET /__mock/scenarios",
@@ -204,3 +208,40 @@ def test_a_record_of_another_shape_is_a_503_never_a_500(request, tmp_path, store
         assert http.post("/__mock/reset").status_code == 200
         for what in asked:
             assert _ask(http, what, video).status_code == 200, what
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+@pytest.mark.parametrize("edit", [{"scenario": "nope_nope"}, {"scenario": None, "status": 99999},
+                                  {"scenario": None, "status": 101}])
+def test_an_armed_entry_that_arming_refuses_is_a_503_not_quietly_ignored(request, tmp_path,
+                                                                          store, edit):
+    """An entry of the right types but naming no scenario the mock knows, or a status no
+    arming accepts, never fires and stayed armed, a 200 for every request: it is what the
+    mock did not write, as an entry of another shape is."""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        armed = http.post("/__mock/scenarios", json={
+            "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
+        assert armed.status_code == 201, armed.text
+        _write(spec, "an armed scenario", orjson.dumps({**_stored_entry(spec), **edit}))
+        with ServerThread(create_app(settings)) as other, \
+                httpx.Client(base_url=other.url) as fresh:
+            for answer in (call(fresh, "dumpling", key=KEYS["dumpling"]),
+                           fresh.get("/__mock/scenarios")):
+                assert answer.status_code == 503, (edit, answer.text)
+                assert "did not write" in answer.text
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling", key=KEYS["dumpling"]).status_code == 200
+
+
+def _stored_entry(spec: str) -> dict:
+    """The one armed entry as the store holds it."""
+    if spec.startswith("redis://"):
+        with redis.Redis.from_url(spec) as client:
+            [raw] = client.hvals("mockserver:t:armed")
+    else:
+        with sqlite3.connect(spec) as db:
+            [(raw,)] = db.execute("SELECT value FROM kv WHERE tbl = 'armed'").fetchall()
+    return orjson.loads(raw)

@@ -11,7 +11,7 @@ exactly, and N processes sharing a store draw exactly as one.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +38,12 @@ _NUMBERS = ("remaining", "times", "status", "latency_ms")
 _REQUIRED = (*MATCH_FIELDS, "scenario", *_NUMBERS, "probability", "body")
 
 
-def entry_problem(entry: Any) -> str | None:
+def entry_problem(entry: Any, known: Callable[[str], bool] = lambda name: True
+                  ) -> str | None:
     """What is wrong with an armed entry as a shared store holds it (something else may
-    have written it there), or None."""
+    have written it there), or None: its fields' types, and what arming checks of them (a
+    ``known`` scenario, a status from 200 to 599), so it is never one that cannot fire and
+    stays armed."""
     if not isinstance(entry, dict):
         return f"an armed scenario {entry!r:.60} is not an object"
     probability = entry.get("probability")
@@ -51,15 +54,20 @@ def entry_problem(entry: Any) -> str | None:
             and all(entry[name] is None or type(entry[name]) is int for name in _NUMBERS)
             and (probability is None or type(probability) in (int, float))):
         return f"an armed scenario {entry!r:.120} is not one the mock armed"
+    status = entry["status"]
+    if entry["scenario"] is not None and not known(entry["scenario"]) or \
+            status is not None and not 200 <= status <= 599:
+        return f"an armed scenario {entry!r:.120} is not one the mock armed"
     return None
 
 
-def _checked(entries: list[tuple[str, Any]], shared: bool) -> list[tuple[str, Any]]:
+def _checked(entries: list[tuple[str, Any]], shared: bool, known: Callable[[str], bool]
+             ) -> list[tuple[str, Any]]:
     """``entries`` as read; in a shared store, the mock's 503 if one is not an entry the
     mock armed (not a 500 where a field it lacks is read)."""
     if shared:
         for _, entry in entries:
-            problem = entry_problem(entry)
+            problem = entry_problem(entry, known)
             if problem is not None:
                 raise StoreUnavailable(f"the mock's store holds what the mock did not write: "
                                        f"{problem}")
@@ -189,7 +197,7 @@ class Scenarios:
         return [pair for pair in pairs if route in (None, pair[1])]
 
     def armed(self) -> list[dict[str, Any]]:
-        entries = _checked(self._store.items(TABLE), self._store.shared)
+        entries = _checked(self._store.items(TABLE), self._store.shared, self.known)
         if not entries:  # the usual case, on every request
             return []
         return sorted((value for _, value in entries), key=lambda e: e["order"])
@@ -215,7 +223,8 @@ class Scenarios:
         """The first armed entry that matches and fires; ``count``: how many the request's
         opening found armed, so a store may answer from what it read before."""
         entries = _checked(self._store.items(TABLE) if count is None else
-                           self._store.armed_entries(TABLE, count), self._store.shared)
+                           self._store.armed_entries(TABLE, count), self._store.shared,
+                           self.known)
         for entry in sorted((value for _, value in entries), key=lambda e: e["order"]):
             if not self._matches(entry, vendor, route, handle, key, kid):
                 continue

@@ -22,6 +22,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from mockserver.store.records import (
+    MAX_COUNT,
+    RECORD_CHECKS,
+    is_count,
+    is_limited,
+    shape_problem,
+)
+
 
 class StoreUnavailable(Exception):
     """The shared store cannot be reached (Redis down, SQLite locked past its timeout).
@@ -87,43 +95,6 @@ UNCOUNTED = -2
 #: its last step, so a request over its limit writes nothing, as one refused as it opened
 BEFORE_FIRST_WRITE: ContextVar[Callable[[], None] | None] = ContextVar(
     "before_first_write", default=None)
-
-
-#: what a record of a table must be, as the shared stores check what they read there
-#: (something else may have written it: valid JSON of another shape is the same 503 as
-#: text that is not JSON, not a 500 where the record is used): a problem's description,
-#: or None. Unregistered, a record must be an object (Store's values are dicts); the
-#: fields a key's record or an armed entry needs are checked where it is read
-#: (pipeline.keys.stored_record, pipeline.scenarios.entry_problem).
-RECORD_CHECKS: dict[str, Callable[[Any], str | None]] = {}
-
-
-def shape_problem(table: str, value: Any) -> str | None:
-    """What is wrong with ``value`` as a record of ``table`` (None: nothing, or a table no
-    check is registered for); the check of a table that keeps dicts at least asks for one."""
-    check = RECORD_CHECKS.get(table)
-    if check is not None:
-        return check(value)
-    return None if isinstance(value, dict) else f"{value!r:.60} is not an object"
-
-
-def is_limited(key: Mapping[str, Any]) -> bool:
-    """Whether a key's record has its requests counted in a rate window: active, with a
-    limit above 0 (a record of another shape is not: where it is used, it is the 503 of
-    what the mock did not write, see pipeline.keys.stored_record)."""
-    limit = key.get("rate_limit")
-    return key.get("status") == "active" and type(limit) is int and limit > 0
-
-
-#: the most a balance or rate limit may be: exact in every JSON reader (below 2**53), and in
-#: Redis's Lua, whose numbers are doubles
-MAX_COUNT = 10 ** 15
-
-
-def is_count(value: Any) -> bool:
-    """A whole number from 0, as the mock writes a count (not a bool, which JSON tells
-    apart)."""
-    return type(value) is int and value >= 0
 
 
 def clock_now(state: Mapping[str, Any], wall: float) -> float:
@@ -285,6 +256,15 @@ class Store(ABC):
 
     # one request's ledger work, in as few round trips as the store allows -----------
 
+    def opening_instant(self, now: float | None, wall: float) -> float | None:
+        """A request's instant as its opening reads it: ``now`` if given, else the store's
+        clock at this process's ``time.time()`` ``wall``; None when that clock is not
+        started (a reset)."""
+        if now is not None:
+            return now
+        state = self.clock_state()
+        return None if state is None else clock_now(state, wall)
+
     def open_request(self, keys: str, kid: str, fresh: dict[str, Any] | None, limited: bool,
                      armed: str, now: float | None, wall: float, window_seconds: int
                      ) -> Opening | None:
@@ -298,11 +278,9 @@ class Store(ABC):
 
         Here each part is its own atomic step (no round trips in memory, local ones in
         SQLite); Redis does it all in one script."""
+        now = self.opening_instant(now, wall)
         if now is None:
-            state = self.clock_state()
-            if state is None:
-                return None
-            now = clock_now(state, wall)
+            return None
         key, created = self.get(keys, kid), False
         if key is None and fresh is not None:
             key = self.put_new(keys, kid, fresh)

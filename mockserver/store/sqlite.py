@@ -32,7 +32,6 @@ from mockserver.store import (
     Store,
     StoreUnavailable,
     Writes,
-    clock_now,
     draw,
     is_count,
     is_limited,
@@ -335,11 +334,9 @@ class SqliteStore(Store):
                                  window_seconds: int, cached: bool = False) -> Opening | None:
         """:meth:`open_request`, its writes (the key's record made, its window counted)
         each waiting for the lock from the event loop."""
+        now = self.opening_instant(now, wall)
         if now is None:
-            state = self.clock_state()
-            if state is None:
-                return None
-            now = clock_now(state, wall)
+            return None
         key, created = self.get(keys, kid), False
         if key is None and fresh is not None:
             key = await sqlite_lock.retried(self.put_new, keys, kid, fresh)
