@@ -331,7 +331,7 @@ TABLE: tuple[Setting, ...] = (
             "are in: 408 and closed after", positive_seconds, "a number of seconds > 0",
             metavar="SECONDS"),
     Setting("cache_dir", "folder where the words and names drawn for a seed are kept, so a "
-            "later start reads them instead of drawing them again (a third of a start); "
+            "later start reads them instead of drawing them again (most of a start's time); "
             "`none` keeps nothing (a config file's path is relative to it)", text,
             "a folder, or none", shown_default="$XDG_CACHE_HOME/mockserver, else "
             "~/.cache/mockserver", metavar="DIR"),

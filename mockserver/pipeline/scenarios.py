@@ -38,8 +38,7 @@ _NUMBERS = ("remaining", "times", "status", "latency_ms")
 _REQUIRED = (*MATCH_FIELDS, "scenario", *_NUMBERS, "probability", "body")
 
 
-def entry_problem(entry: Any, known: Callable[[str], bool] = lambda name: True
-                  ) -> str | None:
+def entry_problem(entry: Any, known: Callable[[str], bool]) -> str | None:
     """What is wrong with an armed entry as a shared store holds it (something else may
     have written it there), or None: its fields' types, and what arming checks of them (a
     ``known`` scenario, a status from 200 to 599), so it is never one that cannot fire and

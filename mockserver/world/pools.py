@@ -60,7 +60,7 @@ def _bmp(text: str) -> bool:
 
 def pools_for(seed: int, cache_dir: Path | None) -> Pools:
     """The pools of ``seed``: read from ``cache_dir`` if an earlier start kept them there,
-    else drawn and kept there. Drawing them (and importing Faker) is a third of a start;
+    else drawn and kept there. Drawing them (and importing Faker) is most of a start;
     reading them back is a few milliseconds. A file is named by the seed, Faker's version
     and this module's text, so a Faker or a mock that would draw otherwise never reads an
     old one. A file that cannot be read or is not the pools' shape is drawn anew; a folder
