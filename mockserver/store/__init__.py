@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from mockserver.store.firing import DRAW_DIGITS, FIRED, MATCHED, REMAINING, Chance, draw
 from mockserver.store.records import (
     MAX_COUNT,
     RECORD_CHECKS,
@@ -64,27 +65,6 @@ def key_id(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=12, person=b"mockserver-key").hexdigest()
 
 
-#: the fields of an armed entry that :meth:`Store.consume` counts
-REMAINING, FIRED, MATCHED = "remaining", "fired", "matched"
-#: hex digits of a draw's digest read as its value (32 bits: any Lua reads them exactly)
-DRAW_DIGITS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Chance:
-    """An armed entry that fires with ``probability``: the n-th call that matches it draws
-    :func:`draw` (``salt``, the entry's id, n), so which calls fire depends on n alone, not
-    on which process took the call or what it drew before."""
-
-    probability: float
-    salt: str
-
-
-def draw(salt: str, entry_id: str, number: int) -> float:
-    """A value in [0, 1) for the ``number``-th match of an armed entry: a keyed hash, the
-    same in every process and store (Redis computes it in Lua: redis_scripts.CONSUME)."""
-    digest = hashlib.sha1(f"{salt}:{entry_id}:{number}".encode()).hexdigest()
-    return int(digest[:DRAW_DIGITS], 16) / 16 ** DRAW_DIGITS
 #: :attr:`Opening.remaining` of a request no rate limit counted
 NOT_LIMITED = -1
 #: :attr:`Opening.remaining` of a request whose rate window its last step counts: an
@@ -407,7 +387,8 @@ def open_store(spec: str) -> Store:
 from mockserver.store.memory import MemoryStore  # noqa: E402 - they build on Store above
 from mockserver.store.sqlite import SqliteStore  # noqa: E402
 
-__all__ = ["BEFORE_FIRST_WRITE", "MAX_COUNT", "NOT_LIMITED", "RECORD_CHECKS", "UNCOUNTED",
-           "Chance", "Charge", "MemoryStore", "Opening", "SqliteStore", "StaleOpening", "Store",
-           "StoreRefused", "StoreUnavailable", "Window", "WindowSpent", "Writes", "clock_now",
-           "draw", "is_count", "is_limited", "key_id", "open_store", "shape_problem"]
+__all__ = ["BEFORE_FIRST_WRITE", "DRAW_DIGITS", "FIRED", "MATCHED", "MAX_COUNT", "NOT_LIMITED",
+           "RECORD_CHECKS", "REMAINING", "UNCOUNTED", "Chance", "Charge", "MemoryStore",
+           "Opening", "SqliteStore", "StaleOpening", "Store", "StoreRefused",
+           "StoreUnavailable", "Window", "WindowSpent", "Writes", "clock_now", "draw",
+           "is_count", "is_limited", "key_id", "open_store", "shape_problem"]
