@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from mockserver.store.errors import StaleOpening, StoreRefused, StoreUnavailable, WindowSpent
 from mockserver.store.firing import DRAW_DIGITS, FIRED, MATCHED, REMAINING, Chance, draw
 from mockserver.store.records import (
     MAX_COUNT,
@@ -31,32 +32,7 @@ from mockserver.store.records import (
     shape_problem,
 )
 
-
-class StoreUnavailable(Exception):
-    """The shared store cannot be reached (Redis down, SQLite locked past its timeout).
-    The mock answers 503 with this message until it comes back."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class StoreRefused(ValueError):
-    """The store's setting names one that cannot be opened (a Redis URL that cannot be used,
-    a Redis that is not there). The message does not say which setting gave the value: a
-    flag, a variable or a config key may have, and only the caller knows (Settings.source)."""
-
-
-class WindowSpent(Exception):
-    """A request's rate window, counted by its last step (see :class:`Window`), was spent:
-    nothing of the request was written. It answers the rate limit's refusal."""
-
-
-class StaleOpening(Exception):
-    """A request opened from what its process read of the store before, and the store has
-    changed since in a way that could change the answer (a reset, the clock moved, a key
-    or an armed scenario set, through any process): nothing was written. The request is
-    run again from its opening step, which reads the store itself."""
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=4096)  # every request asks, and a run uses few keys
@@ -291,6 +267,14 @@ class Store(ABC):
     async def charge_async(self, table: str, key: str, field: str, amount: int,
                            fresh: dict[str, Any]) -> dict[str, Any] | None:
         return self.charge(table, key, field, amount, fresh)
+
+    async def atomically(self, step: Callable[..., T], *args: Any) -> T:
+        """``step(*args)`` from the event loop: code that is not a request's own step and
+        may write (the admin API's writes, an armed scenario firing, a record stored as a
+        request renders), its writes all or nothing where the store can make them so. Here
+        it runs at once; SQLite makes it one transaction waiting for another process's
+        write lock as a request's steps do, without holding the event loop."""
+        return step(*args)
 
     def count_window(self, window: Window, cached_at: str | None = None) -> None:
         """Count ``window`` now (see :class:`Window`): its ``left`` set, or

@@ -10,17 +10,15 @@ killed mock loses nothing it had answered.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
-from mockserver import clock  # the module, not its names: it is importing this one
 from mockserver.store import (
     FIRED,
     MATCHED,
@@ -33,15 +31,21 @@ from mockserver.store import (
     StoreUnavailable,
     Writes,
     draw,
-    is_count,
     is_limited,
     shape_problem,
     sqlite_lock,
 )
+from mockserver.store.sqlite_rows import (
+    MARKS,
+    META,
+    NUMBERS,
+    TALLY,
+    WINDOWS,
+    clock_row,
+    internal_problem,
+)
 
-_WINDOWS, _NUMBERS, _META = "_windows", "_numbers", "_meta"  # tables of the store's own
-_TALLY, _MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
-log = logging.getLogger("mockserver")
+T = TypeVar("T")
 
 
 class _Recorded:
@@ -62,45 +66,16 @@ class _Recorded:
         self.tallies.append((table, names, first() if callable(first) else first))
 
 
-def _clock(raw: bytes) -> dict[str, Any] | None:
-    try:
-        state = orjson.loads(raw)
-        values = [state[name] for name in ("frozen_at", "offset", "origin", "anchor")]
-    except (orjson.JSONDecodeError, TypeError, KeyError):
-        values = None
-    found = values and clock.stored_clock(*values, time.time())
-    if found is None:
-        log.warning("the SQLite store's clock holds %r, not a clock's state: the clock "
-                    "starts again", raw[:80])
-    return found
-
-
-def _internal_problem(table: str, value: Any) -> str | None:
-    """:func:`~mockserver.store.shape_problem` of the store's own tables."""
-    if table == _WINDOWS:
-        good = isinstance(value, list) and len(value) == 2 and all(map(is_count, value))
-    elif table == _NUMBERS:
-        good = is_count(value)
-    elif table.startswith(_TALLY):
-        good = isinstance(value, dict) and is_count(value.get("met")) \
-            and isinstance(value.get("first"), str) and isinstance(value.get("since"), dict) \
-            and all(isinstance(shown, str) for shown in value["since"].values())
-    elif table == _MARKS:
-        good = isinstance(value, dict) and all(
-            isinstance(counts, dict) and all(map(is_count, counts.values()))
-            for counts in value.values())
-    else:
-        return shape_problem(table, value)
-    return None if good else f"{value!r:.80} is not a row of {table!r}"
-
-
 class SqliteStore(Store):
     shared = True
     awaits = True  # a request's steps wait for another process's lock from the event loop
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._lock = threading.Lock()  # one connection, shared by this process's threads
+        # one connection, shared by this process's threads; taken again by a step within
+        # one (see atomically)
+        self._lock = threading.RLock()
+        self._depth = 0  # how many steps are open, one within another (see _transaction)
         try:
             # the start waits its turn in SQLite's busy handler (processes starting at once
             # each set WAL); then it waits only sqlite_lock.BUSY_SLICE_MS at a time (see _begin)
@@ -115,25 +90,36 @@ class SqliteStore(Store):
                            " (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, value BLOB)")
                 # a write, so a file the mock may read but not write stops the start here
                 # rather than every request after it
-                self._write(db, _META, "opened", {})
+                self._write(db, META, "opened", {})
             self._db.execute(f"PRAGMA busy_timeout={sqlite_lock.BUSY_SLICE_MS}")
         except StoreUnavailable as busy:  # told apart from a file that is not SQLite by the CLI
             raise sqlite3.OperationalError(busy.message) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One step, all or nothing, holding the file's write lock from its first read."""
+        """One step, all or nothing, holding the file's write lock from its first read. A
+        step within one (see :meth:`atomically`) is a savepoint of it: undone alone if it
+        fails, written only with the whole."""
         with self._lock:
-            self._begin()
+            outer = not self._depth
+            if outer:
+                self._begin()
+            else:
+                self._db.execute("SAVEPOINT step")
+            self._depth += 1
             try:
                 yield self._db
-                self._db.execute("COMMIT")
+                self._db.execute("COMMIT" if outer else "RELEASE step")
             except BaseException as failed:
                 with contextlib.suppress(sqlite3.Error):  # none is open if COMMIT undid it
-                    self._db.execute("ROLLBACK")
+                    self._db.execute("ROLLBACK" if outer else "ROLLBACK TO step")
+                    if not outer:
+                        self._db.execute("RELEASE step")
                 if isinstance(failed, sqlite3.DatabaseError):  # read-only, locked, damaged
                     raise self._unwritable(failed) from None
                 raise
+            finally:
+                self._depth -= 1
 
     def _begin(self) -> None:
         """``BEGIN IMMEDIATE``, waiting for another process's lock as sqlite_lock says."""
@@ -173,8 +159,8 @@ class SqliteStore(Store):
         (valid JSON: a list for a key's record, a string for a count...) is the same 503
         as one that is not JSON, not a 500 where it is used."""
         value = self._loads(raw)
-        if table != _META:  # the clock's row: see _clock
-            problem = _internal_problem(table, value) if table.startswith("_") else \
+        if table != META:  # the clock's row: see clock_row
+            problem = internal_problem(table, value) if table.startswith("_") else \
                 shape_problem(table, value)
             if problem is not None:
                 raise StoreUnavailable(f"the SQLite store {self.path} holds what the mock "
@@ -237,12 +223,12 @@ class SqliteStore(Store):
 
     def admit(self, name: str, limit: int, window: int) -> int | None:
         with self._transaction() as db:
-            start, used = self._row(db, _WINDOWS, name) or (window, 0)
+            start, used = self._row(db, WINDOWS, name) or (window, 0)
             if start != window:
                 used = 0
             if used >= limit:
                 return None
-            self._write(db, _WINDOWS, name, (window, used + 1))
+            self._write(db, WINDOWS, name, (window, used + 1))
             return limit - used - 1
 
     def consume(self, table: str, key: str, chance: Chance | None = None
@@ -267,8 +253,8 @@ class SqliteStore(Store):
 
     def next_number(self, name: str) -> int:
         with self._transaction() as db:
-            number = (self._row(db, _NUMBERS, name) or 0) + 1
-            self._write(db, _NUMBERS, name, number)
+            number = (self._row(db, NUMBERS, name) or 0) + 1
+            self._write(db, NUMBERS, name, number)
             return number
 
     def append(self, log: str, value: Any, limit: int) -> None:
@@ -296,35 +282,35 @@ class SqliteStore(Store):
 
     def _tally(self, db: sqlite3.Connection, table: str, names: Sequence[str], shown: str
                ) -> None:
-        marks = self._row(db, _MARKS, table) or {}
+        marks = self._row(db, MARKS, table) or {}
         for name in names:
-            row = self._row(db, _TALLY + table, name)
+            row = self._row(db, TALLY + table, name)
             if row is None:
                 row = {"met": 0, "first": shown, "since": {}}
             row["met"] += 1
             for mark in marks:
                 row["since"].setdefault(mark, shown)
-            self._write(db, _TALLY + table, name, row)
+            self._write(db, TALLY + table, name, row)
 
     def tallies(self, table: str) -> dict[str, dict[str, Any]]:
-        return dict(self.items(_TALLY + table))
+        return dict(self.items(TALLY + table))
 
     def mark_tally(self, table: str, mark: str) -> dict[str, int]:
         with self._transaction() as db:
             counts = {}
             for name, stored in db.execute("SELECT key, value FROM kv WHERE tbl=?",
-                                           (_TALLY + table,)).fetchall():
-                row = self._checked(_TALLY + table, stored)
+                                           (TALLY + table,)).fetchall():
+                row = self._checked(TALLY + table, stored)
                 counts[name] = row["met"]
                 if row["since"].pop(mark, None) is not None:
-                    self._write(db, _TALLY + table, name, row)
-            marks = self._row(db, _MARKS, table) or {}
+                    self._write(db, TALLY + table, name, row)
+            marks = self._row(db, MARKS, table) or {}
             marks[mark] = counts
-            self._write(db, _MARKS, table, marks)
+            self._write(db, MARKS, table, marks)
             return counts
 
     def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
-        return self.get(_MARKS, table) or {}
+        return self.get(MARKS, table) or {}
 
     # a request's steps, from the event loop: each waits for another process's lock
     # there (see sqlite_lock.retried), tried again whole, one transaction -----------------------
@@ -362,6 +348,17 @@ class SqliteStore(Store):
         if writes.appends or writes.tallies:
             await sqlite_lock.retried(self._make_writes, writes)
 
+    async def atomically(self, step: Callable[..., T], *args: Any) -> T:
+        """``step(*args)`` in one transaction, its writes savepoints of it (see
+        :meth:`_transaction`), waiting for another process's lock from the event loop and
+        tried again whole, as a request's steps are: the lock is taken before ``step``
+        runs, so it runs once, and past the busy timeout not at all (the mock's 503)."""
+        return await sqlite_lock.retried(self._in_one_transaction, step, *args)
+
+    def _in_one_transaction(self, step: Callable[..., T], *args: Any) -> T:
+        with self._transaction():
+            return step(*args)
+
     def _make_writes(self, writes: _Recorded) -> None:
         with self._transaction() as db:
             for log, value, limit in writes.appends:
@@ -374,22 +371,22 @@ class SqliteStore(Store):
     def clock_state(self) -> dict[str, Any] | None:
         """None when not started (a reset) or when the row holds what is not a clock's
         state: the caller starts the clock again (see clock.stored_clock)."""
-        rows = self._read("SELECT value FROM kv WHERE tbl=? AND key=?", (_META, "clock"))
-        return _clock(rows[0][0]) if rows else None
+        rows = self._read("SELECT value FROM kv WHERE tbl=? AND key=?", (META, "clock"))
+        return clock_row(rows[0][0]) if rows else None
 
     def set_clock(self, state: Mapping[str, Any]) -> None:
-        self.put(_META, "clock", dict(state))
+        self.put(META, "clock", dict(state))
 
     def advance_clock(self, seconds: float) -> None:
         with self._transaction() as db:
             row = db.execute("SELECT value FROM kv WHERE tbl=? AND key=?",
-                             (_META, "clock")).fetchone()
-            state = row and _clock(row[0])
+                             (META, "clock")).fetchone()
+            state = row and clock_row(row[0])
             if state is None:  # the caller read it first, so it was started just before
                 return
             moved = "offset" if state["frozen_at"] is None else "frozen_at"
             state[moved] += seconds
-            self._write(db, _META, "clock", state)
+            self._write(db, META, "clock", state)
 
     def clear(self) -> None:
         with self._transaction() as db:
