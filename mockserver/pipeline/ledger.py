@@ -158,5 +158,6 @@ async def _open(call: Call, fresh: dict[str, Any] | None, limited: bool, now: fl
             ratelimit.WINDOW_SECONDS)
         if opening is not None:
             return opening
-        mock.clock.now()  # a reset stopped the shared clock: reading it starts it again
+        # a reset stopped the shared clock: reading it starts it again (a write)
+        await mock.store.atomically(mock.clock.now)
     raise StoreUnavailable("the store's clock keeps being reset; try again")

@@ -129,7 +129,10 @@ class Endpoint:
         if known.violations:
             raise vendor.reject(call, known.document, known.violations)
         parsed.parse(vendor, call, known)
-        effect = mock.choose_effect(call, call.headers.get(SCENARIO_HEADER, ""), key_state)
+        header = call.headers.get(SCENARIO_HEADER, "")
+        # an armed scenario's firing writes: from the event loop, in one step (Store.atomically)
+        effect = await store.atomically(mock.choose_effect, call, header, key_state) \
+            if call.armed and store.awaits else mock.choose_effect(call, header, key_state)
         if effect is not None and call.window is not None:
             await ledger.count_window(call)  # a scenario acts on an admitted request only
         if effect is not None and effect.latency_ms:
@@ -148,19 +151,23 @@ class Endpoint:
             raise MockError(self.vendor.error_scenarios[effect.name], SIMULATED)
         if effect is not None and effect.name in WORLD_SCENARIOS:
             call.override = effect.name
-        key_state = call.key_state or mock.keys.state(call.key, call.key_id)
+        store = mock.store
+        key_state = call.key_state or (  # read again after a latency: made if a reset took it
+            await store.atomically(mock.keys.state, call.key, call.key_id) if store.awaits
+            else mock.keys.state(call.key, call.key_id))
         if call.cached_at is not None and key_state["balance"] < call.cost:
             raise StaleOpening  # a balance read before may be old: refused as read anew
         mock.keys.ensure_balance(key_state, call.cost)
-        if call.window is None:
-            payload = route.render(call)
-        else:  # a record stored while rendering waits for the window's count (see ledger)
-            counting = BEFORE_FIRST_WRITE.set(partial(ledger.count_window_now, call))
-            try:
-                payload = route.render(call)
-            finally:
+        # a record stored while rendering waits for the window's count (see ledger)
+        counting = None if call.window is None else \
+            BEFORE_FIRST_WRITE.set(partial(ledger.count_window_now, call))
+        try:  # the records it stores: from the event loop, in one step (Store.atomically)
+            payload = await store.atomically(route.render, call) \
+                if store.awaits and self.vendor.stores_records else route.render(call)
+        finally:
+            if counting is not None:
                 BEFORE_FIRST_WRITE.reset(counting)
-        if not mock.store.awaits:  # a local store: nothing to wait for
+        if not store.awaits:  # a local store: nothing to wait for
             call.balance = mock.keys.charge(call.key or "", call.cost, call.key_id or "",
                                             key_state)
         elif call.cost:  # one round trip fewer: see _finish

@@ -61,6 +61,9 @@ class Vendor(ABC):
     #: whether errors that carry a retry delay (the rate limit's 429) send ``Retry-After``
     sends_retry_after: bool = True
     request_headers: tuple[str, ...] = ()  # headers the request schema describes
+    #: whether rendering may write to the store (the API Gateway's stored records): a
+    #: store with round trips then renders in a step of its own (Store.atomically)
+    stores_records: bool = False
     #: the path prefix the vendor's host answers under; any path or method under it that no
     #: route defines is answered by ``off_route``, in the vendor's own error format
     prefix: str

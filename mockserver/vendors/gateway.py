@@ -64,6 +64,7 @@ class Gateway(Vendor):
     error_scenarios = ERROR_SCENARIOS
     rate_limited = True
     sends_retry_after = False  # API Gateway's 429s carry no Retry-After
+    stores_records = True  # a user or video record, the first time it is served
     request_headers = ("x-api-key",)
     prefix = "/dev/"
 
