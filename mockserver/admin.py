@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -23,6 +23,7 @@ from mockserver.pipeline.scenarios import WORLD_DESCRIPTIONS
 from mockserver.store import StoreUnavailable
 
 Handler = Callable[[Request], Awaitable[Any]]
+T = TypeVar("T")
 
 
 def _admin(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -67,6 +68,13 @@ def _mock(request: Request) -> Any:
     return request.app.state.mock
 
 
+async def _written(request: Request, step: Callable[..., T], *args: Any) -> T:
+    """``step(*args)``, an admin call that writes to the store, from the event loop: all
+    of it in one step that waits for another process's lock without holding the process
+    (Store.atomically), else the 503 (:func:`_admin`)."""
+    return await _mock(request).store.atomically(step, *args)
+
+
 @_admin
 async def health(request: Request) -> dict[str, Any]:
     mock = _mock(request)
@@ -78,7 +86,7 @@ async def health(request: Request) -> dict[str, Any]:
 
 @_admin
 async def reset(request: Request) -> dict[str, Any]:
-    _mock(request).reset()
+    await _written(request, _mock(request).reset)
     return {"reset": True}
 
 
@@ -109,14 +117,14 @@ def _shown(entry: dict[str, Any]) -> dict[str, Any]:
 
 @_admin
 async def arm(request: Request) -> Response:
-    entry = _mock(request).scenarios.arm(await _json(request))
+    entry = await _written(request, _mock(request).scenarios.arm, await _json(request))
     return JSONResponse(_shown(entry), status_code=201)
 
 
 @_admin
 async def disarm(request: Request) -> dict[str, Any]:
     entry_id = request.query_params.get("id")
-    return {"disarmed": _mock(request).scenarios.disarm(entry_id)}
+    return {"disarmed": await _written(request, _mock(request).scenarios.disarm, entry_id)}
 
 
 @_admin
@@ -147,7 +155,9 @@ async def get_key(request: Request) -> dict[str, Any]:
 @_admin
 async def put_key(request: Request) -> dict[str, Any]:
     key = request.path_params["key"]
-    return {"key": mask(key), **_mock(request).keys.update(key, await _json(request))}
+    changes = await _json(request)
+    return {"key": mask(key), **await _written(request, _mock(request).keys.update, key,
+                                               changes)}
 
 
 @_admin
@@ -159,8 +169,13 @@ async def get_clock(request: Request) -> dict[str, Any]:
 async def set_clock(request: Request) -> dict[str, Any]:
     """``{"freeze": true|false}`` with one of ``"set": ISO-8601|unix`` or ``"advance":
     seconds >= 0``. Every value is checked before the clock changes at all."""
-    clock = _mock(request).clock
     body = await _json(request)
+    return await _written(request, _move_clock, _mock(request), body)
+
+
+def _move_clock(mock: Any, body: dict[str, Any]) -> dict[str, object]:
+    """:func:`set_clock`'s checks and moves, in one store step."""
+    clock = mock.clock
     unknown = set(body) - {"freeze", "set", "advance"}
     if unknown:
         raise AdminError(f"unknown fields {sorted(unknown)}; allowed: freeze, set, advance")
@@ -206,7 +221,8 @@ async def coverage(request: Request) -> dict[str, Any]:
 
 @_admin
 async def coverage_mark(request: Request) -> dict[str, Any]:
-    return _mock(request).coverage.mark((await _json(request)).get("name"))
+    name = (await _json(request)).get("name")
+    return await _written(request, _mock(request).coverage.mark, name)
 
 
 UI = Path(__file__).parent / "ui"

@@ -180,9 +180,13 @@ class SharedClock(Clock):
             state = self._start()
         self.anchor = state["anchor"]
 
+    def _unstarted(self) -> dict[str, Any]:
+        """The state this process starts the clock with."""
+        return {"frozen_at": self._origin, "offset": 0.0, "origin": self._origin,
+                "anchor": time.time() if self._origin is None else self._origin}
+
     def _start(self) -> dict[str, Any]:
-        state = {"frozen_at": self._origin, "offset": 0.0, "origin": self._origin,
-                 "anchor": time.time() if self._origin is None else self._origin}
+        state = self._unstarted()
         self._store.set_clock(state)
         return state
 
@@ -218,6 +222,9 @@ class SharedClock(Clock):
         self._store.advance_clock(seconds)  # one step: two processes' advances both count
 
     def describe(self) -> dict[str, object]:
-        state = self._state()
+        """A clock not started since a reset is shown as it would start, and not started:
+        reading it (the health check, GET /__mock/clock) writes nothing, so never waits
+        for another process's write lock."""
+        state = self._store.clock_state() or self._unstarted()
         now = clock_now(state, time.time())
         return {"now": iso(now), "unix": now, "frozen": state["frozen_at"] is not None}
