@@ -1,9 +1,11 @@
 """How the SQLite store waits for another process's write lock without holding the event
 loop. SQLite's own wait (its busy handler) holds the thread, and so every request in flight
-in the process: the connection's busy timeout is only :data:`BUSY_SLICE_MS`, and a request's
-step waits from the event loop (:func:`retried`: an ``asyncio.sleep``, then the whole step,
-one transaction, again). A step called directly (the admin API, one a request makes as it
-renders, the start, a thread) waits in :func:`begin`, holding the thread, as SQLite would.
+in the process: the connection's busy timeout is only :data:`BUSY_SLICE_MS`, and a step
+made from the event loop waits there (:func:`retried`: an ``asyncio.sleep``, then the whole
+step, one transaction, again): a request's own steps, and, through ``Store.atomically``, the
+writes made as a request renders or fires an armed scenario and the admin API's. A step
+called directly (the start, a thread) waits in :func:`begin`, holding the thread, as SQLite
+would.
 """
 
 from __future__ import annotations
@@ -42,9 +44,8 @@ def begin(db: sqlite3.Connection,
           unwritable: Callable[[sqlite3.DatabaseError], StoreUnavailable]) -> None:
     """``BEGIN IMMEDIATE``: the write lock, or, while another process holds it,
     :class:`Busy` at once from the event loop (see :func:`retried`); from a step
-    called directly (the admin API, one a request makes as it renders, the start, a
-    thread), tried again here, holding the thread, until :data:`BUSY_TIMEOUT_MS` is
-    spent, as SQLite's busy handler would."""
+    called directly (the start, a thread), tried again here, holding the thread, until
+    :data:`BUSY_TIMEOUT_MS` is spent, as SQLite's busy handler would."""
     deadline = None
     pause = FIRST_PAUSE_SECONDS
     while True:
