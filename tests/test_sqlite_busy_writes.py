@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from tests.test_sqlite_busy import in_background, locked
 
 KEY = "sk_busy_writes_key"
 HELD = 1.2  # seconds the lock is held while a call waits for it
+T = TypeVar("T")
 
 
 def served(path: str):
@@ -34,8 +36,7 @@ def served(path: str):
     return create_app(Settings.load({"now": FROZEN, "store": path, "rate_limit": 0}, env={}))
 
 
-def wait_while_locked(server: ServerThread, path: str, blocked: Callable[[], httpx.Response]
-                      ) -> httpx.Response:
+def wait_while_locked(server: ServerThread, path: str, blocked: Callable[[], T]) -> T:
     """``blocked`` made while another connection holds the file's write lock for
     :data:`HELD` s: the health check answers at once meanwhile, and ``blocked`` only once
     the lock is released. Its answer."""
@@ -126,6 +127,19 @@ def test_an_admin_write_waits_for_the_lock_and_is_made_once(tmp_path, write):
             assert answer.json() == {"disarmed": 1}
         if write == "mark":
             assert answer.json()["marks"] == ["busy"]
+
+
+def test_a_thread_calling_the_store_while_it_waits_does_not_hold_the_event_loop(tmp_path):
+    """A thread that calls the store itself (the pytest plugin resets the mock between
+    tests so) waits holding its own thread, not the connection: the server's event loop,
+    in another thread, goes on using it meanwhile."""
+    path = str(tmp_path / "ledger.sqlite")
+    app = served(path)
+    keys = app.state.mock.keys
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert wait_while_locked(server, path, lambda: keys.update(KEY, {"balance": 9})
+                                 )["balance"] == 9
+        assert http.get(f"/__mock/keys/{KEY}").json()["balance"] == 9
 
 
 def test_a_lock_held_past_the_busy_timeout_is_the_503_and_nothing_is_written(

@@ -78,7 +78,7 @@ class SqliteStore(Store):
         self._depth = 0  # how many steps are open, one within another (see _transaction)
         try:
             # the start waits its turn in SQLite's busy handler (processes starting at once
-            # each set WAL); then it waits only sqlite_lock.BUSY_SLICE_MS at a time (see _begin)
+            # each set WAL); then only sqlite_lock.BUSY_SLICE_MS at a time (see sqlite_lock)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
                                        timeout=sqlite_lock.BUSY_TIMEOUT_MS / 1000)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -102,8 +102,8 @@ class SqliteStore(Store):
         fails, written only with the whole."""
         with self._lock:
             outer = not self._depth
-            if outer:
-                self._begin()
+            if outer:  # waiting for another process's lock as sqlite_lock says
+                sqlite_lock.begin(self._db, self._unwritable, self._lock)
             else:
                 self._db.execute("SAVEPOINT step")
             self._depth += 1
@@ -120,10 +120,6 @@ class SqliteStore(Store):
                 raise
             finally:
                 self._depth -= 1
-
-    def _begin(self) -> None:
-        """``BEGIN IMMEDIATE``, waiting for another process's lock as sqlite_lock says."""
-        sqlite_lock.begin(self._db, self._unwritable)
 
     def _unwritable(self, error: sqlite3.DatabaseError) -> StoreUnavailable:
         """The mock's 503: another process holding the lock past the busy timeout, or a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -41,11 +42,14 @@ def locked(error: sqlite3.DatabaseError) -> bool:
 
 
 def begin(db: sqlite3.Connection,
-          unwritable: Callable[[sqlite3.DatabaseError], StoreUnavailable]) -> None:
+          unwritable: Callable[[sqlite3.DatabaseError], StoreUnavailable],
+          held: threading.RLock) -> None:
     """``BEGIN IMMEDIATE``: the write lock, or, while another process holds it,
     :class:`Busy` at once from the event loop (see :func:`retried`); from a step
     called directly (the start, a thread), tried again here, holding the thread, until
-    :data:`BUSY_TIMEOUT_MS` is spent, as SQLite's busy handler would."""
+    :data:`BUSY_TIMEOUT_MS` is spent, as SQLite's busy handler would. ``held``: the
+    connection's lock, which its caller holds once; let go of between tries, so the
+    event loop, in another thread, is not held behind a thread waiting here."""
     deadline = None
     pause = FIRST_PAUSE_SECONDS
     while True:
@@ -61,7 +65,11 @@ def begin(db: sqlite3.Connection,
             deadline = deadline or now + BUSY_TIMEOUT_MS / 1000
             if now >= deadline:
                 raise unwritable(exc) from None
-            time.sleep(min(pause, deadline - now))
+            held.release()
+            try:
+                time.sleep(min(pause, deadline - now))
+            finally:
+                held.acquire()
             pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
 
