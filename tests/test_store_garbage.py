@@ -245,3 +245,61 @@ def _stored_entry(spec: str) -> dict:
         with sqlite3.connect(spec) as db:
             [(raw,)] = db.execute("SELECT value FROM kv WHERE tbl = 'armed'").fetchall()
     return orjson.loads(raw)
+
+
+# a key's rate window: text Redis's scripts count, a row of an SQLite file --------------------
+
+def _windows(spec: str) -> dict[str, bytes]:
+    """Every rate window the store holds, as it holds it (by the key's digest)."""
+    if spec.startswith("redis://"):
+        with redis.Redis.from_url(spec) as client:
+            return {name.decode(): raw for name, raw in
+                    client.hgetall("mockserver:windows").items()}
+    with sqlite3.connect(spec) as db:
+        return dict(db.execute("SELECT key, value FROM kv WHERE tbl = '_windows'").fetchall())
+
+
+def _set_windows(spec: str, raw: bytes) -> None:
+    names = _windows(spec)
+    assert names, "no rate window counted"
+    if spec.startswith("redis://"):
+        with redis.Redis.from_url(spec) as client:
+            client.hset("mockserver:windows", mapping=dict.fromkeys(names, raw))
+        return
+    with sqlite3.connect(spec) as db:
+        db.execute("UPDATE kv SET value = ? WHERE tbl = '_windows'", (raw,))
+
+
+#: what something else may write in a window's place, in each store's terms (Redis keeps
+#: '<window number> <count>', SQLite the JSON [window number, count])
+WINDOW_GARBAGE = {"redis": [b"abc", b"29408 x", b"-3 1", b"29408", b""],
+                  "sqlite": [b"abc", b'"abc"', b"[29408]", b"[-3, 1]", b'[29408, "x"]']}
+
+
+@pytest.mark.parametrize(("store", "raw"), [
+    (store, raw) for store, values in WINDOW_GARBAGE.items() for raw in values])
+def test_a_rate_window_the_mock_did_not_write_is_a_503_not_a_fresh_window(request, tmp_path,
+                                                                          store, raw):
+    """A rate-limited key's window holding what the mock never writes there is the 503
+    "holds what the mock did not write" on both stores, whichever step counts it (on Redis
+    the opening script of a process that had not read the key, or the last script of one
+    that had), never a window started afresh over it: nothing is counted or written over
+    it, until a reset."""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})  # the limit is on
+    key = KEYS["dumpling"]
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling", key=key).status_code == 200  # its window counted
+        _set_windows(spec, raw)
+        with ServerThread(create_app(settings)) as other, \
+                httpx.Client(base_url=other.url) as fresh:
+            answers = [call(fresh, "dumpling", key=key), call(http, "dumpling", key=key)]
+        for answer in answers:
+            assert answer.status_code == 503, (raw, answer.text)
+            assert answer.json()["mockserver_error"] == "store_unavailable"
+            assert "holds what the mock did not write" in answer.json()["message"], answer.text
+        assert set(_windows(spec).values()) == {raw}  # nothing counted over it
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling", key=key).status_code == 200
+

@@ -24,7 +24,8 @@ from mockserver.store import DRAW_DIGITS, MAX_COUNT
 #: what a step run after its deadline replies (an error reply starting so)
 LATE = "LATE"
 #: what a step finding what the mock never writes replies (an error reply starting so),
-#: having written nothing: a counter below 0 or not a whole number
+#: having written nothing: a counter below 0 or not a whole number, a rate window not a
+#: window number and a count
 UNWRITTEN = "UNWRITTEN"
 _LATE_FUNCTION = """
 local function late(deadline)
@@ -150,12 +151,19 @@ return {stored, count}
 # one use of name's window (a whole number as text): what remains, or -1 (refused). A new
 # window number starts the count again. With ``late``, an older one counts in the newer
 # window stored (see FINISH), not as a new start that would forget the newer one's count.
+# A window held as the mock never writes it (not '<number> <count>', digits both: something
+# else wrote it) is an error reply UNWRITTEN, counting nothing, as an SQLite file's is the
+# 503, not a window started afresh over it.
 _ADMIT_FUNCTION = """
 local function admit(windows, name, window, limit, late)
   local used = 0
   local stored = redis.call('HGET', windows, name)
   if stored then
-    local start, count = string.match(stored, '^(%S+) (%d+)$')
+    local start, count = string.match(stored, '^(%d+) (%d+)$')
+    if not start then
+      return redis.error_reply(string.format('UNWRITTEN the rate window of %s is %.60s, not a '
+                                             .. 'window number and a count', name, stored))
+    end
     if start == window then
       used = tonumber(count)
     elseif late and tonumber(start) > tonumber(window) then
@@ -163,7 +171,8 @@ local function admit(windows, name, window, limit, late)
     end
   end
   if used >= limit then return -1 end
-  redis.call('HSET', windows, name, window .. ' ' .. (used + 1))
+  -- '%d': a count from 10^14 on would be written as '1e+14' by '..'
+  redis.call('HSET', windows, name, string.format('%s %d', window, used + 1))
   return limit - used - 1
 end
 """
@@ -219,6 +228,7 @@ if stored and ARGV[3] == '1' then
   if key.status == 'active' and key.rate_limit > 0 then
     local window = string.format('%d', math.floor(now / tonumber(ARGV[6])))
     remaining = admit(KEYS[3], ARGV[1], window, key.rate_limit)
+    if type(remaining) == 'table' then return remaining end
   end
 end
 local epoch = redis.call('GET', KEYS[5])
@@ -351,6 +361,10 @@ end
 local left = -2
 if writes == 14 then
   left = admit('mockserver:windows', ARGV[11], ARGV[12], tonumber(ARGV[13]), true)
+  if type(left) == 'table' then
+    unpushed()
+    return left
+  end
   if left < 0 then
     unpushed()
     return {false, 0, 0, -1}
