@@ -303,3 +303,51 @@ def test_a_rate_window_the_mock_did_not_write_is_a_503_not_a_fresh_window(reques
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=key).status_code == 200
 
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+@pytest.mark.parametrize("edit", [{"balance": -5}, {"balance": 2.5}, {"rate_limit": 2.5},
+                                  {"rate_limit": 10 ** 16}])
+def test_a_key_the_mock_did_not_write_is_refused_before_its_window_is_counted(request, tmp_path,
+                                                                              store, edit):
+    """A rate-limited key's record edited by hand (a balance below 0 or not a number, a limit
+    that is no whole number up to 10**15) is the 503 without counting the request in the
+    key's rate window: a request refused for what the store holds spends nothing, through a
+    process that had read the key (on Redis its last step, which takes the charge) and one
+    that had not (its opening step). (A Redis process that read the key's record before may
+    answer from it, as README says, when the edit is to the record and not to the balance's
+    counter its last step reads.)"""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})  # the limit is on
+    key = KEYS["dumpling"]
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert http.put(f"/__mock/keys/{key}", json={"balance": 50}).status_code == 200
+        assert call(http, "dumpling", key=key).status_code == 200  # its window counted
+        counted = _windows(spec)
+        [(field, value)] = edit.items()
+        if spec.startswith("redis://"):
+            with redis.Redis.from_url(spec) as client:
+                if field == "balance":  # its counter, beside the record
+                    [name] = [f for f in client.hkeys("mockserver:c:keys")
+                              if f.endswith(b" balance")]
+                    client.hset("mockserver:c:keys", name, str(value))
+                else:
+                    [(name, raw)] = client.hgetall("mockserver:t:keys").items()
+                    client.hset("mockserver:t:keys", name,
+                                orjson.dumps({**orjson.loads(raw), **edit}))
+        else:
+            with sqlite3.connect(spec) as db:
+                [(raw,)] = db.execute("SELECT value FROM kv WHERE tbl = 'keys'").fetchall()
+                db.execute("UPDATE kv SET value = ? WHERE tbl = 'keys'",
+                           (orjson.dumps({**orjson.loads(raw), **edit}),))
+        with ServerThread(create_app(settings)) as other, \
+                httpx.Client(base_url=other.url) as fresh:
+            answers = [call(fresh, "dumpling", key=key)]
+        if store == "sqlite" or field == "balance":
+            answers.append(call(http, "dumpling", key=key))
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert "holds what the mock did not write" in answer.json()["message"], answer.text
+        assert _windows(spec) == counted
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling", key=key).status_code == 200

@@ -22,13 +22,13 @@ from mockserver.store import (
     StoreUnavailable,
     Window,
     Writes,
-    is_count,
     key_id,
 )
+from mockserver.store.records import KEY_STATUSES, key_problem
 
 TABLE = "keys"
 MASKED = "masked"  # the record's own field naming its key as the journal does
-STATUSES = ("active", "inactive")
+STATUSES = KEY_STATUSES
 KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
 RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
 
@@ -36,20 +36,10 @@ RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
 def stored_record(record: Any) -> Any:
     """A key's record read from a shared store (something else may have written it there):
     the mock's 503 if it is not one the mock writes, not a 500 where a field is read."""
-    problem = record_problem(record)
+    problem = key_problem(record)
     if problem is not None:
         raise StoreUnavailable(f"the mock's store holds what the mock did not write: {problem}")
     return record
-
-
-def record_problem(record: Any) -> str | None:
-    """What is wrong with a key's record as a shared store holds it, or None."""
-    if not isinstance(record, dict):
-        return f"a key's record {record!r:.60} is not an object"
-    if not all(is_count(record.get(field)) and record[field] <= MAX_COUNT
-               for field in ("balance", "rate_limit")) or record.get("status") not in STATUSES:
-        return f"a key's record {record!r:.120} has no balance, status and rate limit"
-    return None
 
 
 def mask(key: str) -> str:

@@ -29,6 +29,7 @@ from mockserver.store.records import (
     RECORD_CHECKS,
     is_count,
     is_limited,
+    key_problem,
     shape_problem,
 )
 
@@ -242,9 +243,23 @@ class Store(ABC):
             key = self.put_new(keys, kid, fresh)
             created = key is fresh
         remaining = NOT_LIMITED
-        if limited and key is not None and is_limited(key):
+        if self.counts_window(key, limited):
             remaining = self.admit(kid, key["rate_limit"], int(now // window_seconds))
         return Opening(now, key, created, remaining, len(self.items(armed)))
+
+    def counts_window(self, key: Mapping[str, Any] | None, limited: bool) -> bool:
+        """Whether an opening counts ``key``'s rate window: ``limited`` and the key limited
+        (:func:`is_limited`). A shared store first checks the record it read is one the mock
+        writes (something else may have written it: a balance below 0...): if not, its 503,
+        before the window is counted, as Redis's opening script refuses it, so a request
+        refused for what the store holds has spent nothing."""
+        if not (limited and key is not None and is_limited(key)):
+            return False
+        problem = key_problem(key) if self.shared else None
+        if problem is not None:
+            raise StoreUnavailable(f"the mock's store holds what the mock did not write: "
+                                   f"{problem}")
+        return True
 
     @contextmanager
     def batch(self) -> Iterator[Writes]:

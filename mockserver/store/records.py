@@ -12,7 +12,8 @@ from typing import Any
 #: text that is not JSON, not a 500 where the record is used): a problem's description,
 #: or None. Unregistered, a record must be an object (Store's values are dicts); the
 #: fields a key's record or an armed entry needs are checked where it is read
-#: (pipeline.keys.stored_record, pipeline.scenarios.entry_problem).
+#: (pipeline.keys.stored_record, pipeline.scenarios.entry_problem), a key's record also by
+#: a shared store's opening step, before it counts the key's rate window (key_problem).
 RECORD_CHECKS: dict[str, Callable[[Any], str | None]] = {}
 
 
@@ -33,6 +34,8 @@ def is_limited(key: Mapping[str, Any]) -> bool:
     return key.get("status") == "active" and type(limit) is int and limit > 0
 
 
+#: the statuses a key's record may have
+KEY_STATUSES = ("active", "inactive")
 #: the most a balance or rate limit may be: exact in every JSON reader (below 2**53), and in
 #: Redis's Lua, whose numbers are doubles
 MAX_COUNT = 10 ** 15
@@ -42,3 +45,13 @@ def is_count(value: Any) -> bool:
     """A whole number from 0, as the mock writes a count (not a bool, which JSON tells
     apart)."""
     return type(value) is int and value >= 0
+
+
+def key_problem(record: Any) -> str | None:
+    """What is wrong with a key's record as a shared store holds it, or None."""
+    if not isinstance(record, dict):
+        return f"a key's record {record!r:.60} is not an object"
+    if not all(is_count(record.get(field)) and record[field] <= MAX_COUNT
+               for field in ("balance", "rate_limit")) or record.get("status") not in KEY_STATUSES:
+        return f"a key's record {record!r:.120} has no balance, status and rate limit"
+    return None

@@ -76,46 +76,64 @@ local function encode(record)
   return '{' .. table.concat(parts, ',') .. '}'
 end
 """
-# take amount from a record's counted field (its counter, see the layout) if it holds that
-# much: the value after, or false, changing nothing. A record with no counter was taken by
-# a reset meanwhile (made again from ``fresh``, the record as JSON with the field in it),
-# or was written by a mock that kept the field in the JSON: either way its JSON is
-# written without the field, and the counter made.
-_CHARGE_FUNCTION = _ENCODE_FUNCTION + f"""
+# A counted field's value (see the layout) as the mock writes it: digits alone, from 0 to
+# MAX_COUNT (past it, a double no longer counts exactly). Anything else something else wrote
+# is the reply UNWRITTEN, from a step that has written nothing yet.
+_COUNT_FUNCTION = f"""
 local MAX_COUNT = {MAX_COUNT}
 """ + """
-local function charge(hash, id, field, amount, fresh)
-  local counters = 'mockserver:c:' .. string.sub(hash, 14)
-  local counter = id .. ' ' .. field
-  local held = redis.call('HGET', counters, counter)
-  local record
-  local raw = held
-  if held then
-    held = tonumber(held)
-  else
-    local stored = redis.call('HGET', hash, id)
-    if not stored and fresh == '' then return false end
-    record = cjson.decode(stored or fresh)
-    held = record[field]
-    raw = held
-    record[field] = nil
+local function unwritten_count(field, id, raw)
+  return redis.error_reply(string.format('UNWRITTEN the %s of %s is %.60s, not a whole number '
+                                         .. 'from 0 to %.0f', field, id, tostring(raw),
+                                         MAX_COUNT))
+end
+-- the counter of id's field: its value (false: none), or an error reply
+local function counted(counters, id, field)
+  local raw = redis.call('HGET', counters, id .. ' ' .. field)
+  if not raw then return false end
+  if not string.match(raw, '^%d+$') or tonumber(raw) > MAX_COUNT then
+    return unwritten_count(field, id, raw)
   end
+  return tonumber(raw)
+end
+"""
+# What a charge takes from (read first, so a step checks it before it writes anything, its
+# rate window too): the counted field's value, and the record whose JSON still holds it
+# (nil: its counter holds it), or false (no record: taken by a reset meanwhile, and no
+# ``fresh``, the record as JSON with the field in it, to make it again from), or an error
+# reply. A record with no counter was taken by a reset meanwhile, or was written by a mock
+# that kept the field in the JSON: either way its JSON is written without the field, and
+# the counter made, when the charge takes from it.
+_CHARGE_FUNCTION = _ENCODE_FUNCTION + _COUNT_FUNCTION + """
+local function chargeable(hash, id, field, fresh)
+  local held = counted('mockserver:c:' .. string.sub(hash, 14), id, field)
+  if held then return held end
+  local stored = redis.call('HGET', hash, id)
+  if not stored and fresh == '' then return false end
+  local record = cjson.decode(stored or fresh)
+  held = record[field]
   if type(held) ~= 'number' or held < 0 or held > MAX_COUNT or held % 1 ~= 0 then
-    -- no balance the mock wrote (past MAX_COUNT, a double no longer counts exactly)
-    return redis.error_reply(string.format('UNWRITTEN the %s of %s is %s, not a whole number '
-                                           .. 'from 0 to %.0f', field, id, tostring(raw),
-                                           MAX_COUNT))
+    return unwritten_count(field, id, held)
   end
+  record[field] = nil
+  return held, record
+end
+-- take amount from what chargeable read (held, record) if it holds that much: the value
+-- after, or false, changing nothing
+local function charge(hash, id, field, amount, held, record)
   if held < amount then return false end
   local after = held - amount
   if record then redis.call('HSET', hash, id, encode(record)) end
-  redis.call('HSET', counters, counter, string.format('%.0f', after))
+  redis.call('HSET', 'mockserver:c:' .. string.sub(hash, 14), id .. ' ' .. field,
+             string.format('%.0f', after))
   return after
 end
 """
 CHARGE = _LATE_FUNCTION + _CHARGE_FUNCTION + """
 if late(ARGV[5]) then return refused_late() end
-return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
+local held, record = chargeable(KEYS[1], ARGV[1], ARGV[2], ARGV[4])
+if type(held) ~= 'number' then return held end  -- no record, or an error reply
+return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), held, record)
 """
 # what a change a process may have cached does last: name the epoch anew (the new name the
 # script's last argument), so a request that began from the old one is run again
@@ -207,8 +225,11 @@ end
 # wall, window seconds, a new epoch, the fresh balance, the deadline. Returns {now as text,
 # the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
 # epoch (named anew after a reset), the clock's frozen instant ('' if running) and offset,
-# the key's balance (false: none kept apart)}, or false when the clock is not started
-OPEN = _LATE_FUNCTION + _ADMIT_FUNCTION + _CLOCK_FUNCTION + """
+# the key's balance (false: none kept apart)}, or false when the clock is not started. What
+# the mock did not write (the balance's counter, the window: see _COUNT_FUNCTION and admit;
+# a limited record's limit or balance of another type) is an error reply before anything is
+# written: the request's window is not counted, a key never seen not made.
+OPEN = _LATE_FUNCTION + _COUNT_FUNCTION + _ADMIT_FUNCTION + _CLOCK_FUNCTION + """
 if late(ARGV[9]) then return refused_late() end
 local shown, clock = clock_instant(KEYS[1], tonumber(ARGV[5]))
 local now = tonumber(ARGV[4]) or shown
@@ -216,20 +237,31 @@ if not now then return false end
 local stored, created = redis.call('HGET', KEYS[2], ARGV[1]), 0
 local balance = false
 if stored then
-  balance = redis.call('HGET', KEYS[6], ARGV[1] .. ' balance')
+  balance = counted(KEYS[6], ARGV[1], 'balance')
+  if type(balance) == 'table' then return balance end
 elseif ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-  redis.call('HSET', KEYS[6], ARGV[1] .. ' balance', ARGV[8])
   stored, created, balance = ARGV[2], 1, ARGV[8]
 end
 local remaining = -2
 if stored and ARGV[3] == '1' then
   local key = cjson.decode(stored)
   if key.status == 'active' and key.rate_limit > 0 then
+    if key.rate_limit % 1 ~= 0 or key.rate_limit > MAX_COUNT then
+      return unwritten_count('rate_limit', ARGV[1], key.rate_limit)
+    end
+    local kept = key.balance  -- in the JSON: a record an older mock wrote, no counter
+    if not balance and (type(kept) ~= 'number' or kept < 0 or kept % 1 ~= 0
+                        or kept > MAX_COUNT) then
+      return unwritten_count('balance', ARGV[1], kept)
+    end
     local window = string.format('%d', math.floor(now / tonumber(ARGV[6])))
     remaining = admit(KEYS[3], ARGV[1], window, key.rate_limit)
     if type(remaining) == 'table' then return remaining end
   end
+end
+if created == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[6], ARGV[1] .. ' balance', ARGV[8])
 end
 local epoch = redis.call('GET', KEYS[5])
 if not epoch then
@@ -312,30 +344,31 @@ end
 TALLY = _TALLY_FUNCTION + """
 tally(1, ARGV[2], 3, #ARGV)
 """
-# A request's last step (Store.finish_async): its rate window counted, if it was left to
-# this step, then its charge, if any, and then, if the credits were taken, its writes, so a
-# request that is charged is journalled and counted in the same step. A log's value is not
-# passed to the script: Redis hashes every byte of a script's argument, which for a 2 KB
-# journal line costs more than the rest of the step, so it is pushed by a plain LPUSH just
-# before the script, in the same MULTI, and the script keeps it (trimming the log) or pops
-# it again. Each argument costs the step about as much as a short Redis call, so there are
-# few (the rate windows' hash is named here, as _CHANGED names the epoch). KEYS: the
-# epoch. ARGV: the epoch the request began from, when it began from what this process had
-# read before ('' if not: then it is not checked); the charge's hash, id ('' for no
-# charge), field, amount; as the writes assume the field's value after is below ARGV[6]
-# exactly when ARGV[7] is '1', those two; the record if there is none ('': there is); the
-# deadline (run later, it takes back the values pushed and replies LATE); then, if its
-# window is to be counted, 'w' and its name, number and limit (nothing at all if not:
+# A request's last step (Store.finish_async): the value its charge takes from, if any, read
+# (one the mock did not write replies UNWRITTEN, nothing counted or written), its rate
+# window counted, if it was left to this step, then its charge, and then, if the credits
+# were taken, its writes, so a request that is charged is journalled and counted in the same
+# step. A log's value is not passed to the script: Redis hashes every byte of a script's
+# argument, which for a 2 KB journal line costs more than the rest of the step, so it is
+# pushed by a plain LPUSH just before the script, in the same MULTI, and the script keeps it
+# (trimming the log) or pops it again. Each argument costs the step about as much as a short
+# Redis call, so there are few (the rate windows' hash is named here, as _CHANGED names the
+# epoch). KEYS: the epoch. ARGV: the epoch the request began from, when it began from what
+# this process had read before ('' if not: then it is not checked); the charge's hash, id
+# ('' for no charge), field, amount; as the writes assume the field's value after is below
+# ARGV[6] exactly when ARGV[7] is '1', those two; the record if there is none ('': there
+# is); the deadline (run later, it takes back the values pushed and replies LATE); then, if
+# its window is to be counted, 'w' and its name, number and limit (nothing at all if not:
 # every argument costs); then the writes, each a letter and its arguments:
 #   'p' log, its last index: a value pushed on the log just before: kept, the log trimmed
 #   't' table, first id, n, then n names: a tally
 # Returns {the charged field's value after or false (no charge: ''), 1 if the writes were
 # made else 0, 1 if the epoch moved (nothing done) else 0, what the window has left (-1:
-# spent, nothing done; -2: none counted)}: no writes are made when the charge is refused,
-# or when its value after is not as they assume. A window's number is the request's instant as it
-# began, a few milliseconds before: a request that began in the window before the one
-# another process counted meanwhile counts in the newer one (admit's ``late``), so no
-# window ever admits more than its limit.
+# spent, nothing done; -2: none counted)}: no writes are made when the charge is refused, or
+# when its value after is not as they assume. A window's number is the request's instant as
+# it began, a few milliseconds before: a request that began in the window before the one
+# another process counted meanwhile counts in the newer one (admit's ``late``), so no window
+# ever admits more than its limit.
 FINISH = _LATE_FUNCTION + _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
 local writes = 10
 if ARGV[10] == 'w' then writes = 14 end
@@ -358,6 +391,16 @@ if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
   unpushed()
   return {'', 0, 1, -2}
 end
+-- what the charge takes from, read first: a balance the mock did not write is refused
+-- before the window is counted, as the window the mock did not write is before anything
+local held, record
+if ARGV[3] ~= '' then
+  held, record = chargeable(ARGV[2], ARGV[3], ARGV[4], ARGV[8])
+  if type(held) == 'table' then  -- an error reply: what the mock did not write
+    unpushed()
+    return held
+  end
+end
 local left = -2
 if writes == 14 then
   left = admit('mockserver:windows', ARGV[11], ARGV[12], tonumber(ARGV[13]), true)
@@ -372,11 +415,7 @@ if writes == 14 then
 end
 local after = ''
 if ARGV[3] ~= '' then
-  after = charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[8])
-  if type(after) == 'table' then  -- an error reply: what the mock did not write
-    unpushed()
-    return after
-  end
+  after = held and charge(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), held, record)
   if not after then
     unpushed()
     return {false, 0, 0, left}

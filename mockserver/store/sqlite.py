@@ -31,7 +31,6 @@ from mockserver.store import (
     StoreUnavailable,
     Writes,
     draw,
-    is_limited,
     shape_problem,
     sqlite_lock,
 )
@@ -324,7 +323,7 @@ class SqliteStore(Store):
             key = await sqlite_lock.retried(self.put_new, keys, kid, fresh)
             created = key is fresh
         remaining = NOT_LIMITED
-        if limited and key is not None and is_limited(key):
+        if self.counts_window(key, limited):
             remaining = await sqlite_lock.retried(self.admit, kid, key["rate_limit"],
                                             int(now // window_seconds))
         return Opening(now, key, created, remaining, len(self.items(armed)))
