@@ -77,10 +77,15 @@ PACKED = b"\x01"
 
 
 def unpacked(packed: bytes) -> dict[str, Any]:
-    """The entry of a :meth:`Record.packed` one."""
+    """The entry of a :meth:`Record.packed` one (ValueError: one the mock did not write)."""
     end = packed.index(b"\n")  # JSON as orjson writes it has no raw newline
     *shown, request, count, body_size = orjson.loads(packed[1:end])
     bodies = packed[end + 1:]
+    # what packed() writes after the entry: a digest in hex, a count to_bytes(8) takes, a size
+    if type(request) is not str or type(count) is not int or not 0 <= count < 1 << 64 \
+            or type(body_size) is not int or not 0 <= body_size <= len(bodies):
+        raise ValueError(f"its request {request!r:.40}, count {count!r:.20} and body size "
+                         f"{body_size!r:.20} are not what the mock writes")
     return _entry(shown, bodies[:body_size], bodies[body_size:],
                   uuid4_text(digest((bytes.fromhex(request), count))))
 
@@ -93,7 +98,8 @@ def _entry(shown: list[Any], body: bytes, response: bytes, request: str) -> dict
         "query": query, "headers": headers, "body": _shown_body(body), "key": key,
         "status": status, "scenario": scenario, "scenario_source": source,
         "credits_charged": charged, "notes": notes, "duration_ms": duration_ms,
-        "request_id": request, "outcomes": list(outcomes),
+        # Record's tuple as a list; one read from a store as it is there (checked as written)
+        "request_id": request, "outcomes": list(outcomes) if type(outcomes) is tuple else outcomes,
         "response_body": _shown_body(response), "reason": reason,
     }
 
@@ -128,11 +134,35 @@ def masked_header(name: str, value: str) -> str:
     return mask(value.strip())
 
 
+#: the types of a journal entry's fields, as the mock writes them (:func:`_entry` of
+#: :meth:`Record.shown`): the instant and the duration JSON numbers (floats), text, None where
+#: a request may have none (no key, no answer sent, no scenario, no refusal), the headers an
+#: object of text, the notes and outcomes lists of text
+_NUMBER, _TEXT, _TEXT_OR_NONE = (float, int), (str,), (str, type(None))
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "at": _NUMBER, "vendor": _TEXT, "route": _TEXT, "method": _TEXT, "path": _TEXT,
+    "query": _TEXT, "headers": (dict,), "body": _TEXT, "key": _TEXT_OR_NONE,
+    "status": (int, type(None)), "scenario": _TEXT_OR_NONE, "scenario_source": _TEXT_OR_NONE,
+    "credits_charged": (int,), "notes": (list,), "duration_ms": _NUMBER, "request_id": _TEXT,
+    "outcomes": (list,), "response_body": _TEXT, "reason": _TEXT_OR_NONE,
+}
 #: the fields of a journal entry (:func:`_entry`)
-_FIELDS = frozenset(("at", "vendor", "route", "method", "path", "query", "headers", "body",
-                     "key", "status", "scenario", "scenario_source", "credits_charged",
-                     "notes", "duration_ms", "request_id", "outcomes", "response_body",
-                     "reason"))
+_FIELDS = frozenset(_FIELD_TYPES)
+
+
+def journal_problem(entry: Any) -> str | None:
+    """What is wrong with a journal entry read from a shared store (something else may have
+    written it there: valid JSON, of the right shape, with a field of another type), or
+    None. ``type``, not isinstance: JSON tells ``true`` from a number."""
+    if not isinstance(entry, dict) or not entry.keys() >= _FIELDS:
+        return "not an object with every field of one"
+    wrong = [name for name, types in _FIELD_TYPES.items() if type(entry[name]) not in types]
+    if "headers" not in wrong and not all(type(value) is str
+                                          for value in entry["headers"].values()):
+        wrong.append("headers")
+    wrong += [name for name in ("notes", "outcomes")
+              if name not in wrong and not all(type(item) is str for item in entry[name])]
+    return f"its {', '.join(wrong)} of another type than the mock writes" if wrong else None
 
 
 def _unpacked(kept: bytes) -> dict[str, Any]:
@@ -142,7 +172,7 @@ def _unpacked(kept: bytes) -> dict[str, Any]:
         raise _not_written(kept, exc) from None
 
 
-def _not_written(kept: Any, problem: Exception | None = None) -> StoreUnavailable:
+def _not_written(kept: Any, problem: Exception | str | None = None) -> StoreUnavailable:
     """A journal entry the mock did not write (written by hand where the store keeps the
     journal): the mock's 503, as other such writes are, until a reset."""
     why = f" ({problem})" if problem is not None else ""
@@ -171,10 +201,13 @@ class Journal:
             wanted["key"] = mask(wanted["key"])
         found = []
         for kept in self._store.recent(LOG, self.size):
-            entry = Record(*kept).entry() if isinstance(kept, tuple) else \
-                _unpacked(kept) if isinstance(kept, bytes) else kept
-            if not isinstance(entry, dict) or not entry.keys() >= _FIELDS:  # valid JSON of
-                raise _not_written(kept)  # another shape: an outside write
+            if isinstance(kept, tuple):  # this process's own memory: as the mock wrote it
+                entry = Record(*kept).entry()
+            else:  # read from a shared store: valid JSON of another shape, or with a field
+                entry = _unpacked(kept) if isinstance(kept, bytes) else kept  # of another
+                problem = journal_problem(entry)  # type, is an outside write
+                if problem is not None:
+                    raise _not_written(kept, problem)
             if all(str(entry.get(k)) == v for k, v in wanted.items()):
                 found.append(entry)
                 if len(found) >= (limit or self.size):

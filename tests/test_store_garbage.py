@@ -351,3 +351,84 @@ def test_a_key_the_mock_did_not_write_is_refused_before_its_window_is_counted(re
         assert _windows(spec) == counted
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=key).status_code == 200
+
+
+# a journal entry of the right shape, a field of another type ----------------------------------
+
+#: a journal entry's fields in the order a Redis entry packs them (journal.Record.shown)
+PACKED_FIELDS = ["at", "vendor", "route", "method", "path", "query", "headers", "key", "status",
+                 "scenario", "scenario_source", "credits_charged", "notes", "duration_ms",
+                 "outcomes", "reason"]
+
+
+def _edit_newest_entry(spec: str, edit: dict[str, Any]) -> None:
+    """The newest journal entry with ``edit``'s fields set, as the store keeps it: in SQLite
+    the entry's JSON; in Redis the packed entry (its shown fields, then the request's digest,
+    its count and the body's size, as JSON; then the bodies), or its packed extras."""
+    if spec.startswith("redis://"):
+        with redis.Redis.from_url(spec) as client:
+            packed = client.lindex("mockserver:log:journal", 0)
+            end = packed.index(b"\n")
+            shown = orjson.loads(packed[1:end])
+            for field, value in edit.items():
+                names = [*PACKED_FIELDS, "request", "count", "body_size"]
+                shown[names.index(field)] = value
+            client.lset("mockserver:log:journal", 0,
+                        packed[:1] + orjson.dumps(shown) + packed[end:])
+        return
+    with sqlite3.connect(spec) as db:
+        [(raw,)] = db.execute("SELECT value FROM log WHERE id = (SELECT max(id) FROM log)")
+        db.execute("UPDATE log SET value = ? WHERE id = (SELECT max(id) FROM log)",
+                   (orjson.dumps({**orjson.loads(raw), **edit}),))
+
+
+#: fields of the types the mock writes, each changed to another type
+WRONG_TYPES = [{"status": "200"}, {"status": True}, {"at": [1]}, {"at": "1"},
+               {"headers": {"accept": 1}}, {"headers": ["accept"]}, {"notes": "x"},
+               {"notes": [1]}, {"outcomes": "ok"}, {"credits_charged": 1.5}, {"key": 5},
+               {"duration_ms": "1"}, {"reason": 3}, {"vendor": None}, {"method": ["POST"]}]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+@pytest.mark.parametrize("edit", WRONG_TYPES, ids=lambda edit: orjson.dumps(edit).decode())
+def test_a_journal_entry_with_a_field_of_another_type_is_a_503_not_listed(request, tmp_path,
+                                                                           store, edit):
+    """A journal entry with every field, one of them of a type the mock never writes there
+    (a status that is text, an instant that is a list...), is what the mock did not write:
+    reading the journal is the 503 naming it on both stores, not a listing that shows it
+    (nor a 500 where a client reads the field), until a reset."""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling").status_code == 200
+        assert call(http, "socialfetch").status_code == 200
+        assert http.get("/__mock/requests").status_code == 200
+        _edit_newest_entry(spec, edit)
+        for answer in (http.get("/__mock/requests"),
+                       http.get("/__mock/requests", params={"vendor": "dumpling"})):
+            assert answer.status_code == 503, (edit, answer.text)
+            assert "holds what the mock did not write" in answer.json()["error"], answer.text
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling").status_code == 200
+        assert http.get("/__mock/requests").status_code == 200
+
+
+@pytest.mark.parametrize("edit", [{"count": "x"}, {"count": -1}, {"count": 1.5},
+                                  {"body_size": -1}, {"body_size": 10 ** 6},
+                                  {"request": 5}])
+def test_a_packed_journal_entry_with_extras_of_another_type_is_a_503(redis_server, edit):
+    """What a Redis journal entry packs after its fields (the request's digest, its count,
+    the body's size) of another type or out of range: the 503, not a 500 (a count that is
+    text) or bodies cut at a size that is not theirs."""
+    redis_server.flush()
+    settings = Settings.load({"now": FROZEN, "store": redis_server.url}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling").status_code == 200
+        _edit_newest_entry(redis_server.url, edit)
+        answer = http.get("/__mock/requests")
+        assert answer.status_code == 503, (edit, answer.text)
+        assert "holds what the mock did not write" in answer.json()["error"], answer.text
+        assert http.post("/__mock/reset").status_code == 200
+        assert http.get("/__mock/requests").status_code == 200
