@@ -70,7 +70,7 @@ def test_garbage_in_redis_is_a_503_that_names_it_never_a_500(redis_server, garba
 
 # beyond 64 bits a 500 (orjson refused it); 2**63-1 was charged as a double, and grew
 @pytest.mark.parametrize("balance", ["-5", "2.5", "100000000000000000000", "9223372036854775807",
-                                     "1000000000000001"])
+                                     "1000000000000001", "+5", " 5", "1_0", "1e3", "0x10"])
 @pytest.mark.parametrize("vendor", ["dumpling", "socialfetch"])
 def test_a_balance_counter_set_below_0_in_redis_is_a_503_never_shown(redis_server, vendor,
                                                                       balance):

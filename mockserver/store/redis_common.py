@@ -171,6 +171,10 @@ def with_count(record: dict[str, Any], field: str, count: Any) -> dict[str, Any]
         raise ValueError(f"{record!r:.60} is not an object")
     if count is None and field not in record:
         return record
+    # a counter as the mock writes it: digits alone, as the scripts read it (lua.counted);
+    # int() would take '+5', ' 5' or '1_0', which the scripts refuse
+    if isinstance(count, bytes | str) and not (count.isascii() and count.isdigit()):
+        raise ValueError(f"the {field} {count!r:.40} is not a whole number")
     value = record[field] if count is None else int(count)
     # the mock takes credits only while they last, and sets none below 0 or above MAX_COUNT
     if not 0 <= value <= MAX_COUNT:
