@@ -112,7 +112,7 @@ def measured_skew(client: redis.Redis, known: float) -> float:
 
 
 #: how the mock writes the clock's numbers (repr of a float, or HINCRBYFLOAT's result);
-#: lua._CLOCK_FUNCTION's pattern, so both refuse the same text
+#: lua.CLOCK_FUNCTION's pattern, so both refuse the same text
 _DECIMAL = re.compile(rb"-?[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?")
 
 
@@ -129,7 +129,7 @@ def _decimal_or_blank(raw: bytes | None) -> float | None:
 def read_clock(fields: Sequence[bytes | None], wall: float) -> dict[str, Any] | None:
     """The clock's state from its fields (frozen_at, offset, origin, anchor) as Redis holds
     them, at this process's ``wall`` time; None if they are not a state the mock wrote
-    showing an instant the clock may show (as lua._CLOCK_FUNCTION decides)."""
+    showing an instant the clock may show (as lua.CLOCK_FUNCTION decides)."""
     try:
         frozen_at, origin = _decimal_or_blank(fields[0]), _decimal_or_blank(fields[2])
         offset, anchor = _decimal(fields[1]), _decimal(fields[3])

@@ -18,29 +18,24 @@ nothing and replies the error :data:`LATE` (``TIME`` is Redis's own clock: a scr
 reads it may write since Redis 5, which replicates a script's writes, not the script).
 """
 
-from mockserver.clock import EARLIEST, LATEST
-from mockserver.store import DRAW_DIGITS, MAX_COUNT
-
-#: what a step run after its deadline replies (an error reply starting so)
-LATE = "LATE"
-#: what a step finding what the mock never writes replies (an error reply starting so),
-#: having written nothing: a counter below 0 or not a whole number, a rate window not a
-#: window number and a count
-UNWRITTEN = "UNWRITTEN"
-_LATE_FUNCTION = """
-local function late(deadline)
-  local now = redis.call('TIME')
-  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(deadline)
-end
-local function refused_late()
-  return redis.error_reply('LATE run after the mock had given up on it: nothing written')
-end
-"""
+from mockserver.store import DRAW_DIGITS
+from mockserver.store.redis_lua import (  # noqa: F401  LATE, UNWRITTEN: read as lua.*
+    ADMIT_FUNCTION,
+    CHANGED,
+    CHARGE_FUNCTION,
+    CLOCK_FUNCTION,
+    COUNT_FUNCTION,
+    ENCODE_FUNCTION,
+    LATE,
+    LATE_FUNCTION,
+    TALLY_FUNCTION,
+    UNWRITTEN,
+)
 
 # KEYS the table, its counters; ARGV the id, the record (without its counted field), the
 # counted field ('' for none) and its value, the deadline. Returns {the record, the counted
 # value}
-PUT_NEW = _LATE_FUNCTION + """
+PUT_NEW = LATE_FUNCTION + """
 if late(ARGV[5]) then return refused_late() end
 local counter = ARGV[1] .. ' ' .. ARGV[3]
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
@@ -52,99 +47,17 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], counter, ARGV[4]) end
 return {ARGV[2], ARGV[4]}
 """
-# Records are JSON made by orjson. cjson reads them exactly, but writes numbers with 14
-# significant digits (a balance of 10**14 would come back 1e+14, a float), so a record
-# changed here that holds such a number is written back by _ENCODE: whole numbers in full.
-# Any other (every record below 10**14) is written by cjson, which costs a third as much.
-_ENCODE_FUNCTION = """
-local function encode(record)
-  local exact = true
-  for _, value in pairs(record) do
-    if type(value) == 'number' and math.abs(value) >= 1e14 then exact = false end
-  end
-  if exact then return cjson.encode(record) end
-  local parts = {}
-  for name, value in pairs(record) do
-    local shown
-    if type(value) == 'number' and value == math.floor(value) and math.abs(value) < 2^53 then
-      shown = string.format('%.0f', value)
-    else
-      shown = cjson.encode(value)
-    end
-    parts[#parts + 1] = cjson.encode(name) .. ':' .. shown
-  end
-  return '{' .. table.concat(parts, ',') .. '}'
-end
-"""
-# A counted field's value (see the layout) as the mock writes it: digits alone, from 0 to
-# MAX_COUNT (past it, a double no longer counts exactly). Anything else something else wrote
-# is the reply UNWRITTEN, from a step that has written nothing yet.
-_COUNT_FUNCTION = f"""
-local MAX_COUNT = {MAX_COUNT}
-""" + """
-local function unwritten_count(field, id, raw)
-  return redis.error_reply(string.format('UNWRITTEN the %s of %s is %.60s, not a whole number '
-                                         .. 'from 0 to %.0f', field, id, tostring(raw),
-                                         MAX_COUNT))
-end
--- the counter of id's field: its value (false: none), or an error reply
-local function counted(counters, id, field)
-  local raw = redis.call('HGET', counters, id .. ' ' .. field)
-  if not raw then return false end
-  if not string.match(raw, '^%d+$') or tonumber(raw) > MAX_COUNT then
-    return unwritten_count(field, id, raw)
-  end
-  return tonumber(raw)
-end
-"""
-# What a charge takes from (read first, so a step checks it before it writes anything, its
-# rate window too): the counted field's value, and the record whose JSON still holds it
-# (nil: its counter holds it), or false (no record: taken by a reset meanwhile, and no
-# ``fresh``, the record as JSON with the field in it, to make it again from), or an error
-# reply. A record with no counter was taken by a reset meanwhile, or was written by a mock
-# that kept the field in the JSON: either way its JSON is written without the field, and
-# the counter made, when the charge takes from it.
-_CHARGE_FUNCTION = _ENCODE_FUNCTION + _COUNT_FUNCTION + """
-local function chargeable(hash, id, field, fresh)
-  local held = counted('mockserver:c:' .. string.sub(hash, 14), id, field)
-  if held then return held end
-  local stored = redis.call('HGET', hash, id)
-  if not stored and fresh == '' then return false end
-  local record = cjson.decode(stored or fresh)
-  held = record[field]
-  if type(held) ~= 'number' or held < 0 or held > MAX_COUNT or held % 1 ~= 0 then
-    return unwritten_count(field, id, held)
-  end
-  record[field] = nil
-  return held, record
-end
--- take amount from what chargeable read (held, record) if it holds that much: the value
--- after, or false, changing nothing
-local function charge(hash, id, field, amount, held, record)
-  if held < amount then return false end
-  local after = held - amount
-  if record then redis.call('HSET', hash, id, encode(record)) end
-  redis.call('HSET', 'mockserver:c:' .. string.sub(hash, 14), id .. ' ' .. field,
-             string.format('%.0f', after))
-  return after
-end
-"""
-CHARGE = _LATE_FUNCTION + _CHARGE_FUNCTION + """
+CHARGE = LATE_FUNCTION + CHARGE_FUNCTION + """
 if late(ARGV[5]) then return refused_late() end
 local held, record = chargeable(KEYS[1], ARGV[1], ARGV[2], ARGV[4])
 if type(held) ~= 'number' then return held end  -- no record, or an error reply
 return charge(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), held, record)
 """
-# what a change a process may have cached does last: name the epoch anew (the new name the
-# script's last argument), so a request that began from the old one is run again
-_CHANGED = """
-redis.call('SET', 'mockserver:epoch', ARGV[#ARGV])
-"""
 # KEYS the table, its counters; ARGV the id, the changes and the record if there is none
 # (JSON, without the counted field), the counted field ('' for none), its new value ('':
 # unchanged) and its value if there is no record, the new epoch. Returns {the record, the
 # counted value}
-UPDATE = _ENCODE_FUNCTION + _CHANGED + """
+UPDATE = ENCODE_FUNCTION + CHANGED + """
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 local record = cjson.decode(stored or ARGV[3])
 for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
@@ -166,70 +79,19 @@ redis.call('HSET', KEYS[1], ARGV[1], stored)
 redis.call('HSET', KEYS[2], counter, count)
 return {stored, count}
 """
-# one use of name's window (a whole number as text): what remains, or -1 (refused). A new
-# window number starts the count again. With ``late``, an older one counts in the newer
-# window stored (see FINISH), not as a new start that would forget the newer one's count.
-# A window held as the mock never writes it (not '<number> <count>', digits both: something
-# else wrote it) is an error reply UNWRITTEN, counting nothing, as an SQLite file's is the
-# 503, not a window started afresh over it.
-_ADMIT_FUNCTION = """
-local function admit(windows, name, window, limit, late)
-  local used = 0
-  local stored = redis.call('HGET', windows, name)
-  if stored then
-    local start, count = string.match(stored, '^(%d+) (%d+)$')
-    if not start then
-      return redis.error_reply(string.format('UNWRITTEN the rate window of %s is %.60s, not a '
-                                             .. 'window number and a count', name, stored))
-    end
-    if start == window then
-      used = tonumber(count)
-    elseif late and tonumber(start) > tonumber(window) then
-      window, used = start, tonumber(count)
-    end
-  end
-  if used >= limit then return -1 end
-  -- '%d': a count from 10^14 on would be written as '1e+14' by '..'
-  redis.call('HSET', windows, name, string.format('%s %d', window, used + 1))
-  return limit - used - 1
-end
-"""
-ADMIT = _ADMIT_FUNCTION + """
+ADMIT = ADMIT_FUNCTION + """
 return admit(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 """
-# The clock's fields are written by the mock alone, as decimals; anything else (an outside
-# write) is not a clock, read as one not started, which the mock starts again. The same test
-# as redis_common.read_clock's, so the script and the process agree on what to start again.
-_CLOCK_FUNCTION = """
-local function decimal(text)
-  return text and (string.match(text, '^%-?%d+%.?%d*$')
-                   or string.match(text, '^%-?%d+%.?%d*[eE][%+%-]?%d+$')) ~= nil
-end
-local function clock_instant(clock_key, wall)
-  if redis.call('TYPE', clock_key).ok ~= 'hash' then return nil, {false, false} end
-  local clock = redis.call('HMGET', clock_key, 'frozen_at', 'offset')
-  if not decimal(clock[2]) then return nil, clock end
-  local now
-  if clock[1] and clock[1] ~= '' then
-    if not decimal(clock[1]) then return nil, clock end
-    now = tonumber(clock[1])
-  else
-    now = wall + tonumber(clock[2])
-  end
-  if now >= EARLIEST and now < LATEST then return now, clock end
-  return nil, clock
-end
-""".replace("EARLIEST", repr(EARLIEST)).replace("LATEST", repr(LATEST))
 # Store.open_request: KEYS clock, keys table, windows, armed table, epoch, the keys'
 # counters; ARGV kid, fresh JSON (without its balance) or '', limited '1'/'0', now or '',
 # wall, window seconds, a new epoch, the fresh balance, the deadline. Returns {now as text,
 # the key's JSON or false, created 0/1, remaining (-1 refused, -2 not limited), armed count, the
 # epoch (named anew after a reset), the clock's frozen instant ('' if running) and offset,
 # the key's balance (false: none kept apart)}, or false when the clock is not started. What
-# the mock did not write (the balance's counter, the window: see _COUNT_FUNCTION and admit;
+# the mock did not write (the balance's counter, the window: see COUNT_FUNCTION and admit;
 # a limited record's limit or balance of another type) is an error reply before anything is
 # written: the request's window is not counted, a key never seen not made.
-OPEN = _LATE_FUNCTION + _COUNT_FUNCTION + _ADMIT_FUNCTION + _CLOCK_FUNCTION + """
+OPEN = LATE_FUNCTION + COUNT_FUNCTION + ADMIT_FUNCTION + CLOCK_FUNCTION + """
 if late(ARGV[9]) then return refused_late() end
 local shown, clock = clock_instant(KEYS[1], tonumber(ARGV[5]))
 local now = tonumber(ARGV[4]) or shown
@@ -277,7 +139,7 @@ return {string.format('%.17g', now), stored, created, remaining, redis.call('HLE
 # count (store.draw: the first hex digits of a SHA-1, as a fraction) is below it, so every
 # process draws the same for the n-th match. Returns {fired, remaining (-1: no end), the
 # entry's JSON}, or false: gone, or its draw failed (only 'matched' counted)
-CONSUME = _LATE_FUNCTION + """
+CONSUME = LATE_FUNCTION + """
 if late(ARGV[2]) then return refused_late() end
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if not stored then return false end
@@ -299,7 +161,7 @@ if remaining <= 0 then
 end
 return {fired, remaining, stored}
 """.replace("DIGITS", str(DRAW_DIGITS))
-DELETE = _CHANGED + """
+DELETE = CHANGED + """
 redis.call('HDEL', KEYS[2], ARGV[1] .. ' fired', ARGV[1] .. ' remaining', ARGV[1] .. ' matched',
            ARGV[1] .. ' balance')
 return redis.call('HDEL', KEYS[1], ARGV[1])
@@ -308,8 +170,8 @@ APPEND = """
 redis.call('LPUSH', KEYS[1], ARGV[1])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 """
-# a clock that is not one (see _CLOCK_FUNCTION) is left for the next reading to start again
-ADVANCE = _CHANGED + _CLOCK_FUNCTION + """
+# a clock that is not one (see CLOCK_FUNCTION) is left for the next reading to start again
+ADVANCE = CHANGED + CLOCK_FUNCTION + """
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return end
 local field = 'offset'
 if redis.call('HGET', KEYS[1], 'frozen_at') ~= '' then field = 'frozen_at' end
@@ -324,24 +186,8 @@ return #keys
 """
 
 
-# a tally's names ARGV[from..to] (see Store.tally) in the table named ARGV[name]: counts,
-# firsts and marks are hashes, each mark's first ids since it the hash '<since><mark>'. A
-# name's first id is set when its count becomes 1 (they are cleared together).
-_TALLY_FUNCTION = """
-local function tally(name, first, from, to)
-  local counts, firsts = 'mockserver:n:' .. ARGV[name], 'mockserver:f:' .. ARGV[name]
-  local marked = redis.call('HKEYS', 'mockserver:m:' .. ARGV[name])
-  local since = 'mockserver:s:' .. ARGV[name] .. ':'
-  for i = from, to do
-    if redis.call('HINCRBY', counts, ARGV[i], '1') == 1 then
-      redis.call('HSET', firsts, ARGV[i], first)
-    end
-    for _, mark in ipairs(marked) do redis.call('HSETNX', since .. mark, ARGV[i], first) end
-  end
-end
-"""
 # Store.tally: ARGV the table, the id, names...
-TALLY = _TALLY_FUNCTION + """
+TALLY = TALLY_FUNCTION + """
 tally(1, ARGV[2], 3, #ARGV)
 """
 # A request's last step (Store.finish_async): the value its charge takes from, if any, read
@@ -352,7 +198,7 @@ tally(1, ARGV[2], 3, #ARGV)
 # argument, which for a 2 KB journal line costs more than the rest of the step, so it is
 # pushed by a plain LPUSH just before the script, in the same MULTI, and the script keeps it
 # (trimming the log) or pops it again. Each argument costs the step about as much as a short
-# Redis call, so there are few (the rate windows' hash is named here, as _CHANGED names the
+# Redis call, so there are few (the rate windows' hash is named here, as CHANGED names the
 # epoch). KEYS: the epoch. ARGV: the epoch the request began from, when it began from what
 # this process had read before ('' if not: then it is not checked); the charge's hash, id
 # ('' for no charge), field, amount; as the writes assume the field's value after is below
@@ -369,7 +215,7 @@ tally(1, ARGV[2], 3, #ARGV)
 # it began, a few milliseconds before: a request that began in the window before the one
 # another process counted meanwhile counts in the newer one (admit's ``late``), so no window
 # ever admits more than its limit.
-FINISH = _LATE_FUNCTION + _CHARGE_FUNCTION + _TALLY_FUNCTION + _ADMIT_FUNCTION + """
+FINISH = LATE_FUNCTION + CHARGE_FUNCTION + TALLY_FUNCTION + ADMIT_FUNCTION + """
 local writes = 10
 if ARGV[10] == 'w' then writes = 14 end
 local function unpushed()
