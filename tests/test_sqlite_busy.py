@@ -95,14 +95,15 @@ def test_a_lock_held_past_the_busy_timeout_is_a_503_with_nothing_written(tmp_pat
         assert [line["status"] for line in journal(http)] == [200, 200]
 
 
-@pytest.mark.parametrize("step", ["open", "charge", "journal"])
+@pytest.mark.parametrize("step", ["open", "finish"])
 def test_each_step_of_a_request_waits_for_the_lock_and_is_made_once(tmp_path, step):
     """The lock taken just before one of the request's steps: that step waits for it from
     the event loop, and is made once when it is free (none made twice, none lost)."""
     path = str(tmp_path / "ledger.sqlite")
     app = create_app(Settings.load({"now": FROZEN, "store": path}, env={}))
     store = app.state.mock.store
-    names = {"open": "admit", "charge": "charge", "journal": "_make_writes"}
+    # a request's last step (its charge, journal line and counts) is one transaction
+    names = {"open": "admit", "finish": "_finish"}
     real = getattr(store, names[step])
     holder: list[sqlite3.Connection] = []
 

@@ -432,3 +432,86 @@ def test_a_packed_journal_entry_with_extras_of_another_type_is_a_503(redis_serve
         assert "holds what the mock did not write" in answer.json()["error"], answer.text
         assert http.post("/__mock/reset").status_code == 200
         assert http.get("/__mock/requests").status_code == 200
+
+
+# SQLite values that are no text at all: `UPDATE kv SET value = 5` writes an integer -----------
+
+@pytest.mark.parametrize("kind", list(RECORDS))
+def test_a_sqlite_value_that_is_not_text_is_a_503_never_a_500(tmp_path, kind):
+    """An integer, a real or NULL where the mock keeps a record's JSON text (what the
+    sqlite3 shell writes for an unquoted 5) is the mock's 503 naming it, like text that is
+    not JSON, wherever it is read; a reset ends it."""
+    spec = str(tmp_path / "ledger.sqlite")
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    asked = ["dumpling", "socialfetch", "gateway", "gateway video", "GET /__mock/keys",
+             f"GET /__mock/keys/{KEYS['dumpling']}", "GET /__mock/scenarios",
+             "GET /__mock/requests", "GET /__mock/coverage", "GET /__mock/health"]
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        video = first_video_id(http)
+        for value in (5, 2.5, None):
+            assert http.post("/__mock/reset").status_code == 200
+            for what in ("dumpling", "socialfetch", "gateway", "gateway video"):
+                assert _ask(http, what, video).status_code == 200
+            armed = http.post("/__mock/scenarios", json={
+                "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
+            assert armed.status_code == 201, armed.text
+            _write(spec, kind, value)
+            answers = {what: _ask(http, what, video) for what in asked}
+            for what, answer in answers.items():
+                assert answer.status_code != 500, (value, what, answer.text)
+            for what in RECORDS[kind][2]:
+                assert answers[what].status_code == 503, (value, what, answers[what].text)
+                assert "did not write" in answers[what].text, (value, what)
+        assert http.post("/__mock/reset").status_code == 200
+        for what in asked:
+            assert _ask(http, what, video).status_code == 200, what
+
+
+@pytest.mark.parametrize("value", [5, None])
+def test_a_sqlite_clock_that_is_not_text_starts_again(tmp_path, value):
+    """The clock's row holding a number or NULL is a clock that is not one: it starts again
+    (logged), as one holding other text does, and nothing is a 500."""
+    spec = str(tmp_path / "ledger.sqlite")
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling").status_code == 200
+        with sqlite3.connect(spec) as db:
+            assert db.execute("UPDATE kv SET value = ? WHERE tbl = '_meta' AND key = 'clock'",
+                              (value,)).rowcount == 1
+        for answer in (http.get("/__mock/health"), http.get("/__mock/clock"),
+                       call(http, "dumpling")):
+            assert answer.status_code == 200, answer.text
+        assert http.get("/__mock/clock").json()["now"].startswith(FROZEN[:19])
+
+
+def test_sqlite_a_request_whose_last_writes_meet_foreign_rows_takes_nothing(tmp_path):
+    """A coverage count something else wrote makes a request's last step the 503: its
+    charge is taken back with it (one transaction), and it has no journal line, as the
+    README says of the mock's 503s. (Its window, counted in a step of its own as it
+    opened, stays counted, as after an "is busy" 503.)"""
+    spec = str(tmp_path / "ledger.sqlite")
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
+            .status_code == 200
+        assert call(http, "dumpling", key=KEY).status_code == 200
+
+        def ledger() -> tuple[Any, ...]:
+            with sqlite3.connect(spec) as db:
+                return db.execute("SELECT count(*) FROM log").fetchone()
+
+        before, balance = ledger(), http.get(f"/__mock/keys/{KEY}").json()["balance"]
+        with sqlite3.connect(spec) as db:
+            assert db.execute("UPDATE kv SET value = '\"garbage\"' "
+                              "WHERE tbl = '_tally:coverage'").rowcount
+        for _ in range(3):
+            answer = call(http, "dumpling", key=KEY)
+            assert answer.status_code == 503, answer.text
+            assert "did not write" in answer.text
+        assert ledger() == before
+        assert http.get(f"/__mock/keys/{KEY}").json()["balance"] == balance
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling", key=KEY).status_code == 200

@@ -25,6 +25,7 @@ from mockserver.store import (
     NOT_LIMITED,
     REMAINING,
     Chance,
+    Charge,
     FirstId,
     Opening,
     Store,
@@ -35,14 +36,13 @@ from mockserver.store import (
     sqlite_lock,
 )
 from mockserver.store.sqlite_rows import (
-    MARKS,
     META,
     NUMBERS,
-    TALLY,
     WINDOWS,
     clock_row,
     internal_problem,
 )
+from mockserver.store.sqlite_tallies import SqliteTallies
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class _Recorded:
         self.tallies.append((table, names, first() if callable(first) else first))
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteTallies, Store):
     shared = True
     awaits = True  # a request's steps wait for another process's lock from the event loop
 
@@ -143,6 +143,9 @@ class SqliteStore(Store):
     def _loads(self, raw: bytes) -> Any:
         """A stored value; one something else wrote that is not JSON is the mock's 503 (a
         reset, or putting it right, ends it), not a 500 for every request reading it."""
+        if not isinstance(raw, (bytes, str)):  # a number or NULL written by hand (SQL 5)
+            raise StoreUnavailable(f"the SQLite store {self.path} holds what the mock did "
+                                   f"not write: {raw!r:.40} is not JSON text")
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -268,45 +271,6 @@ class SqliteStore(Store):
                           (log, limit))
         return [self._loads(row[0]) for row in rows]
 
-    # tallies ----------------------------------------------------------------------
-
-    def tally(self, table: str, names: Sequence[str], first: FirstId) -> None:
-        shown = first() if callable(first) else first
-        with self._transaction() as db:
-            self._tally(db, table, names, shown)
-
-    def _tally(self, db: sqlite3.Connection, table: str, names: Sequence[str], shown: str
-               ) -> None:
-        marks = self._row(db, MARKS, table) or {}
-        for name in names:
-            row = self._row(db, TALLY + table, name)
-            if row is None:
-                row = {"met": 0, "first": shown, "since": {}}
-            row["met"] += 1
-            for mark in marks:
-                row["since"].setdefault(mark, shown)
-            self._write(db, TALLY + table, name, row)
-
-    def tallies(self, table: str) -> dict[str, dict[str, Any]]:
-        return dict(self.items(TALLY + table))
-
-    def mark_tally(self, table: str, mark: str) -> dict[str, int]:
-        with self._transaction() as db:
-            counts = {}
-            for name, stored in db.execute("SELECT key, value FROM kv WHERE tbl=?",
-                                           (TALLY + table,)).fetchall():
-                row = self._checked(TALLY + table, stored)
-                counts[name] = row["met"]
-                if row["since"].pop(mark, None) is not None:
-                    self._write(db, TALLY + table, name, row)
-            marks = self._row(db, MARKS, table) or {}
-            marks[mark] = counts
-            self._write(db, MARKS, table, marks)
-            return counts
-
-    def tally_marks(self, table: str) -> dict[str, dict[str, int]]:
-        return self.get(MARKS, table) or {}
-
     # a request's steps, from the event loop: each waits for another process's lock
     # there (see sqlite_lock.retried), tried again whole, one transaction -----------------------
 
@@ -342,6 +306,27 @@ class SqliteStore(Store):
         fill(writes)
         if writes.appends or writes.tallies:
             await sqlite_lock.retried(self._make_writes, writes)
+
+    async def finish_async(self, charge: Charge, fill: Callable[[Writes], None]
+                           ) -> tuple[dict[str, Any] | None, bool]:
+        """:meth:`Store.finish_async` as one transaction: its window's count, its charge
+        and its writes are made together or not at all, so a journal or tally row something
+        else wrote (the 503) takes the charge and the count back with it."""
+        return await sqlite_lock.retried(self._finish, charge, fill)
+
+    def _finish(self, charge: Charge, fill: Callable[[Writes], None]
+                ) -> tuple[dict[str, Any] | None, bool]:
+        with self._transaction():
+            if charge.window is not None:
+                self.count_window(charge.window)
+            after = self.charge(charge.table, charge.key, charge.field, charge.amount,
+                                charge.fresh)
+            if after is None or (after[charge.field] < charge.below) != charge.assumed_below:
+                return after, False
+            writes = _Recorded()
+            fill(writes)
+            self._make_writes(writes)
+            return after, True
 
     async def atomically(self, step: Callable[..., T], *args: Any) -> T:
         """``step(*args)`` in one transaction, its writes savepoints of it (see

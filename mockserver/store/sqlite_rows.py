@@ -28,7 +28,7 @@ def clock_row(raw: bytes) -> dict[str, Any] | None:
     found = values and clock.stored_clock(*values, time.time())
     if found is None:
         log.warning("the SQLite store's clock holds %r, not a clock's state: the clock "
-                    "starts again", raw[:80])
+                    "starts again", raw[:80] if isinstance(raw, (bytes, str)) else raw)
     return found
 
 
