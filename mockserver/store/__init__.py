@@ -291,6 +291,13 @@ class Store(ABC):
         write lock as a request's steps do, without holding the event loop."""
         return step(*args)
 
+    async def atomically_if_writing(self, step: Callable[..., T], *args: Any) -> T:
+        """:meth:`atomically` for a step that mostly only reads (a Gateway render): SQLite
+        runs it first without the write lock, and again, whole, in :meth:`atomically` only
+        if it goes to write (so ``step`` must be one that may be run again up to its first
+        write). Here, as :meth:`atomically`, it runs at once."""
+        return step(*args)
+
     def count_window(self, window: Window, cached_at: str | None = None) -> None:
         """Count ``window`` now (see :class:`Window`): its ``left`` set, or
         :class:`WindowSpent`. ``cached_at``: the request's Opening.cached_at, checked

@@ -335,6 +335,12 @@ class SqliteStore(SqliteTallies, Store):
         runs, so it runs once, and past the busy timeout not at all (the mock's 503)."""
         return await sqlite_lock.retried(self._in_one_transaction, step, *args)
 
+    async def atomically_if_writing(self, step: Callable[..., T], *args: Any) -> T:
+        """``step(*args)`` outside any transaction, taking no lock; if it goes to write, run
+        again in :meth:`atomically`, its reads made again holding the lock (see
+        :func:`sqlite_lock.reading_first`)."""
+        return await sqlite_lock.reading_first(step, args, self.atomically)
+
     def _in_one_transaction(self, step: Callable[..., T], *args: Any) -> T:
         with self._transaction():
             return step(*args)

@@ -5,7 +5,9 @@ made from the event loop waits there (:func:`retried`: an ``asyncio.sleep``, the
 step, one transaction, again): a request's own steps, and, through ``Store.atomically``, the
 writes made as a request renders or fires an armed scenario and the admin API's. A step
 called directly (the start, a thread) waits in :func:`begin`, holding the thread, as SQLite
-would.
+would. A step that mostly only reads (a Gateway request's render, which stores a record
+only the first time it serves it) is tried first taking no lock at all
+(:func:`reading_first`), and waits for the lock only if it goes to write.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -29,11 +31,18 @@ FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.002, 0.05
 #: set while a step runs from the event loop: a lock another process holds is then
 #: :class:`Busy` at once, and the step is tried again after an ``asyncio.sleep``
 FROM_LOOP: ContextVar[bool] = ContextVar("sqlite_from_loop", default=False)
+#: set while a step runs reading only (see :func:`reading_first`): a write it goes to make
+#: is :class:`WouldWrite` before it takes the lock
+READING: ContextVar[bool] = ContextVar("sqlite_reading", default=False)
 T = TypeVar("T")
 
 
 class Busy(StoreUnavailable):
     """Another process holds the file's write lock: nothing of the step was written."""
+
+
+class WouldWrite(Exception):
+    """A step run reading only went to write: it stopped there, nothing written."""
 
 
 def locked(error: sqlite3.DatabaseError) -> bool:
@@ -49,7 +58,10 @@ def begin(db: sqlite3.Connection,
     called directly (the start, a thread), tried again here, holding the thread, until
     :data:`BUSY_TIMEOUT_MS` is spent, as SQLite's busy handler would. ``held``: the
     connection's lock, which its caller holds once; let go of between tries, so the
-    event loop, in another thread, is not held behind a thread waiting here."""
+    event loop, in another thread, is not held behind a thread waiting here. Within
+    :func:`reading_first`'s first try: :class:`WouldWrite`, the lock not asked for."""
+    if READING.get():
+        raise WouldWrite
     deadline = None
     pause = FIRST_PAUSE_SECONDS
     while True:
@@ -93,3 +105,22 @@ async def retried(step: Callable[..., T], *args: Any) -> T:
             FROM_LOOP.reset(from_loop)
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
+
+async def reading_first(step: Callable[..., T], args: tuple[Any, ...],
+                        atomically: Callable[..., Awaitable[T]]) -> T:
+    """``step(*args)`` run first reading only, outside any transaction, so it takes no
+    lock and never waits for another process's: its answer if it writes nothing. If it
+    goes to write, it stops there (:class:`WouldWrite`, from :func:`begin`, before its
+    first write) and is run again, whole, by ``atomically`` (the store's
+    ``Store.atomically``: one transaction, waiting for the lock from the event loop), so
+    what it read is read again holding the lock: what another process wrote meanwhile
+    counts. ``step`` must be one that may be run again up to its first write."""
+    reading = READING.set(True)
+    try:
+        return step(*args)
+    except WouldWrite:
+        pass
+    finally:
+        READING.reset(reading)
+    return await atomically(step, *args)
