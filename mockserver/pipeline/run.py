@@ -161,8 +161,9 @@ class Endpoint:
         # a record stored while rendering waits for the window's count (see ledger)
         counting = None if call.window is None else \
             BEFORE_FIRST_WRITE.set(partial(ledger.count_window_now, call))
-        try:  # the records it stores: from the event loop, in one step (Store.atomically)
-            payload = await store.atomically(route.render, call) \
+        try:  # a record it stores: from the event loop, in one step, taking SQLite's write
+            # lock only then (Store.atomically_if_writing): one stored before is only read
+            payload = await store.atomically_if_writing(route.render, call) \
                 if store.awaits and self.vendor.stores_records else route.render(call)
         finally:
             if counting is not None:

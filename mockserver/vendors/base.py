@@ -62,7 +62,8 @@ class Vendor(ABC):
     sends_retry_after: bool = True
     request_headers: tuple[str, ...] = ()  # headers the request schema describes
     #: whether rendering may write to the store (the API Gateway's stored records): a
-    #: store with round trips then renders in a step of its own (Store.atomically)
+    #: store with round trips then renders in a step of its own, one transaction on SQLite
+    #: only if it stores one (Store.atomically_if_writing)
     stores_records: bool = False
     #: the path prefix the vendor's host answers under; any path or method under it that no
     #: route defines is answered by ``off_route``, in the vendor's own error format
