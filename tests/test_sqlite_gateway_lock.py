@@ -4,10 +4,10 @@ only when it has one to store. It used to render inside a transaction of its own
 waited its turn for the lock to render, even one that served a record stored long before
 and wrote nothing there.
 
-A request always ends with one write step (its charge and journal line), so a request made
-while another connection holds the lock still answers once the lock is free. What these
-tests show: its render did not wait (the journal's ``duration_ms`` runs to the end of the
-render, before that last step), and it took the lock only for that last step."""
+A request always ends with writes of its own (its charge, its journal line), so one made
+while another connection holds the lock still answers only once the lock is free. What
+these tests show: its render did not wait (the journal's ``duration_ms`` runs to the end of
+the render, before those writes), and it took the lock only for them."""
 
 from __future__ import annotations
 
