@@ -33,9 +33,9 @@ KEY = KEYS["gateway"]
 HELD = 1.2  # seconds another connection holds the lock while a request is made
 #: a render that did not wait for the lock takes a small part of that
 QUICK_MS = HELD * 1000 / 4
-#: the write transactions of a Gateway request's last step on SQLite: its charge, then its
-#: journal line and coverage counts
-LAST_STEPS = 2
+#: the write transactions of a Gateway request's last step on SQLite: one, its charge,
+#: journal line and coverage counts together
+LAST_STEPS = 1
 
 
 def served(path: str, seed: int = 0):
