@@ -515,3 +515,56 @@ def test_sqlite_a_request_whose_last_writes_meet_foreign_rows_takes_nothing(tmp_
         assert http.get(f"/__mock/keys/{KEY}").json()["balance"] == balance
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200
+
+
+def _coverage_count_not_a_number(client: redis.Redis) -> None:
+    counts = "mockserver:n:coverage"
+    for field in client.hkeys(counts):
+        client.hset(counts, field, "abc")
+
+
+def _a_string_instead(name: str) -> Callable[[redis.Redis], None]:
+    def write(client: redis.Redis) -> None:
+        client.delete(name)
+        client.set(name, "garbage")
+    return write
+
+
+FOREIGN_WRITES = {
+    "a coverage count that is no number": _coverage_count_not_a_number,
+    "the coverage counts a string": _a_string_instead("mockserver:n:coverage"),
+    "the coverage marks a string": _a_string_instead("mockserver:m:coverage"),
+    "the journal a string": _a_string_instead("mockserver:log:journal"),
+}
+
+
+@pytest.mark.parametrize("edit", FOREIGN_WRITES)
+def test_redis_a_request_whose_last_writes_meet_foreign_values_takes_nothing(redis_server,
+                                                                             edit):
+    """Something else wrote where a request's last step writes (its journal line, its
+    coverage counts): the step is the 503 before it writes anything, so nothing is charged,
+    counted in the rate window or journalled. (Redis does not undo a script that fails
+    half-way: the charge had been taken, and the line kept, for a 503.)"""
+    redis_server.flush()
+    settings = Settings.load({"now": FROZEN, "store": redis_server.url}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http, \
+            redis.Redis.from_url(redis_server.url) as client:
+        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
+            .status_code == 200
+        assert call(http, "dumpling", key=KEY).status_code == 200
+
+        def ledger() -> tuple[Any, ...]:
+            journal = "mockserver:log:journal"
+            return (client.hgetall("mockserver:c:keys"), client.hgetall("mockserver:windows"),
+                    client.llen(journal) if client.type(journal) == b"list" else None)
+
+        FOREIGN_WRITES[edit](client)
+        before = ledger()
+        for _ in range(3):
+            answer = call(http, "dumpling", key=KEY)
+            assert answer.status_code == 503, answer.text
+            assert "did not write" in answer.text, answer.text
+        assert ledger() == before
+        assert http.post("/__mock/reset").status_code == 200
+        assert call(http, "dumpling", key=KEY).status_code == 200

@@ -157,9 +157,36 @@ end
 # firsts and marks are hashes, each mark's first ids since it the hash '<since><mark>'. A
 # name's first id is set when its count becomes 1 (they are cleared together).
 TALLY_FUNCTION = """
-local function tally(name, first, from, to)
+-- what tally(name, ..., from, to) would fail on, found before anything is written: nil,
+-- and the tally's marks (for tally, which would read them again), or what something else
+-- wrote: a hash of the tally's of another type, or a count of its names that is no whole
+-- number up to MAX_COUNT (COUNT_FUNCTION). Three calls, two of them needed anyway.
+local function tally_problem(name, from, to)
+  local counts, marks = 'mockserver:n:' .. ARGV[name], 'mockserver:m:' .. ARGV[name]
+  local marked = redis.pcall('HKEYS', marks)
+  if marked.err then return marks .. ' is no hash' end
+  local found = redis.pcall('HMGET', counts, unpack(ARGV, from, to))
+  if found.err then return counts .. ' is no hash' end
+  for i = 1, to - from + 1 do
+    local count = found[i]
+    if count and (not string.match(count, '^%d+$') or tonumber(count) > MAX_COUNT) then
+      return string.format('the count of %s in %s is %.60s', ARGV[from + i - 1], counts, count)
+    end
+  end
+  local hashes = {'mockserver:f:' .. ARGV[name]}
+  for _, mark in ipairs(marked) do
+    hashes[#hashes + 1] = 'mockserver:s:' .. ARGV[name] .. ':' .. mark
+  end
+  for _, hash in ipairs(hashes) do
+    local kind = redis.call('TYPE', hash).ok
+    if kind ~= 'hash' and kind ~= 'none' then return hash .. ' is a ' .. kind end
+  end
+  return nil, marked
+end
+-- ``marked``: the tally's marks, if read already (tally_problem)
+local function tally(name, first, from, to, marked)
   local counts, firsts = 'mockserver:n:' .. ARGV[name], 'mockserver:f:' .. ARGV[name]
-  local marked = redis.call('HKEYS', 'mockserver:m:' .. ARGV[name])
+  marked = marked or redis.call('HKEYS', 'mockserver:m:' .. ARGV[name])
   local since = 'mockserver:s:' .. ARGV[name] .. ':'
   for i = from, to do
     if redis.call('HINCRBY', counts, ARGV[i], '1') == 1 then

@@ -222,12 +222,33 @@ local function unpushed()
   local i = writes
   while i <= #ARGV do
     if ARGV[i] == 'p' then
-      redis.call('LPOP', ARGV[i + 1])
+      -- not a list: something else wrote it, and the value was never pushed
+      if redis.call('TYPE', ARGV[i + 1]).ok == 'list' then redis.call('LPOP', ARGV[i + 1]) end
       i = i + 3
     else
       i = i + 4 + tonumber(ARGV[i + 3])
     end
   end
+end
+-- what the writes would fail on, found before anything is written (nil: nothing): a log
+-- that is no list, a tally's hash or count something else wrote (TALLY_FUNCTION)
+local marks_of = {}  -- each tally's marks, read by writes_problem
+local function writes_problem()
+  local i = writes
+  while i <= #ARGV do
+    if ARGV[i] == 'p' then
+      local kind = redis.call('TYPE', ARGV[i + 1]).ok
+      if kind ~= 'list' then return ARGV[i + 1] .. ' is a ' .. kind end
+      i = i + 3
+    else
+      local names = tonumber(ARGV[i + 3])
+      local problem, marked = tally_problem(i + 1, i + 4, i + 3 + names)
+      if problem then return problem end
+      marks_of[i] = marked
+      i = i + 4 + names
+    end
+  end
+  return nil
 end
 if late(ARGV[9]) then
   unpushed()
@@ -246,6 +267,12 @@ if ARGV[3] ~= '' then
     unpushed()
     return held
   end
+end
+-- so a write that would fail after the charge is refused before it, nothing written
+local problem = writes_problem()
+if problem then
+  unpushed()
+  return redis.error_reply('UNWRITTEN ' .. problem .. ', not what the mock writes there')
 end
 local left = -2
 if writes == 14 then
@@ -278,7 +305,7 @@ while i <= #ARGV do
     i = i + 3
   else
     local names = tonumber(ARGV[i + 3])
-    tally(i + 1, ARGV[i + 2], i + 4, i + 3 + names)
+    tally(i + 1, ARGV[i + 2], i + 4, i + 3 + names, marks_of[i])
     i = i + 4 + names
   end
 end
