@@ -568,3 +568,31 @@ def test_redis_a_request_whose_last_writes_meet_foreign_values_takes_nothing(red
         assert ledger() == before
         assert http.post("/__mock/reset").status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+@pytest.mark.parametrize("masked", [5, None, "sk_a_whole_key_written_by_hand"])
+def test_a_key_record_naming_its_key_unmasked_is_a_503_never_listed(request, tmp_path, store,
+                                                                    masked):
+    """The admin API lists a key by its record's masked form: one something else wrote
+    there (a number, a whole key) is the 503, never shown as it is."""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50}).status_code == 200
+        listed = http.get("/__mock/keys")
+        assert listed.status_code == 200 and listed.json()["keys"][0]["key"].startswith("…")
+        if spec.startswith("redis://"):
+            with redis.Redis.from_url(spec) as client:
+                [(field, raw)] = client.hgetall("mockserver:t:keys").items()
+                client.hset("mockserver:t:keys", field,
+                            orjson.dumps({**orjson.loads(raw), "masked": masked}))
+        else:
+            with sqlite3.connect(spec) as db:
+                [(raw,)] = db.execute("SELECT value FROM kv WHERE tbl = 'keys'").fetchall()
+                db.execute("UPDATE kv SET value = ? WHERE tbl = 'keys'",
+                           (orjson.dumps({**orjson.loads(raw), "masked": masked}),))
+        answer = http.get("/__mock/keys")
+        assert answer.status_code == 503, answer.text
+        assert "did not write" in answer.text and "whole_key" not in answer.text

@@ -4,6 +4,7 @@ mock did not write", not a 500 where a field is read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -47,11 +48,20 @@ def is_count(value: Any) -> bool:
     return type(value) is int and value >= 0
 
 
+#: how a key's record names its key (pipeline.keys.mask): never the key itself
+MASKED_FORM = re.compile(r"….{0,4}#[0-9a-f]{4}", re.DOTALL)
+
+
 def key_problem(record: Any) -> str | None:
-    """What is wrong with a key's record as a shared store holds it, or None."""
+    """What is wrong with a key's record as a shared store holds it, or None. Its masked
+    key is checked too: the admin API lists it, so text written there (a whole key) would
+    be shown as it is."""
     if not isinstance(record, dict):
         return f"a key's record {record!r:.60} is not an object"
     if not all(is_count(record.get(field)) and record[field] <= MAX_COUNT
                for field in ("balance", "rate_limit")) or record.get("status") not in KEY_STATUSES:
         return f"a key's record {record!r:.120} has no balance, status and rate limit"
+    masked = record.get("masked", "…#0000")  # none kept: an older mock's record
+    if not (isinstance(masked, str) and MASKED_FORM.fullmatch(masked)):
+        return "a key's record names its key in another form than the mock's mask"
     return None
