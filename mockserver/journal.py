@@ -16,10 +16,11 @@ from typing import Any
 
 import orjson
 
+from mockserver.clock import LATEST
 from mockserver.limits import CUT_MARKER, JOURNAL_BODY_BYTES, cut
 from mockserver.pipeline.keys import mask as _mask
 from mockserver.pipeline.request_ids import Occurrence, digest, request_id, uuid4_text
-from mockserver.store import Store, StoreUnavailable, Writes
+from mockserver.store import MAX_COUNT, Store, StoreUnavailable, Writes
 
 LOG = "journal"
 FILTERS = ("vendor", "route", "status", "key")
@@ -154,9 +155,16 @@ def journal_problem(entry: Any) -> str | None:
     """What is wrong with a journal entry read from a shared store (something else may have
     written it there: valid JSON, of the right shape, with a field of another type), or
     None. ``type``, not isinstance: JSON tells ``true`` from a number."""
-    if not isinstance(entry, dict) or not entry.keys() >= _FIELDS:
-        return "not an object with every field of one"
+    if not isinstance(entry, dict) or entry.keys() != _FIELDS:
+        return "not an object with the fields of one"
     wrong = [name for name, types in _FIELD_TYPES.items() if type(entry[name]) not in types]
+    # and within what the mock writes: an instant and a duration from 0, finite; a status
+    # an HTTP one, or none; credits from 0
+    wrong += [name for name, good in (
+        ("at", lambda at: 0 <= at < LATEST), ("duration_ms", lambda ms: 0 <= ms < 1e12),
+        ("status", lambda status: status is None or 100 <= status <= 599),
+        ("credits_charged", lambda credits: 0 <= credits <= MAX_COUNT),
+    ) if name not in wrong and not good(entry[name])]
     if "headers" not in wrong and not all(type(value) is str
                                           for value in entry["headers"].values()):
         wrong.append("headers")

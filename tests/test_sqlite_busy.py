@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -23,6 +24,8 @@ from tests.calls import call, journal
 from tests.conftest import FROZEN
 
 KEY = "sk_busy_key"
+HELD = 1.2  # seconds the lock is held while a call waits for it
+T = TypeVar("T")
 COST = 2  # a DumplingAI profile's credits
 
 
@@ -45,6 +48,28 @@ def in_background(request) -> tuple[threading.Thread, list]:
     return thread, answers
 
 
+def wait_while_locked(server: ServerThread, path: str, blocked: Callable[[], T],
+                      held: float = HELD) -> T:
+    """``blocked`` made while another connection holds the file's write lock for
+    ``held`` seconds: the health check answers at once meanwhile, and ``blocked`` only once
+    the lock is released. Its answer."""
+    with locked(path):
+        started = time.monotonic()
+        waiting, answers = in_background(blocked)
+        time.sleep(0.2)  # the call is waiting for the lock
+        for _ in range(3):
+            asked = time.monotonic()
+            health = httpx.get(f"{server.url}/__mock/health", timeout=5)
+            assert health.status_code == 200
+            assert time.monotonic() - asked < 0.5, "the event loop is held"
+            time.sleep(0.2)
+        assert not answers, "answered while the lock was held"
+        time.sleep(max(0.0, held - (time.monotonic() - started)))
+    waiting.join(15)
+    assert answers, "not answered once the lock was released"
+    return answers[0]
+
+
 def test_a_lock_held_by_another_process_does_not_stop_the_event_loop(tmp_path):
     path = str(tmp_path / "ledger.sqlite")
     settings = Settings.load({"now": FROZEN, "store": path}, env={})  # the rate limit on
@@ -52,21 +77,9 @@ def test_a_lock_held_by_another_process_does_not_stop_the_event_loop(tmp_path):
             httpx.Client(base_url=server.url, timeout=30) as http:
         assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50}).status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200  # the key's window made
-        with locked(path):
-            started = time.monotonic()
-            waiting, answers = in_background(lambda: call(http, "dumpling", key=KEY))
-            time.sleep(0.3)  # the request is waiting for the lock
-            for _ in range(4):
-                asked = time.monotonic()
-                health = httpx.get(f"{server.url}/__mock/health", timeout=5)
-                assert health.status_code == 200
-                assert time.monotonic() - asked < 0.5, "the event loop is held"
-                time.sleep(0.3)
-            assert not answers, "answered while the lock was held"
-            time.sleep(max(0.0, 2 - (time.monotonic() - started)))
-        waiting.join(15)
-        assert answers, "not answered once the lock was released"
-        assert answers[0].status_code == 200, answers[0].text
+        started = time.monotonic()
+        answer = wait_while_locked(server, path, lambda: call(http, "dumpling", key=KEY), 2)
+        assert answer.status_code == 200, answer.text
         assert time.monotonic() - started >= 2
         assert http.get(f"/__mock/keys/{KEY}").json()["balance"] == 50 - 2 * COST
         assert [line["status"] for line in journal(http)] == [200, 200]

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import httpx
 import pytest
@@ -23,38 +21,15 @@ from mockserver.store import SqliteStore, StoreUnavailable, sqlite_lock
 from mockserver.vendors.gateway import USERS
 from tests.calls import HANDLE, KEYS, call, journal
 from tests.conftest import FROZEN
-from tests.test_sqlite_busy import in_background, locked
+from tests.test_sqlite_busy import in_background, locked, wait_while_locked
 
 KEY = "sk_busy_writes_key"
-HELD = 1.2  # seconds the lock is held while a call waits for it
-T = TypeVar("T")
 
 
 def served(path: str):
     """A server on the file, the rate limit off, so a request's opening writes nothing:
     the first write a call makes is the one under test."""
     return create_app(Settings.load({"now": FROZEN, "store": path, "rate_limit": 0}, env={}))
-
-
-def wait_while_locked(server: ServerThread, path: str, blocked: Callable[[], T]) -> T:
-    """``blocked`` made while another connection holds the file's write lock for
-    :data:`HELD` s: the health check answers at once meanwhile, and ``blocked`` only once
-    the lock is released. Its answer."""
-    with locked(path):
-        started = time.monotonic()
-        waiting, answers = in_background(blocked)
-        time.sleep(0.2)  # the call is waiting for the lock
-        for _ in range(3):
-            asked = time.monotonic()
-            health = httpx.get(f"{server.url}/__mock/health", timeout=5)
-            assert health.status_code == 200
-            assert time.monotonic() - asked < 0.5, "the event loop is held"
-            time.sleep(0.2)
-        assert not answers, "answered while the lock was held"
-        time.sleep(max(0.0, HELD - (time.monotonic() - started)))
-    waiting.join(15)
-    assert answers, "not answered once the lock was released"
-    return answers[0]
 
 
 def test_an_armed_scenario_firing_waits_for_the_lock_and_fires_once(tmp_path):

@@ -387,10 +387,14 @@ WRONG_TYPES = [{"status": "200"}, {"status": True}, {"at": [1]}, {"at": "1"},
                {"headers": {"accept": 1}}, {"headers": ["accept"]}, {"notes": "x"},
                {"notes": [1]}, {"outcomes": "ok"}, {"credits_charged": 1.5}, {"key": 5},
                {"duration_ms": "1"}, {"reason": 3}, {"vendor": None}, {"method": ["POST"]}]
+#: fields of the right type, with a value the mock never writes there
+OUT_OF_RANGE = [{"at": 1e308}, {"at": -5}, {"status": 99999}, {"status": -1},
+                {"duration_ms": -1}, {"credits_charged": -2}]
 
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])
-@pytest.mark.parametrize("edit", WRONG_TYPES, ids=lambda edit: orjson.dumps(edit).decode())
+@pytest.mark.parametrize("edit", WRONG_TYPES + OUT_OF_RANGE,
+                         ids=lambda edit: orjson.dumps(edit).decode())
 def test_a_journal_entry_with_a_field_of_another_type_is_a_503_not_listed(request, tmp_path,
                                                                            store, edit):
     """A journal entry with every field, one of them of a type the mock never writes there
@@ -596,3 +600,40 @@ def test_a_key_record_naming_its_key_unmasked_is_a_503_never_listed(request, tmp
         answer = http.get("/__mock/keys")
         assert answer.status_code == 503, answer.text
         assert "did not write" in answer.text and "whole_key" not in answer.text
+
+
+def test_a_sqlite_journal_entry_with_a_field_the_mock_never_writes_is_a_503(tmp_path):
+    """An entry with one field more than the mock writes is not one of its entries."""
+    spec = str(tmp_path / "ledger.sqlite")
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert call(http, "dumpling").status_code == 200
+        _edit_newest_entry(spec, {"extra": 1})
+        assert http.get("/__mock/requests").status_code == 503
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_a_rate_window_count_past_the_most_the_mock_writes_is_a_503(request, tmp_path, store):
+    """A window's count above 10^15, the most a limit may be, is not one the mock wrote:
+    the 503 on both stores, not a spent window (a 429) on one of them."""
+    spec = _shared_store(request, tmp_path, store)
+    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
+    with ServerThread(create_app(settings)) as server, \
+            httpx.Client(base_url=server.url) as http:
+        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
+            .status_code == 200
+        assert call(http, "dumpling", key=KEY).status_code == 200
+        huge = 10 ** 16  # above 10^15, within what JSON readers take
+        if store == "redis":
+            with redis.Redis.from_url(spec) as client:
+                [(field, raw)] = client.hgetall("mockserver:windows").items()
+                client.hset("mockserver:windows", field, b"%s %d" % (raw.split()[0], huge))
+        else:
+            with sqlite3.connect(spec) as db:
+                [(raw,)] = db.execute("SELECT value FROM kv WHERE tbl = '_windows'").fetchall()
+                db.execute("UPDATE kv SET value = ? WHERE tbl = '_windows'",
+                           (orjson.dumps([orjson.loads(raw)[0], huge]),))
+        answer = call(http, "dumpling", key=KEY)
+        assert answer.status_code == 503, answer.text
+        assert "did not write" in answer.text

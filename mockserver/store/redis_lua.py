@@ -114,7 +114,7 @@ local function admit(windows, name, window, limit, late)
   local stored = redis.call('HGET', windows, name)
   if stored then
     local start, count = string.match(stored, '^(%d+) (%d+)$')
-    if not start then
+    if not start or tonumber(count) > WINDOW_MOST then  -- past it, never a count the mock wrote
       return redis.error_reply(string.format('UNWRITTEN the rate window of %s is %.60s, not a '
                                              .. 'window number and a count', name, stored))
     end
@@ -129,7 +129,7 @@ local function admit(windows, name, window, limit, late)
   redis.call('HSET', windows, name, string.format('%s %d', window, used + 1))
   return limit - used - 1
 end
-"""
+""".replace("WINDOW_MOST", str(MAX_COUNT))  # a limit is at most that
 # The clock's fields are written by the mock alone, as decimals; anything else (an outside
 # write) is not a clock, read as one not started, which the mock starts again. The same test
 # as redis_common.read_clock's, so the script and the process agree on what to start again.

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from mockserver import clock  # the module, not its names: it is importing this one
-from mockserver.store.records import is_count, shape_problem
+from mockserver.store.records import MAX_COUNT, is_count, shape_problem
 
 WINDOWS, NUMBERS, META = "_windows", "_numbers", "_meta"  # tables of the store's own
 TALLY, MARKS = "_tally:", "_marks:"  # prefixes of a tally's rows and marks
@@ -35,7 +35,8 @@ def clock_row(raw: bytes) -> dict[str, Any] | None:
 def internal_problem(table: str, value: Any) -> str | None:
     """:func:`~mockserver.store.shape_problem` of the store's own tables."""
     if table == WINDOWS:
-        good = isinstance(value, list) and len(value) == 2 and all(map(is_count, value))
+        good = isinstance(value, list) and len(value) == 2 \
+            and all(is_count(number) and number <= MAX_COUNT for number in value)
     elif table == NUMBERS:
         good = is_count(value)
     elif table.startswith(TALLY):
