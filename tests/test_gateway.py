@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 import uuid
 
 import httpx
@@ -326,6 +327,28 @@ def test_a_record_made_later_in_the_same_second_is_made_anew_when_the_clock_goes
     assert now["createdAt"] == now["updatedAt"] == iso(NOW)[:-4] + "250Z"
     client.post("/__mock/clock", json={"advance": 0.5})  # kept from here on, as any record
     assert gw(client, "user/clocktest").json()["user"] == now
+
+
+def test_a_request_that_opened_before_another_stored_the_record_serves_that_record():
+    """On a running clock, a request that opened first but renders after another (here it
+    sleeps a latency; on a shared store, a ledger step's round trip) finds a record stamped
+    after its own opening: the clock has not gone back, so it is the record, served by the
+    other request already, not one to drop and make again (two answers, two records)."""
+    import threading
+
+    app = create_app(Settings.load({"rate_limit": 0}, env={}))  # the clock running
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        answers: list[httpx.Response] = []
+        slow = threading.Thread(target=lambda: answers.append(
+            gw(http, "user/clocktest", **{"X-Mock-Latency-Ms": "600"})))
+        slow.start()
+        time.sleep(0.3)  # it has opened, and sleeps
+        quick = gw(http, "user/clocktest")
+        slow.join(10)
+        assert quick.status_code == answers[0].status_code == 200, answers[0].text
+        stored = quick.json()["user"]
+        assert answers[0].json()["user"] == stored  # the record stored first, not a new one
+        assert gw(http, "user/clocktest").json()["user"] == stored
 
 
 def test_a_video_record_stored_after_the_clock_is_made_anew_or_not_found(client, app):

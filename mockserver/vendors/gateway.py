@@ -130,7 +130,10 @@ class Gateway(Vendor):
         shows (the clock was set back), had not been made yet: it is dropped and the
         record of this instant stored, so the database never shows a ``createdAt`` after
         the clock. Removing it names a new epoch in a
-        shared store, so every process drops what it kept of it."""
+        shared store, so every process drops what it kept of it. The clock is read again
+        for that, not the request's opening instant: on a running clock a request that
+        opened a few milliseconds before another (or slept a latency) would otherwise drop
+        the record the other had stored, and served, a moment later."""
         if call.override is not None:
             return make(_stamp(call.now))
         store = call.mock.store
@@ -138,7 +141,8 @@ class Gateway(Vendor):
         if record is not None and store.shared:  # others may write there: see _rendered
             call.stored_read = True
         # stamps print alike, so they sort as text
-        if record is not None and _made_at(table, record) > _stamp(call.now):
+        if record is not None and _made_at(table, record) > _stamp(call.now) \
+                and _made_at(table, record) > _stamp(call.mock.clock.now()):
             store.delete(table, key)
             record = None
         if record is None:  # of processes storing it at once, the first one's record stays
