@@ -171,6 +171,17 @@ def _ask(http: httpx.Client, what: str, video: str) -> httpx.Response:
     return call(http, what, key=KEYS[what])
 
 
+def _fill_every_record(http: httpx.Client, video: str) -> None:
+    """From a reset: a record of every kind kept (keys, windows, Gateway records, the
+    journal, coverage counts, an armed entry that never matches)."""
+    assert http.post("/__mock/reset").status_code == 200
+    for what in ("dumpling", "socialfetch", "gateway", "gateway video"):
+        assert _ask(http, what, video).status_code == 200
+    armed = http.post("/__mock/scenarios", json={
+        "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
+    assert armed.status_code == 201, armed.text
+
+
 @pytest.mark.parametrize(("store", "kind"), [
     (store, kind) for kind in RECORDS for store in ("sqlite", "redis")
     if store == "sqlite" or RECORDS[kind][1]])  # Redis's own counts: text its scripts check
@@ -188,12 +199,7 @@ def test_a_record_of_another_shape_is_a_503_never_a_500(request, tmp_path, store
             httpx.Client(base_url=server.url) as http:
         video = first_video_id(http)
         for shape, value in SHAPES.items():
-            assert http.post("/__mock/reset").status_code == 200
-            for what in ("dumpling", "socialfetch", "gateway", "gateway video"):
-                assert _ask(http, what, video).status_code == 200
-            armed = http.post("/__mock/scenarios", json={
-                "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
-            assert armed.status_code == 201, armed.text
+            _fill_every_record(http, video)
             _write(spec, kind, orjson.dumps(value))
             with ServerThread(create_app(settings)) as other, \
                     httpx.Client(base_url=other.url) as fresh:
@@ -454,12 +460,7 @@ def test_a_sqlite_value_that_is_not_text_is_a_503_never_a_500(tmp_path, kind):
             httpx.Client(base_url=server.url) as http:
         video = first_video_id(http)
         for value in (5, 2.5, None):
-            assert http.post("/__mock/reset").status_code == 200
-            for what in ("dumpling", "socialfetch", "gateway", "gateway video"):
-                assert _ask(http, what, video).status_code == 200
-            armed = http.post("/__mock/scenarios", json={
-                "vendor": "gateway", "scenario": "backend_error", "handle": "nobody"})
-            assert armed.status_code == 201, armed.text
+            _fill_every_record(http, video)
             _write(spec, kind, value)
             answers = {what: _ask(http, what, video) for what in asked}
             for what, answer in answers.items():
