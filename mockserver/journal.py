@@ -9,7 +9,7 @@ its request id unhashed, which costs a third of making and serialising the entry
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -147,30 +147,33 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "credits_charged": (int,), "notes": (list,), "duration_ms": _NUMBER, "request_id": _TEXT,
     "outcomes": (list,), "response_body": _TEXT, "reason": _TEXT_OR_NONE,
 }
+#: and the values the mock writes, of fields of the right type: an instant and a duration
+#: from 0, finite; a status an HTTP one, or none; credits from 0
+_FIELD_VALUES: dict[str, Callable[[Any], bool]] = {
+    "at": lambda at: 0 <= at < LATEST, "duration_ms": lambda ms: 0 <= ms < 1e12,
+    "status": lambda status: status is None or 100 <= status <= 599,
+    "credits_charged": lambda credits: 0 <= credits <= MAX_COUNT,
+}
 #: the fields of a journal entry (:func:`_entry`)
 _FIELDS = frozenset(_FIELD_TYPES)
 
 
 def journal_problem(entry: Any) -> str | None:
     """What is wrong with a journal entry read from a shared store (something else may have
-    written it there: valid JSON, of the right shape, with a field of another type), or
-    None. ``type``, not isinstance: JSON tells ``true`` from a number."""
+    written it there: valid JSON, of the right shape, with a field of another type or
+    value), or None. ``type``, not isinstance: JSON tells ``true`` from a number."""
     if not isinstance(entry, dict) or entry.keys() != _FIELDS:
         return "not an object with the fields of one"
     wrong = [name for name, types in _FIELD_TYPES.items() if type(entry[name]) not in types]
-    # and within what the mock writes: an instant and a duration from 0, finite; a status
-    # an HTTP one, or none; credits from 0
-    wrong += [name for name, good in (
-        ("at", lambda at: 0 <= at < LATEST), ("duration_ms", lambda ms: 0 <= ms < 1e12),
-        ("status", lambda status: status is None or 100 <= status <= 599),
-        ("credits_charged", lambda credits: 0 <= credits <= MAX_COUNT),
-    ) if name not in wrong and not good(entry[name])]
+    wrong += [name for name, good in _FIELD_VALUES.items()
+              if name not in wrong and not good(entry[name])]
     if "headers" not in wrong and not all(type(value) is str
                                           for value in entry["headers"].values()):
         wrong.append("headers")
     wrong += [name for name in ("notes", "outcomes")
               if name not in wrong and not all(type(item) is str for item in entry[name])]
-    return f"its {', '.join(wrong)} of another type than the mock writes" if wrong else None
+    return f"its {', '.join(wrong)} of another type or value than the mock writes" \
+        if wrong else None
 
 
 def _unpacked(kept: bytes) -> dict[str, Any]:

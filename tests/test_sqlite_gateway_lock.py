@@ -75,14 +75,20 @@ def gateway_lines(http: httpx.Client) -> list[dict]:
     return journal(http, vendor="gateway")
 
 
+@contextmanager
+def keyed_server(path: str, route: str) -> Iterator[tuple[SqliteStore, httpx.Client, str | None]]:
+    """A server on the file, :data:`KEY` given 50 credits: its store, a client, and for the
+    video route the id of a video to ask for."""
+    app = served(path)
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50}).status_code == 200
+        yield app.state.mock.store, http, first_video_id(http) if route == "video" else None
+
+
 @pytest.mark.parametrize("route", ["user", "video"])
 def test_a_stored_record_is_served_without_waiting_for_the_lock(tmp_path, monkeypatch, route):
     path = str(tmp_path / "ledger.sqlite")
-    app = served(path)
-    store = app.state.mock.store
-    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50}).status_code == 200
-        video_id = first_video_id(http) if route == "video" else None
+    with keyed_server(path, route) as (store, http, video_id):
         first = call(http, "gateway", route, video_id=video_id)
         assert first.status_code == 200, first.text
         stored = store.items(USERS), store.items(VIDEOS)
@@ -102,11 +108,7 @@ def test_a_stored_record_is_served_without_waiting_for_the_lock(tmp_path, monkey
 def test_a_record_never_stored_waits_for_the_lock_and_is_stored_once(tmp_path, monkeypatch,
                                                                      route):
     path = str(tmp_path / "ledger.sqlite")
-    app = served(path)
-    store = app.state.mock.store
-    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50}).status_code == 200
-        video_id = first_video_id(http) if route == "video" else None
+    with keyed_server(path, route) as (store, http, video_id):
         with write_locks_taken(monkeypatch) as taken:
             first = while_locked(path, lambda: call(http, "gateway", route,
                                                        video_id=video_id))

@@ -7,7 +7,8 @@ service back."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -491,18 +492,26 @@ def test_a_sqlite_clock_that_is_not_text_starts_again(tmp_path, value):
         assert http.get("/__mock/clock").json()["now"].startswith(FROZEN[:19])
 
 
-def test_sqlite_a_request_whose_last_writes_meet_foreign_rows_takes_nothing(tmp_path):
-    """A coverage count something else wrote makes a request's last step the 503: its
-    charge is taken back with it (one transaction), and it has no journal line, as the
-    README says of the mock's 503s. (Its window, counted in a step of its own as it
-    opened, stays counted, as after an "is busy" 503.)"""
-    spec = str(tmp_path / "ledger.sqlite")
+@contextmanager
+def _one_request_made(spec: str) -> Iterator[httpx.Client]:
+    """A server on ``spec``'s store, :data:`KEY` set (50 credits, a limit of 100) and one
+    request of it made: its record, rate window, journal line and counts all kept."""
     settings = Settings.load({"now": FROZEN, "store": spec}, env={})
     with ServerThread(create_app(settings)) as server, \
             httpx.Client(base_url=server.url) as http:
         assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
             .status_code == 200
         assert call(http, "dumpling", key=KEY).status_code == 200
+        yield http
+
+
+def test_sqlite_a_request_whose_last_writes_meet_foreign_rows_takes_nothing(tmp_path):
+    """A coverage count something else wrote makes a request's last step the 503: its
+    charge is taken back with it (one transaction), and it has no journal line, as the
+    README says of the mock's 503s. (Its window, counted in a step of its own as it
+    opened, stays counted, as after an "is busy" 503.)"""
+    spec = str(tmp_path / "ledger.sqlite")
+    with _one_request_made(spec) as http:
 
         def ledger() -> tuple[Any, ...]:
             with sqlite3.connect(spec) as db:
@@ -551,13 +560,8 @@ def test_redis_a_request_whose_last_writes_meet_foreign_values_takes_nothing(red
     counted in the rate window or journalled. (Redis does not undo a script that fails
     half-way: the charge had been taken, and the line kept, for a 503.)"""
     redis_server.flush()
-    settings = Settings.load({"now": FROZEN, "store": redis_server.url}, env={})
-    with ServerThread(create_app(settings)) as server, \
-            httpx.Client(base_url=server.url) as http, \
+    with _one_request_made(redis_server.url) as http, \
             redis.Redis.from_url(redis_server.url) as client:
-        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
-            .status_code == 200
-        assert call(http, "dumpling", key=KEY).status_code == 200
 
         def ledger() -> tuple[Any, ...]:
             journal = "mockserver:log:journal"
@@ -619,12 +623,7 @@ def test_a_rate_window_count_past_the_most_the_mock_writes_is_a_503(request, tmp
     """A window's count above 10^15, the most a limit may be, is not one the mock wrote:
     the 503 on both stores, not a spent window (a 429) on one of them."""
     spec = _shared_store(request, tmp_path, store)
-    settings = Settings.load({"now": FROZEN, "store": spec}, env={})
-    with ServerThread(create_app(settings)) as server, \
-            httpx.Client(base_url=server.url) as http:
-        assert http.put(f"/__mock/keys/{KEY}", json={"balance": 50, "rate_limit": 100}) \
-            .status_code == 200
-        assert call(http, "dumpling", key=KEY).status_code == 200
+    with _one_request_made(spec) as http:
         huge = 10 ** 16  # above 10^15, within what JSON readers take
         if store == "redis":
             with redis.Redis.from_url(spec) as client:

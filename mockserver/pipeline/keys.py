@@ -19,27 +19,18 @@ from mockserver.store import (
     MAX_COUNT,
     Charge,
     Store,
-    StoreUnavailable,
     Window,
     Writes,
     key_id,
 )
-from mockserver.store.records import KEY_STATUSES, key_problem
+from mockserver.store.records import KEY_STATUSES
+from mockserver.store.records import stored_key_record as stored_record
 
 TABLE = "keys"
 MASKED = "masked"  # the record's own field naming its key as the journal does
 STATUSES = KEY_STATUSES
 KEY_CHARS = 256  # longer is no vendor's key: refused as invalid
 RUN_TIME_KEYS = 10_000  # keys requests may create before a reset
-
-
-def stored_record(record: Any) -> Any:
-    """A key's record read from a shared store (something else may have written it there):
-    the mock's 503 if it is not one the mock writes, not a 500 where a field is read."""
-    problem = key_problem(record)
-    if problem is not None:
-        raise StoreUnavailable(f"the mock's store holds what the mock did not write: {problem}")
-    return record
 
 
 def mask(key: str) -> str:

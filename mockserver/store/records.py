@@ -8,12 +8,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mockserver.store.errors import StoreUnavailable
+
 #: what a record of a table must be, as the shared stores check what they read there
 #: (something else may have written it: valid JSON of another shape is the same 503 as
 #: text that is not JSON, not a 500 where the record is used): a problem's description,
 #: or None. Unregistered, a record must be an object (Store's values are dicts); the
 #: fields a key's record or an armed entry needs are checked where it is read
-#: (pipeline.keys.stored_record, pipeline.scenarios.entry_problem), a key's record also by
+#: (stored_key_record, pipeline.scenarios.entry_problem), a key's record also by
 #: a shared store's opening step, before it counts the key's rate window (key_problem).
 RECORD_CHECKS: dict[str, Callable[[Any], str | None]] = {}
 
@@ -30,7 +32,7 @@ def shape_problem(table: str, value: Any) -> str | None:
 def is_limited(key: Mapping[str, Any]) -> bool:
     """Whether a key's record has its requests counted in a rate window: active, with a
     limit above 0 (a record of another shape is not: where it is used, it is the 503 of
-    what the mock did not write, see pipeline.keys.stored_record)."""
+    what the mock did not write, see stored_key_record)."""
     limit = key.get("rate_limit")
     return key.get("status") == "active" and type(limit) is int and limit > 0
 
@@ -65,3 +67,12 @@ def key_problem(record: Any) -> str | None:
     if not (isinstance(masked, str) and MASKED_FORM.fullmatch(masked)):
         return "a key's record names its key in another form than the mock's mask"
     return None
+
+
+def stored_key_record(record: Any) -> Any:
+    """A key's record read from a shared store (something else may have written it there):
+    the mock's 503 if it is not one the mock writes, not a 500 where a field is read."""
+    problem = key_problem(record)
+    if problem is not None:
+        raise StoreUnavailable(f"the mock's store holds what the mock did not write: {problem}")
+    return record
